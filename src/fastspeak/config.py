@@ -1,0 +1,248 @@
+"""Typed configuration: nested dataclasses, YAML files, dotted overrides.
+
+A config file holds only the values that differ from the dataclass defaults::
+
+    audio:
+      sample_rate: 22050
+    text:
+      inventory: espeak
+
+Overrides use dotted keys: ``--set audio.hop_length=256``. Unknown keys are errors that list
+the valid ones, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override the user wrote is invalid; the message names the key and fix."""
+
+
+@dataclass
+class AudioConfig:
+    """Waveform and mel-spectrogram settings (ming024 / HiFi-GAN LJSpeech defaults)."""
+
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    hop_length: int = 256
+    win_length: int = 1024
+    n_mels: int = 80
+    f_min: float = 0.0
+    f_max: float | None = 8000.0
+    log_floor: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0 or self.hop_length <= 0 or self.n_fft <= 0:
+            raise ConfigError("audio.sample_rate, audio.hop_length and audio.n_fft must be > 0")
+        if self.win_length > self.n_fft:
+            raise ConfigError(
+                f"audio.win_length ({self.win_length}) must be <= audio.n_fft ({self.n_fft})"
+            )
+        if self.f_max is not None and self.f_max > self.sample_rate / 2:
+            raise ConfigError(
+                f"audio.f_max ({self.f_max}) exceeds Nyquist ({self.sample_rate / 2}); "
+                "lower it or set it to null"
+            )
+
+
+@dataclass
+class TextConfig:
+    """Text frontend: which phone inventory turns text into tokens."""
+
+    inventory: Literal["arpabet", "espeak", "characters"] = "espeak"
+    language: str = "en-us"
+    max_chars: int = 10000
+    unknown_symbols: Literal["error", "skip"] = "skip"
+
+    def __post_init__(self) -> None:
+        if self.inventory not in ("arpabet", "espeak", "characters"):
+            raise ConfigError(
+                f"text.inventory must be one of arpabet, espeak, characters (got {self.inventory!r})"
+            )
+
+
+@dataclass
+class FeatureConfig:
+    """Pitch and energy extraction (FastSpeech 2, section 2.3)."""
+
+    pitch_method: Literal["dio", "harvest"] = "dio"
+    pitch_floor: float = 71.0
+    pitch_ceiling: float = 800.0
+    pitch_level: Literal["phoneme", "frame"] = "phoneme"
+    energy_level: Literal["phoneme", "frame"] = "phoneme"
+    trim_edge_silence: bool = True
+
+
+@dataclass
+class SplitConfig:
+    """Deterministic train/val/test split; held-out sentences always go to test."""
+
+    val_size: int = 64
+    test_size: int = 64
+    seed: int = 1234
+
+
+@dataclass
+class PreprocessConfig:
+    """How ``fastspeak preprocess`` runs."""
+
+    workers: int = 0  # 0 = all cores
+    min_seconds: float = 0.2
+    max_seconds: float = 30.0
+
+
+@dataclass
+class Config:
+    """Everything a fastspeak run needs; saved beside every dataset and inside every checkpoint."""
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def section_hash(self, *sections: str) -> str:
+        """A short stable hash of the named sections (a cache key for derived data)."""
+        payload = {name: dataclasses.asdict(getattr(self, name)) for name in sections}
+        blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Convert a YAML/override value to the field's declared type, or raise ConfigError."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"{key} must be one of {list(allowed)} (got {value!r})")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError("; ".join(errors))
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list (got {value!r})")
+        (item_type, *_rest) = typing.get_args(tp) or (Any,)
+        return [_coerce(v, item_type, f"{key}[]") for v in value]
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ConfigError(f"{key} must be true or false (got {value!r})")
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"{key} must be an integer (got {value!r})")
+        try:
+            return int(value)
+        except ValueError as error:
+            raise ConfigError(f"{key} must be an integer (got {value!r})") from error
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key} must be a number (got {value!r})")
+        try:
+            return float(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{key} must be a number (got {value!r})") from error
+    if tp is str:
+        return str(value)
+    return value
+
+
+def from_dict(cls: type, data: dict[str, Any] | None, prefix: str = "") -> Any:
+    """Build dataclass ``cls`` from a (partial) nested dict; unknown keys raise ConfigError."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'config'} must be a mapping (got {data!r})")
+    hints = _field_types(cls)
+    valid = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in valid:
+            raise ConfigError(f"unknown config key {dotted!r}; valid keys here: {', '.join(valid)}")
+        tp = hints[key]
+        if _is_dataclass_type(tp):
+            kwargs[key] = from_dict(tp, value, prefix=f"{dotted}.")
+        else:
+            kwargs[key] = _coerce(value, tp, dotted)
+    try:
+        return cls(**kwargs)
+    except TypeError as error:
+        raise ConfigError(f"{prefix or 'config'}: {error}") from error
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"audio.hop_length=256"`` -> (["audio", "hop_length"], 256) with YAML value parsing."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like section.key=value")
+    key, raw = text.split("=", 1)
+    path = [part for part in key.strip().split(".") if part]
+    if not path:
+        raise ConfigError(f"override {text!r} has an empty key")
+    return path, yaml.safe_load(raw) if raw.strip() else ""
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Merge dotted overrides into a nested dict (validation happens in ``from_dict``)."""
+    for text in overrides:
+        path, value = parse_override(text)
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {text!r}: {part!r} is not a section")
+        node[path[-1]] = value
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Load a YAML config (or defaults when ``path`` is None) and apply dotted overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; see configs/ for examples")
+        loaded = yaml.safe_load(path.read_text())
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+        data = loaded or {}
+    data = apply_overrides(data, overrides or [])
+    return from_dict(Config, data)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Rebuild a Config saved with ``Config.to_dict`` (e.g. from a dataset or checkpoint)."""
+    return from_dict(Config, data)

@@ -1,0 +1,144 @@
+"""TextGrid round trips (both MFA conventions) and token duration attachment."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastspeak.data.alignments import (
+    AlignmentError,
+    Segment,
+    attach_tokens,
+    check_contiguous,
+    read_textgrid,
+    read_textgrid_tiers,
+    write_textgrid,
+)
+
+SR, HOP = 22050, 256
+
+
+def _segments(spec: list[tuple[str, float]]) -> list[Segment]:
+    out, start = [], 0.0
+    for label, length in spec:
+        out.append(Segment(label, start, start + length))
+        start += length
+    return out
+
+
+def test_textgrid_round_trip_long_format(tmp_path: Path) -> None:
+    phones = _segments([("", 0.1), ("HH", 0.05), ("AH0", 0.08), ("", 0.2), ('Q"T', 0.1)])
+    words = [Segment("", 0.0, 0.1), Segment("hello", 0.1, 0.43), Segment("", 0.43, 0.53)]
+    path = tmp_path / "a.TextGrid"
+    write_textgrid(path, phones, words=words)
+    assert read_textgrid(path) == phones
+    tiers = read_textgrid_tiers(path)
+    assert set(tiers) == {"words", "phones"}
+    assert tiers["words"] == words
+
+
+def test_textgrid_short_format_and_mfa_speaker_tier(tmp_path: Path) -> None:
+    text = (
+        '"ooTextFile"\n"TextGrid"\n0\n0.5\n<exists>\n1\n"IntervalTier"\n"spk1 - phones"\n0\n0.5\n'
+        '3\n0\n0.1\n"sil"\n0.1\n0.3\n"AA1"\n0.35\n0.5\n"sp"\n'
+    )
+    path = tmp_path / "short.TextGrid"
+    path.write_text(text)
+    segments = read_textgrid(path)
+    # the 0.3-0.35 gap is filled with silence
+    assert [s.label for s in segments] == ["sil", "AA1", "", "sp"]
+    check_contiguous(segments, 0.5, tolerance=0.01)
+
+
+def test_textgrid_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.TextGrid"
+    bad.write_text("hello")
+    with pytest.raises(AlignmentError, match="not a Praat TextGrid"):
+        read_textgrid(bad)
+    with pytest.raises(AlignmentError, match="cannot read"):
+        read_textgrid(tmp_path / "missing.TextGrid")
+    path = tmp_path / "words_only.TextGrid"
+    write_textgrid(tmp_path / "tmp.TextGrid", _segments([("A", 0.1)]))
+    path.write_text((tmp_path / "tmp.TextGrid").read_text().replace('"phones"', '"words"'))
+    with pytest.raises(AlignmentError, match="no 'phones' tier"):
+        read_textgrid(path)
+
+
+def test_check_contiguous_rejects_gaps_and_bad_end() -> None:
+    with pytest.raises(AlignmentError, match="not contiguous"):
+        check_contiguous([Segment("a", 0, 0.1), Segment("b", 0.2, 0.3)], 0.3, 0.01)
+    with pytest.raises(AlignmentError, match="audio lasts"):
+        check_contiguous(_segments([("a", 0.1)]), 0.5, 0.01)
+
+
+@pytest.mark.parametrize("silence", ["", "sil", "sp"])
+def test_attach_tokens_mfa_style_pause_goes_to_punctuation(silence: str) -> None:
+    # MFA alignments have no punctuation: the pause after "hi" belongs to the comma
+    segments = _segments(
+        [
+            (silence, 0.2),
+            ("HH", 0.1),
+            ("AY1", 0.2),
+            (silence, 0.3),
+            ("Y", 0.1),
+            ("UW1", 0.2),
+            (silence, 0.4),
+        ]
+    )
+    tokens = ["HH", "AY1", ",", "Y", "UW1", "."]
+    aligned = attach_tokens(segments, tokens)
+    assert aligned.speech_start == pytest.approx(0.2)
+    np.testing.assert_allclose(aligned.ends, [0.3, 0.5, 0.8, 0.9, 1.1, 1.1])
+    durations, first, last = aligned.frame_durations(SR, HOP, int(1.5 * SR), trim=True)
+    assert durations.sum() == 1 + (last - first) // HOP
+    assert first == round(0.2 * SR / HOP) * HOP
+    assert durations[-1] == 0 or durations[-1] == 1  # the period has (almost) no time left
+    untrimmed, first, last = aligned.frame_durations(SR, HOP, int(1.5 * SR), trim=False)
+    assert (first, last) == (0, int(1.5 * SR))
+    assert untrimmed.sum() == 1 + int(1.5 * SR) // HOP
+    assert untrimmed[0] > durations[0] and untrimmed[-1] > durations[-1]
+
+
+def test_attach_tokens_teacher_labels_and_unmarked_pause() -> None:
+    # teacher corpora label punctuation and word boundaries; an unmarked pause extends the phone
+    segments = _segments(
+        [
+            ("", 0.05),
+            ("a", 0.1),
+            ("|", 0.05),
+            ("b", 0.1),
+            ("", 0.2),
+            ("c", 0.1),
+            (".", 0.1),
+            ("", 0.1),
+        ]
+    )
+    aligned = attach_tokens(segments, ["a", "|", "b", "c", "."])
+    np.testing.assert_allclose(aligned.ends, [0.15, 0.2, 0.5, 0.6, 0.7])
+
+
+def test_attach_tokens_mismatch_is_reported() -> None:
+    segments = _segments([("HH", 0.1), ("AY1", 0.1)])
+    with pytest.raises(AlignmentError, match="does not match token"):
+        attach_tokens(segments, ["HH", "EY1"])
+    with pytest.raises(AlignmentError, match="have no alignment segments"):
+        attach_tokens(segments, ["HH", "AY1", "T"])
+    with pytest.raises(AlignmentError, match="only silence"):
+        attach_tokens(_segments([("sil", 0.3)]), ["HH"])
+
+
+def test_frame_durations_sum_on_random_alignments() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        count = int(rng.integers(1, 30))
+        lengths = rng.uniform(0.0, 0.2, size=count)
+        labels = [f"p{i}" for i in range(count)]
+        segments = _segments(
+            [("", float(rng.uniform(0, 0.3)))] + list(zip(labels, lengths)) + [("", 0.2)]
+        )
+        aligned = attach_tokens(segments, labels)
+        samples = int(segments[-1].end * SR)
+        for trim in (True, False):
+            durations, first, last = aligned.frame_durations(SR, HOP, samples, trim=trim)
+            assert (durations >= 0).all()
+            assert durations.sum() == 1 + (last - first) // HOP

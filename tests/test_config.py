@@ -1,0 +1,54 @@
+"""Config loading: YAML files, dotted overrides, unknown keys rejected."""
+
+from pathlib import Path
+
+import pytest
+
+from fastspeak.config import Config, ConfigError, config_from_dict, load_config
+
+
+def test_defaults_are_ljspeech_settings() -> None:
+    config = load_config()
+    assert (config.audio.sample_rate, config.audio.hop_length, config.audio.n_mels) == (
+        22050,
+        256,
+        80,
+    )
+    assert config.audio.f_max == 8000.0
+
+
+def test_yaml_and_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("audio:\n  hop_length: 200\ntext:\n  inventory: arpabet\n")
+    config = load_config(
+        path, ["audio.hop_length=256", "features.pitch_level=frame", "audio.f_max=null"]
+    )
+    assert config.audio.hop_length == 256
+    assert config.text.inventory == "arpabet"
+    assert config.features.pitch_level == "frame"
+    assert config.audio.f_max is None
+    assert config_from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("audio.hop_lenght=256", "unknown config key 'audio.hop_lenght'.*hop_length"),
+        ("nosuch.key=1", "unknown config key 'nosuch'.*audio"),
+        ("audio.hop_length=abc", "audio.hop_length must be an integer"),
+        ("text.inventory=klingon", "text.inventory must be one of"),
+        ("audio.f_max=20000", "exceeds Nyquist"),
+        ("audio", "must look like section.key=value"),
+    ],
+)
+def test_bad_overrides_name_the_key(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, [override])
+
+
+def test_missing_file_and_hash(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    a, b = Config(), load_config(None, ["features.pitch_method=harvest"])
+    assert a.section_hash("audio") == b.section_hash("audio")
+    assert a.section_hash("audio", "features") != b.section_hash("audio", "features")
