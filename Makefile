@@ -1,0 +1,38 @@
+# fastspeak — set-up, tests and the demo. `make demo` and `make test` work on a fresh machine.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+FASTSPEAK := $(VENV)/bin/fastspeak
+DEMO_DIR ?= data/demo
+export MALLOC_MMAP_MAX_ ?= 0
+export MALLOC_TRIM_THRESHOLD_ ?= 1000000000000
+
+.PHONY: install test lint demo clean-demo
+
+install: $(VENV)/.installed
+
+# torch==2.13.0 first (a local CPU wheel); a bare "torch" requirement would pull a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+test: install
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+
+# Until a model exists, the demo runs the data pipeline end to end on a small teacher corpus.
+demo: install
+	$(FASTSPEAK) corpus teacher --engine piper --num-sentences 24 --held-out 8 --out $(DEMO_DIR)/corpus
+	$(FASTSPEAK) preprocess --config configs/piper_joe/fastspeech2.yaml --data $(DEMO_DIR)/corpus --out $(DEMO_DIR)/features
+	@echo
+	@echo "demo corpus:   $(DEMO_DIR)/corpus   (wavs/, textgrids/, metadata.csv, report.json)"
+	@echo "demo features: $(DEMO_DIR)/features (train/val/test.jsonl, vocab.json, stats.json, report.json)"
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

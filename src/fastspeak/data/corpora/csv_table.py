@@ -1,0 +1,158 @@
+"""A generic table: one utterance per row, ``wav|text|speaker``.
+
+``root`` is the table file itself, or a folder holding exactly one ``*.csv``/``*.tsv``/``*.psv``.
+The delimiter is ``|`` or TAB when the first line contains one (no quoting, like LJSpeech),
+else ``,`` with standard CSV quoting. The speaker column is optional (speaker "default").
+A header is optional; it is recognised when the first row's first cell is a column name
+(``wav``, ``audio``, ``path``, ``file``, ...) rather than an audio file, and then columns
+are taken by name (``wav``/``audio``/``path``/``file``, ``text``/``transcript``/``sentence``,
+``speaker``/``spk``). Relative wav paths resolve against the table's folder; a path without
+a suffix gets ``.wav``. id = file stem (``<speaker>_<stem>`` when a speaker column is given
+and the stem does not already start with the speaker).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from fastspeak.data.corpora.base import (
+    AlignmentIndex,
+    CorpusError,
+    HeldOut,
+    Skipped,
+    as_path,
+    finish,
+    read_lines,
+    safe_id,
+    speaker_id,
+)
+from fastspeak.data.types import Utterance
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".psv")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+AUDIO_COLUMNS = ("wav", "audio", "path", "file", "filename", "audio_path", "wav_path", "audio_file")
+TEXT_COLUMNS = ("text", "transcript", "transcription", "sentence", "normalized_text", "normalized")
+SPEAKER_COLUMNS = ("speaker", "spk", "speaker_id", "speaker_name")
+
+
+def find_table(root: Path) -> Path:
+    """The table file named by ``root`` (a file, or a folder with exactly one table)."""
+    if not root.exists():
+        raise CorpusError(f"csv corpus {root} does not exist")
+    if root.is_file():
+        return root
+    tables = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+    if len(tables) != 1:
+        found = ", ".join(p.name for p in tables) or "none"
+        raise CorpusError(
+            f"csv corpus {root}: expected exactly one table ({'/'.join(TABLE_SUFFIXES)}) "
+            f"with rows wav|text|speaker, found {found}; pass the table file itself"
+        )
+    return tables[0]
+
+
+def looks_like_table(root: Path) -> bool:
+    try:
+        table = find_table(root)
+    except CorpusError:
+        return False
+    return table.suffix.lower() in TABLE_SUFFIXES
+
+
+def read_rows(table: Path) -> list[tuple[int, list[str]]]:
+    lines = read_lines(table)
+    first = next((line for line in lines if line.strip()), "")
+    if "|" in first or "\t" in first:
+        delimiter = "|" if "|" in first else "\t"
+        reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(lines)
+    return [
+        (number, [cell.strip() for cell in row])
+        for number, row in enumerate(reader, start=1)
+        if any(cell.strip() for cell in row)
+    ]
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [cell.lower() for cell in header]
+    return next((lowered.index(name) for name in names if name in lowered), None)
+
+
+def _is_header(row: list[str], folder: Path) -> bool:
+    first = row[0]
+    if first.lower() in AUDIO_COLUMNS:
+        return True
+    return not first.lower().endswith(AUDIO_SUFFIXES) and not _resolve(first, folder).is_file()
+
+
+def _resolve(cell: str, folder: Path) -> Path:
+    path = Path(cell).expanduser()
+    if not path.is_absolute():
+        path = folder / path
+    if not path.suffix and path.with_suffix(".wav").is_file():
+        path = path.with_suffix(".wav")
+    return path
+
+
+def read_csv(
+    root: str | os.PathLike[str],
+    alignments: str | os.PathLike[str] | None = None,
+    *,
+    skipped: list[Skipped] | None = None,
+) -> list[Utterance]:
+    """Read a ``wav|text[|speaker]`` table (CSV, TSV or pipe-separated)."""
+    table = find_table(as_path(root))
+    folder = table.parent
+    rows = read_rows(table)
+    if not rows:
+        raise CorpusError(f"no utterances found in csv corpus {table}: the table is empty")
+    audio_col: int | None = 0
+    text_col: int | None = 1
+    speaker_col: int | None = None
+    if _is_header(rows[0][1], folder):
+        header = rows[0][1]
+        rows = rows[1:]
+        audio_col = _column(header, AUDIO_COLUMNS)
+        text_col = _column(header, TEXT_COLUMNS)
+        speaker_col = _column(header, SPEAKER_COLUMNS)
+    elif len(rows[0][1]) >= 3:
+        speaker_col = 2
+    if audio_col is None or text_col is None:
+        raise CorpusError(
+            f"{table}: header {header!r} needs an audio column ({', '.join(AUDIO_COLUMNS)}) "
+            f"and a text column ({', '.join(TEXT_COLUMNS)})"
+        )
+    index = AlignmentIndex(
+        as_path(alignments) if alignments is not None else None, required=alignments is not None
+    )
+    held_out = HeldOut(folder)
+    utterances: list[Utterance] = []
+    problems: list[Skipped] = []
+    needed = max(c for c in (audio_col, text_col, speaker_col) if c is not None)
+    for number, row in rows:
+        if len(row) <= needed or not row[audio_col] or not row[text_col]:
+            problems.append(Skipped(table, f"line {number}: expected wav|text|speaker, got {row}"))
+            continue
+        audio = _resolve(row[audio_col], folder)
+        if not audio.is_file():
+            problems.append(Skipped(audio, f"line {number} of {table}: audio file is missing"))
+            continue
+        stem = audio.stem
+        speaker = row[speaker_col] if speaker_col is not None and row[speaker_col] else "default"
+        utterance_id = safe_id(stem) if speaker_col is None else speaker_id(speaker, stem)
+        utterances.append(
+            Utterance(
+                id=utterance_id,
+                audio_path=audio,
+                text=row[text_col],
+                speaker=speaker,
+                alignment_path=index.find(stem, utterance_id, speaker=speaker),
+                held_out=held_out.any(stem, utterance_id),
+            )
+        )
+    return finish(
+        utterances, root=table, format="csv", problems=problems, skipped=skipped, alignments=index
+    )
