@@ -142,3 +142,11 @@ def test_frame_durations_sum_on_random_alignments() -> None:
             durations, first, last = aligned.frame_durations(SR, HOP, samples, trim=trim)
             assert (durations >= 0).all()
             assert durations.sum() == 1 + (last - first) // HOP
+
+
+def test_attach_tokens_tolerates_arpabet_stress_variants() -> None:
+    segments = _segments([("DH", 0.1), ("AH1", 0.1), ("K", 0.1)])
+    aligned = attach_tokens(segments, ["DH", "AH0", "K", "."])
+    assert aligned.tokens == ["DH", "AH0", "K", "."]
+    with pytest.raises(AlignmentError):
+        attach_tokens(segments, ["DH", "IH0", "K"])

@@ -278,11 +278,20 @@ class TokenAlignment:
         return durations.astype(np.int64), first_sample, last_sample
 
 
+_STRESS = re.compile(r"(?<=[A-Z])[012]$")
+
+
+def _same_phone(label: str, token: str) -> bool:
+    """Labels match tokens exactly, or up to ARPAbet stress digits (MFA vs CMUdict variants)."""
+    return label == token or _STRESS.sub("", label) == _STRESS.sub("", token)
+
+
 def attach_tokens(segments: Sequence[Segment], tokens: Sequence[str]) -> TokenAlignment:
     """Line up alignment segments with the frontend's tokens.
 
-    Speech segments must carry the non-boundary tokens in order (segments labelled with boundary
-    tokens, as teacher corpora write them, match those tokens directly). A silence goes to the
+    Speech segments must carry the non-boundary tokens in order, up to ARPAbet stress digits
+    (the frontend's token, with its stress, is kept). Segments labelled with boundary
+    tokens, as teacher corpora write them, match those tokens directly. A silence goes to the
     first boundary token skipped in its gap, else to the token before it (so an unmarked pause
     lengthens the phone before it, and a pause after a comma becomes the comma's duration).
 
@@ -310,14 +319,16 @@ def attach_tokens(segments: Sequence[Segment], tokens: Sequence[str]) -> TokenAl
         label = segment.label
         gap_boundary: int | None = None
         while (
-            position < len(tokens) and tokens[position] != label and is_boundary(tokens[position])
+            position < len(tokens)
+            and not _same_phone(label, tokens[position])
+            and is_boundary(tokens[position])
         ):
             # a boundary token absent from the alignment: zero length unless a pause is in the gap
             if gap_boundary is None:
                 gap_boundary = position
             ends[position] = segment.start
             position += 1
-        if position >= len(tokens) or tokens[position] != label:
+        if position >= len(tokens) or not _same_phone(label, tokens[position]):
             expected = tokens[position] if position < len(tokens) else "<end of tokens>"
             raise AlignmentError(
                 f"alignment label {label!r} at {segment.start:.3f} s does not match token "
