@@ -1,0 +1,147 @@
+"""English normalisation: verbalisation, punctuation survival, errors, sentence splitting."""
+
+from __future__ import annotations
+
+import pytest
+
+from fastspeak.text.errors import TextError
+from fastspeak.text.normalize import (
+    is_spelled_acronym,
+    normalize_text,
+    split_sentences,
+    year_to_words,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I have 3 apples.", "I have three apples."),
+        ("1,234,567", "one million two hundred thirty-four thousand five hundred sixty-seven"),
+        ("pi is 3.14", "pi is three point one four"),
+        ("It is -5 outside", "It is minus five outside"),
+        ("the 1st and 22nd and 103rd", "the first and twenty-second and one hundred third"),
+        ("In 1984 we met.", "In nineteen eighty-four we met."),
+        (
+            "in 2005 and 2024 and 1900 and 1905",
+            "in two thousand five and twenty twenty-four and nineteen hundred and nineteen oh five",
+        ),
+        ("the 1990s and the 80s", "the nineteen nineties and the eighties"),
+        ("$5.20", "five dollars twenty cents"),
+        ("$1", "one dollar"),
+        ("$0.99", "ninety-nine cents"),
+        ("$1.5 million", "one point five million dollars"),
+        ("£3.50", "three pounds fifty pence"),
+        ("€12 or 12€", "twelve euros or twelve euros"),
+        ("at 3:30pm", "at three thirty PM"),
+        ("at 3:05 a.m.", "at three oh five AM."),
+        ("at 10:00", "at ten o'clock"),
+        ("at 5 pm today", "at five PM today"),
+        ("15% off, 2.5% more", "fifteen percent off, two point five percent more"),
+        ("on 3/4/1984", "on March fourth nineteen eighty-four"),
+        ("on 1984-03-04", "on March fourth nineteen eighty-four"),
+        ("on March 4th", "on March fourth"),
+        ("1/2 and 3/4 and 2/3", "one half and three quarters and two thirds"),
+        ("pages 10-20", "pages ten to twenty"),
+        ("call 555-1234", "call five five five, one two three four"),
+        ("dial 1-800-555-1234", "dial one, eight zero zero, five five five, one two three four"),
+        ("the 101st and 1,000,000th", "the one hundred first and one millionth"),
+        ("agent 007", "agent zero zero seven"),
+        ("Dr. Smith met Mr. and Mrs. Jones.", "Doctor Smith met Mister and Missus Jones."),
+        ("He lives on Elm Dr.", "He lives on Elm Drive."),
+        ("St. Paul lives on Main St.", "Saint Paul lives on Main Street."),
+        ("eggs, milk, etc. Then home.", "eggs, milk, et cetera. Then home."),
+        ("e.g. this, i.e. that", "for example this, that is that"),
+        ("cats vs. dogs", "cats versus dogs"),
+        ("the U.S. Army", "the US Army"),
+        ("the FBI and NASA", "the FBI and NASA"),
+        ("#1 & more @ home + 2 = 4", "number one and more at home plus two equals four"),
+        ("MP3 player", "MP three player"),
+    ],
+)
+def test_verbalisation(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hello, world! Really? Yes; no: maybe.", "Hello, world! Really? Yes; no: maybe."),
+        ("wait... what", "wait… what"),
+        ("wait… what", "wait… what"),
+        ("this -- that", "this — that"),
+        ("this — that", "this — that"),
+        ("this—that", "this — that"),
+        ("this - that", "this — that"),
+        ("see (the note) here", "see — the note — here"),
+        ("What?! No!!", "What? No!"),
+        ("“Quoted” ‘text’", "Quoted text"),
+        ("It’s John’s dogs' toy", "It's John's dogs' toy"),
+        ("well-known", "well-known"),
+        ("...and so", "and so"),
+    ],
+)
+def test_punctuation_survives_and_folds(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_unicode_is_transliterated_and_junk_dropped() -> None:
+    assert normalize_text("Привет, мир! café naïve") == "Privet, mir! cafe naive"
+    # emoji, zero-width and control characters inside valid text are dropped
+    assert normalize_text("Hi 😀 there\u200b!\x07") == "Hi there!"
+    assert normalize_text("tab\tand\nnewline") == "tab and newline"
+    assert normalize_text("e\u0301t\u00e9") == "ete"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("😀👍", "nothing to speak"),
+        ("\x00\x01\x02", "nothing to speak"),
+        ("!!! ... ???", "nothing to speak"),
+        ("hello 𓀀", "cannot be transliterated"),
+        ("$ %", "nothing to speak"),
+    ],
+)
+def test_bad_input_raises_text_error(raw: str, message: str) -> None:
+    with pytest.raises(TextError, match=message):
+        normalize_text(raw)
+
+
+def test_max_chars_limit() -> None:
+    assert normalize_text("a " * 5000, max_chars=10000).startswith("a a")
+    with pytest.raises(TextError, match=r"limit of 10000.*split"):
+        normalize_text("a" * 10001)
+    with pytest.raises(TextError, match="limit of 5"):
+        normalize_text("hello world", max_chars=5)
+
+
+def test_non_string_input() -> None:
+    with pytest.raises(TextError, match="string"):
+        normalize_text(None)  # type: ignore[arg-type]
+
+
+def test_years() -> None:
+    assert year_to_words(1066) == "ten sixty-six"
+    assert year_to_words(2000) == "two thousand"
+    assert year_to_words(2010) == "twenty ten"
+
+
+def test_acronym_rule() -> None:
+    for spelled in ["FBI", "DNA", "IBM", "TV", "HTML", "USA", "CEO", "AM"]:
+        assert is_spelled_acronym(spelled), spelled
+    for word in ["NASA", "LOVE", "HELP", "YOU", "NATO", "A", "I", "Fbi", "ABCDEF"]:
+        assert not is_spelled_acronym(word), word
+
+
+def test_split_sentences_keeps_end_punctuation() -> None:
+    normalized = normalize_text("Dr. Smith arrived. Did he? Yes! It cost $3.50, sadly… ok")
+    assert split_sentences(normalized) == [
+        "Doctor Smith arrived.",
+        "Did he?",
+        "Yes!",
+        "It cost three dollars fifty cents, sadly… ok",
+    ]
+    assert split_sentences("one sentence") == ["one sentence"]
