@@ -1,0 +1,345 @@
+"""``fastspeak preprocess``: a corpus -> features, manifests, vocabulary, statistics, splits.
+
+FEATDIR layout::
+
+    config.yaml        the full config used (audio, text, features, split, preprocess)
+    vocab.json         token <-> id (also stored in every checkpoint)
+    speakers.json      speaker name -> id
+    stats.json         pitch and energy statistics in raw units (Hz, STFT norm) for normalising
+    train.jsonl val.jsonl test.jsonl   one utterance a line: id, speaker, text, tokens,
+                       features (path relative to FEATDIR), frames, seconds, held_out
+    report.json        processed and skipped items (with reasons), timings
+    cache/<hash>/<id>.npz  features; <hash> covers every setting that changes them, so a changed
+                       setting never reuses stale features, and an unchanged one reuses them
+
+Each bad file (corrupt or empty audio, missing or mismatched alignment, silence, all-unvoiced
+pitch, untokenisable text) is skipped and listed with its reason; one file never stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from tqdm import tqdm
+
+from fastspeak.audio.io import AudioError, load_audio
+from fastspeak.audio.pitch import UnvoicedError
+from fastspeak.audio.stats import RunningStats
+from fastspeak.config import Config
+from fastspeak.data.alignments import (
+    AlignmentError,
+    atomic_write_text,
+    attach_tokens,
+    check_contiguous,
+    read_textgrid,
+)
+from fastspeak.data.corpora import Skipped, read_corpus
+from fastspeak.data.features import FeatureExtractor
+from fastspeak.data.types import Utterance
+from fastspeak.text.errors import TextError
+from fastspeak.text.processor import TextProcessor
+from fastspeak.text.vocab import Vocabulary
+
+FEATURE_VERSION = 1
+SILENCE_PEAK = 1e-3  # peak amplitude below which a file counts as silence
+
+
+class PreprocessError(ValueError):
+    """The corpus as a whole cannot be preprocessed (nothing usable, bad folder, ...)."""
+
+
+@dataclass
+class Processed:
+    """What a worker returns for one usable utterance."""
+
+    entry: dict[str, Any]
+    pitch: np.ndarray
+    energy: np.ndarray
+
+
+def feature_hash(config: Config) -> str:
+    """Cache key: every setting that changes the stored features, plus the format version."""
+    return f"v{FEATURE_VERSION}-{config.section_hash('audio', 'text', 'features')}"
+
+
+def _source_signature(utterance: Utterance) -> str:
+    """Changes when the audio, alignment or transcript of an utterance changes."""
+    parts = [utterance.text, utterance.speaker]
+    for path in (utterance.audio_path, utterance.alignment_path):
+        if path is not None and Path(path).exists():
+            stat = Path(path).stat()
+            parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+class _Worker:
+    """Per-process state: the text processor and feature extractor are built once."""
+
+    def __init__(self, config: Config, cache_dir: Path, feat_dir: Path) -> None:
+        self.config = config
+        self.cache_dir = cache_dir
+        self.feat_dir = feat_dir
+        self.processor = TextProcessor(config.text)
+        self.extractor = FeatureExtractor(config)
+
+    def __call__(self, utterance: Utterance) -> Processed | tuple[str, str]:
+        try:
+            return self._process(utterance)
+        except (AudioError, AlignmentError, UnvoicedError, TextError) as error:
+            return utterance.id, f"{type(error).__name__}: {error}"
+        except (ValueError, RuntimeError, OSError) as error:  # never let one file end the run
+            return utterance.id, f"unexpected {type(error).__name__}: {error}"
+
+    def _process(self, utterance: Utterance) -> Processed | tuple[str, str]:
+        audio_config, limits = self.config.audio, self.config.preprocess
+        path = self.cache_dir / f"{utterance.id}.npz"
+        signature = _source_signature(utterance)
+        tokens = self.processor.tokens(utterance.text)
+        if utterance.alignment_path is None:
+            return utterance.id, (
+                "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
+            )
+        cached = self._load_cached(path, signature)
+        if cached is None:
+            wav = load_audio(utterance.audio_path, audio_config.sample_rate)
+            seconds = len(wav) / audio_config.sample_rate
+            if not len(wav):
+                return utterance.id, "empty audio"
+            if float(np.abs(wav).max()) < SILENCE_PEAK:
+                return utterance.id, "silence-only audio"
+            if not limits.min_seconds <= seconds <= limits.max_seconds:
+                return utterance.id, (
+                    f"{seconds:.2f} s is outside preprocess.min_seconds..max_seconds "
+                    f"({limits.min_seconds}..{limits.max_seconds})"
+                )
+            segments = read_textgrid(utterance.alignment_path)
+            tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
+            check_contiguous(segments, seconds, tolerance)
+            aligned = attach_tokens(segments, tokens)
+            durations, first, last = aligned.frame_durations(
+                audio_config.sample_rate,
+                audio_config.hop_length,
+                len(wav),
+                trim=self.config.features.trim_edge_silence,
+            )
+            wav = wav[first:last]
+            features = self.extractor(wav, durations)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp.npz")
+            np.savez(
+                temporary,
+                mels=features.mels.astype(np.float16),
+                durations=features.durations,
+                pitch=features.pitch,
+                energy=features.energy,
+                voiced=features.voiced,
+                signature=np.array(signature),
+                seconds=np.array(len(wav) / audio_config.sample_rate),
+            )
+            os.replace(temporary, path)
+            cached = self._load_cached(path, signature)
+            assert cached is not None
+        durations, pitch, energy, seconds = cached
+        entry = {
+            "id": utterance.id,
+            "speaker": utterance.speaker,
+            "text": utterance.text,
+            "tokens": tokens,
+            "features": str(path.relative_to(self.feat_dir)),
+            "frames": int(durations.sum()),
+            "seconds": round(seconds, 4),
+            "held_out": utterance.held_out,
+        }
+        if len(tokens) != len(durations):
+            return utterance.id, "cached durations do not match the tokens; delete the cache"
+        used = durations > 0 if self.config.features.pitch_level == "phoneme" else slice(None)
+        used_energy = (
+            durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
+        )
+        return Processed(entry, pitch[used], energy[used_energy])
+
+    @staticmethod
+    def _load_cached(
+        path: Path, signature: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+        if not path.exists():
+            return None
+        try:
+            with np.load(path) as stored:
+                if str(stored["signature"]) != signature:
+                    return None
+                return (
+                    stored["durations"],
+                    stored["pitch"],
+                    stored["energy"],
+                    float(stored["seconds"]),
+                )
+        except (OSError, KeyError, ValueError):
+            return None  # a damaged cache file is recomputed
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(config: Config, cache_dir: Path, feat_dir: Path) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    global _WORKER
+    _WORKER = _Worker(config, cache_dir, feat_dir)
+
+
+def _run_worker(utterance: Utterance) -> Processed | tuple[str, str]:
+    assert _WORKER is not None
+    return _WORKER(utterance)
+
+
+def _split_key(seed: int, utterance_id: str) -> str:
+    return hashlib.sha1(f"{seed}:{utterance_id}".encode()).hexdigest()
+
+
+def _split_count(requested: int, available: int) -> int:
+    """At most ``requested`` and at most a tenth of ``available`` (at least one if >= 2)."""
+    if available < 2:
+        return 0
+    return min(requested, max(1, available // 10))
+
+
+def assign_splits(entries: list[dict[str, Any]], config: Config) -> dict[str, list[dict[str, Any]]]:
+    """Deterministic train/val/test split by a seeded hash of the id.
+
+    Held-out utterances always go to test (and only they, when the corpus has any); otherwise
+    ``split.test_size`` utterances are drawn. ``split.val_size`` come from the rest. Neither takes
+    more than a tenth of what is left, so small corpora keep most utterances for training.
+    """
+    split = config.split
+    ordered = sorted(entries, key=lambda entry: _split_key(split.seed, entry["id"]))
+    test = [entry for entry in ordered if entry["held_out"]]
+    pool = [entry for entry in ordered if not entry["held_out"]]
+    if not test:
+        take = _split_count(split.test_size, len(pool))
+        test, pool = pool[:take], pool[take:]
+    take = _split_count(split.val_size, len(pool))
+    val, train = pool[:take], pool[take:]
+    return {
+        name: sorted(items, key=lambda entry: entry["id"])
+        for name, items in (("train", train), ("val", val), ("test", test))
+    }
+
+
+def _write_jsonl(path: Path, entries: Iterable[dict[str, Any]]) -> None:
+    atomic_write_text(
+        path, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries)
+    )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def preprocess(
+    config: Config,
+    data_dir: Path,
+    out_dir: Path,
+    corpus_format: str = "auto",
+    alignments: Path | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Extract features for every utterance of a corpus and write FEATDIR (see module docstring).
+
+    Returns the report (also written to ``out_dir/report.json``).
+    """
+    started = time.perf_counter()
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    unreadable: list[Skipped] = []
+    utterances = read_corpus(data_dir, corpus_format, alignments, skipped=unreadable)
+    if not utterances:
+        raise PreprocessError(f"no utterances found in {data_dir}")
+    key = feature_hash(config)
+    cache_dir = out_dir / "cache" / key
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    workers = workers if workers is not None else config.preprocess.workers
+    workers = workers or os.cpu_count() or 1
+    workers = min(workers, len(utterances))
+
+    processed: list[Processed] = []
+    skipped = [{"id": str(item.path), "text": "", "reason": item.reason} for item in unreadable]
+    texts = {utterance.id: utterance.text for utterance in utterances}
+    bar = tqdm(total=len(utterances), desc="preprocess", unit="utt", disable=not progress)
+    if workers == 1:
+        _init_worker(config, cache_dir, out_dir)
+        results: Iterable[Processed | tuple[str, str]] = map(_run_worker, utterances)
+        pool = None
+    else:
+        context = multiprocessing.get_context("spawn")
+        pool = context.Pool(
+            workers, initializer=_init_worker, initargs=(config, cache_dir, out_dir)
+        )
+        results = pool.imap_unordered(_run_worker, utterances, chunksize=4)
+    try:
+        for result in results:
+            if isinstance(result, Processed):
+                processed.append(result)
+            else:
+                utterance_id, reason = result
+                skipped.append({"id": utterance_id, "text": texts[utterance_id], "reason": reason})
+            bar.update()
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    if not processed:
+        reasons = sorted({item["reason"] for item in skipped})[:5]
+        raise PreprocessError(
+            f"every utterance in {data_dir} was skipped; first reasons: {reasons}"
+        )
+
+    entries = [item.entry for item in processed]
+    pitch_stats, energy_stats = RunningStats(), RunningStats()
+    for item in processed:
+        pitch_stats.update(item.pitch)
+        energy_stats.update(item.energy)
+    vocab = Vocabulary.from_tokens((entry["tokens"] for entry in entries), config.text.inventory)
+    speakers = {name: index for index, name in enumerate(sorted({e["speaker"] for e in entries}))}
+    splits = assign_splits(entries, config)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    vocab.save(out_dir / "vocab.json")
+    _write_json(out_dir / "speakers.json", speakers)
+    _write_json(
+        out_dir / "stats.json",
+        {"pitch": pitch_stats.to_dict(), "energy": energy_stats.to_dict(), "feature_hash": key},
+    )
+    for name, items in splits.items():
+        _write_jsonl(out_dir / f"{name}.jsonl", items)
+    audio_seconds = sum(entry["seconds"] for entry in entries)
+    elapsed = time.perf_counter() - started
+    report = {
+        "data": str(data_dir),
+        "feature_hash": key,
+        "utterances": len(utterances),
+        "processed": len(entries),
+        "skipped": sorted(skipped, key=lambda item: item["id"]),
+        "splits": {name: len(items) for name, items in splits.items()},
+        "speakers": len(speakers),
+        "vocabulary": len(vocab),
+        "audio_seconds": round(audio_seconds, 2),
+        "seconds_taken": round(elapsed, 2),
+        "realtime_factor": round(audio_seconds / elapsed, 1) if elapsed > 0 else None,
+        "workers": workers,
+    }
+    _write_json(out_dir / "report.json", report)
+    return report

@@ -1,0 +1,173 @@
+"""``fastspeak preprocess`` end to end on a real piper teacher corpus, including bad data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from fastspeak.audio.io import load_audio
+from fastspeak.audio.mel import MelSpectrogram
+from fastspeak.cli import main
+from fastspeak.config import load_config
+from fastspeak.data.alignments import read_textgrid, write_textgrid
+from fastspeak.data.preprocess import feature_hash, preprocess
+from fastspeak.data.teacher.builder import build_teacher_corpus
+from fastspeak.text.vocab import Vocabulary
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "piper_joe" / "fastspeech2.yaml"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("piper") / "corpus"
+    build_teacher_corpus(
+        engine="piper",
+        voices=None,
+        num_sentences=8,
+        out_dir=out,
+        workers=1,
+        held_out=2,
+        progress=False,
+    )
+    return out
+
+
+def _entries(feat_dir: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for name in ("train", "val", "test")
+        for line in (feat_dir / f"{name}.jsonl").read_text().splitlines()
+    ]
+
+
+def test_preprocess_teacher_corpus_end_to_end(corpus: Path, tmp_path: Path) -> None:
+    config = load_config(CONFIG)
+    feat_dir = tmp_path / "feat"
+    report = preprocess(config, corpus, feat_dir, workers=1, progress=False)
+    assert report["processed"] == 10 and report["skipped"] == []
+    assert report["splits"]["test"] == 2  # exactly the held-out sentences
+    entries = _entries(feat_dir)
+    assert sorted(e["id"] for e in entries if e["held_out"]) == sorted(
+        e["id"] for e in map(json.loads, (feat_dir / "test.jsonl").read_text().splitlines())
+    )
+    vocab = Vocabulary.load(feat_dir / "vocab.json")
+    stats = json.loads((feat_dir / "stats.json").read_text())
+    assert 60 < stats["pitch"]["mean"] < 300 and stats["energy"]["std"] > 0
+    assert json.loads((feat_dir / "speakers.json").read_text()) == {"default": 0}
+    mel = MelSpectrogram(config.audio)
+    for entry in entries:
+        assert vocab.decode(vocab.encode(entry["tokens"])) == entry["tokens"]
+        with np.load(feat_dir / entry["features"]) as features:
+            durations, mels = features["durations"], features["mels"]
+            assert len(durations) == len(entry["tokens"]) == len(features["pitch"])
+            assert durations.sum() == len(mels) == entry["frames"]
+            assert mels.shape[1] == 80
+            # boundary tokens may be empty, speech phones of a teacher voice never are
+            speech = [
+                d for t, d in zip(entry["tokens"], durations, strict=True) if t not in ",.?!;:|—…"
+            ]
+            assert min(speech) > 0
+    # the stored mel is the one mel of the trimmed audio: compare one utterance directly
+    first = entries[0]
+    wav = load_audio(corpus / "wavs" / f"{first['id']}.wav", config.audio.sample_rate)
+    with np.load(feat_dir / first["features"]) as features:
+        stored = features["mels"].astype(np.float32)
+    import torch
+
+    full = mel(torch.from_numpy(wav)).numpy()
+    offsets = [
+        start
+        for start in range(0, len(full) - len(stored) + 1)
+        if np.abs(full[start + 2 : start + 12] - stored[2:12]).max() < 0.05
+    ]
+    assert offsets, "stored mel is not a slice of the utterance's mel"
+
+
+def test_cache_reused_and_keyed_by_settings(corpus: Path, tmp_path: Path) -> None:
+    feat_dir = tmp_path / "feat"
+    config = load_config(CONFIG)
+    preprocess(config, corpus, feat_dir, workers=1, progress=False)
+    cache = feat_dir / "cache" / feature_hash(config)
+    stamps = {p.name: p.stat().st_mtime_ns for p in cache.glob("*.npz")}
+    assert len(stamps) == 10
+    preprocess(config, corpus, feat_dir, workers=1, progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in cache.glob("*.npz")} == stamps
+    frame_level = load_config(CONFIG, ["features.pitch_level=frame"])
+    assert feature_hash(frame_level) != feature_hash(config)
+    preprocess(frame_level, corpus, feat_dir, workers=1, progress=False)
+    entry = _entries(feat_dir)[0]
+    assert entry["features"].startswith(f"cache/{feature_hash(frame_level)}/")
+    with np.load(feat_dir / entry["features"]) as features:
+        assert len(features["pitch"]) == len(features["mels"])  # frame level now
+
+
+def test_bad_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(corpus, broken)
+    ids = sorted(p.stem for p in (broken / "wavs").glob("*.wav") if "heldout" not in p.stem)
+    corrupt, empty, silent, unaligned, mismatched, unvoiced = ids[:6]
+    (broken / "wavs" / f"{corrupt}.wav").write_bytes(b"RIFF....not really a wav")
+    soundfile.write(broken / "wavs" / f"{empty}.wav", np.zeros(0, dtype=np.int16), 22050)
+    soundfile.write(broken / "wavs" / f"{silent}.wav", np.zeros(22050 * 2, dtype=np.int16), 22050)
+    (broken / "textgrids" / f"{unaligned}.TextGrid").unlink()
+    grid = broken / "textgrids" / f"{mismatched}.TextGrid"
+    segments = read_textgrid(grid)
+    write_textgrid(grid, [type(s)("zz" if s.label else "", s.start, s.end) for s in segments])
+    # white noise of the same length: the alignment still fits, but nothing is voiced
+    length = soundfile.info(broken / "wavs" / f"{unvoiced}.wav").frames
+    noise = np.random.default_rng(0).normal(0, 0.3, length).clip(-1, 1).astype(np.float32)
+    soundfile.write(broken / "wavs" / f"{unvoiced}.wav", noise, 22050)
+
+    report = preprocess(load_config(CONFIG), broken, tmp_path / "feat", workers=2, progress=False)
+    reasons = {item["id"]: item["reason"] for item in report["skipped"]}
+    assert report["processed"] + len(reasons) == report["utterances"] == 10
+    assert "AudioError" in reasons[corrupt]
+    assert "empty" in reasons[empty].lower()
+    assert "silence" in reasons[silent]
+    assert "no alignment" in reasons[unaligned]
+    assert "does not match" in reasons[mismatched]
+    assert "UnvoicedError" in reasons[unvoiced]
+    listed = {e["id"] for e in _entries(tmp_path / "feat")}
+    assert listed.isdisjoint(reasons) and len(listed) == report["processed"]
+
+
+def test_cli_preprocess_and_errors(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "feat"
+    code = main(
+        [
+            "preprocess",
+            "--config",
+            str(CONFIG),
+            "--data",
+            str(corpus),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert "processed: 10" in capsys.readouterr().out
+    assert json.loads((out / "report.json").read_text())["processed"] == 10
+    code = main(
+        [
+            "preprocess",
+            "--data",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(out),
+            "--set",
+            "audio.hop=1",
+        ]
+    )
+    assert code == 2 and "unknown config key 'audio.hop'" in capsys.readouterr().err
+    code = main(["preprocess", "--data", str(tmp_path / "nowhere"), "--out", str(out)])
+    assert code == 2 and "nowhere" in capsys.readouterr().err
