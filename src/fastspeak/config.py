@@ -111,6 +111,7 @@ class Config:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -246,3 +247,102 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def config_from_dict(data: dict[str, Any]) -> Config:
     """Rebuild a Config saved with ``Config.to_dict`` (e.g. from a dataset or checkpoint)."""
     return from_dict(Config, data)
+
+
+@dataclass
+class VarianceConfig:
+    """Variance adaptor of FastSpeech 2 (section 2.3): predictors, pitch/energy embeddings, stats.
+
+    The ``*_mean``/``*_std``/``*_min``/``*_max`` fields are corpus statistics in RAW units (Hz,
+    STFT-magnitude norm), as written to stats.json by preprocessing. The defaults are only
+    placeholders: the trainer sets the real ones here or through
+    ``FastSpeech2.set_statistics``; either way they end up as buffers in every checkpoint.
+    """
+
+    filter_size: int = 256
+    kernel_size: int = 3
+    dropout: float = 0.5
+    n_bins: int = 256
+    pitch_quantization: Literal["linear", "log"] = "linear"
+    energy_quantization: Literal["linear", "log"] = "linear"
+    # "bins": ming024 bucketize + nn.Embedding; "conv": FastPitch's Conv1d over the value.
+    embedding: Literal["bins", "conv"] = "bins"
+    embedding_kernel_size: int = 3
+    pitch_mean: float = 200.0
+    pitch_std: float = 50.0
+    pitch_min: float = 70.0
+    pitch_max: float = 800.0
+    energy_mean: float = 40.0
+    energy_std: float = 40.0
+    energy_min: float = 0.01
+    energy_max: float = 400.0
+
+    def __post_init__(self) -> None:
+        if self.kernel_size % 2 != 1 or self.embedding_kernel_size % 2 != 1:
+            raise ConfigError(
+                "model.variance.kernel_size and model.variance.embedding_kernel_size must be "
+                f"odd (got {self.kernel_size}, {self.embedding_kernel_size})"
+            )
+        if self.n_bins < 2:
+            raise ConfigError(f"model.variance.n_bins must be >= 2 (got {self.n_bins})")
+        for name in ("pitch", "energy"):
+            std, low, high = (getattr(self, f"{name}_{key}") for key in ("std", "min", "max"))
+            if not std > 0:
+                raise ConfigError(f"model.variance.{name}_std must be > 0 (got {std})")
+            if not low < high:
+                raise ConfigError(
+                    f"model.variance.{name}_min ({low}) must be < {name}_max ({high})"
+                )
+            if getattr(self, f"{name}_quantization") == "log" and not low > 0:
+                raise ConfigError(
+                    f"model.variance.{name}_quantization=log needs {name}_min > 0 (got {low}); "
+                    "use linear quantization or a positive (robust) minimum"
+                )
+
+
+@dataclass
+class ModelConfig:
+    """FastSpeech 2 architecture (ming024 LJSpeech defaults, about 35M parameters).
+
+    ``vocab_size`` and ``n_speakers`` come from the dataset (len(vocab), speaker count);
+    ``n_speakers`` 0 or 1 means no speaker embedding. ``max_seq_len`` only sizes a cached
+    positional-encoding table: longer inputs are encoded on the fly, never truncated.
+    ``pitch_level``/``energy_level`` must match ``features`` (the trainer checks).
+    """
+
+    vocab_size: int = 128
+    n_speakers: int = 0
+    n_mels: int = 80
+    hidden: int = 256
+    encoder_layers: int = 4
+    decoder_layers: int = 6
+    attention_heads: int = 2
+    conv_filter_size: int = 1024
+    conv_kernel_sizes: list[int] = field(default_factory=lambda: [9, 1])
+    encoder_dropout: float = 0.2
+    decoder_dropout: float = 0.2
+    max_seq_len: int = 1000
+    pitch_level: Literal["phoneme", "frame"] = "phoneme"
+    energy_level: Literal["phoneme", "frame"] = "phoneme"
+    postnet_layers: int = 5
+    postnet_channels: int = 512
+    postnet_kernel_size: int = 5
+    postnet_dropout: float = 0.5
+    variance: VarianceConfig = field(default_factory=VarianceConfig)
+
+    def __post_init__(self) -> None:
+        if self.hidden % self.attention_heads != 0:
+            raise ConfigError(
+                f"model.hidden ({self.hidden}) must be divisible by "
+                f"model.attention_heads ({self.attention_heads})"
+            )
+        if len(self.conv_kernel_sizes) != 2 or any(k % 2 != 1 for k in self.conv_kernel_sizes):
+            raise ConfigError(
+                f"model.conv_kernel_sizes must be two odd sizes (got {self.conv_kernel_sizes})"
+            )
+        if self.postnet_kernel_size % 2 != 1 or self.postnet_layers < 1:
+            raise ConfigError("model.postnet_kernel_size must be odd and postnet_layers >= 1")
+        if self.vocab_size < 2:
+            raise ConfigError(f"model.vocab_size must be >= 2 (got {self.vocab_size})")
+        if self.n_speakers < 0:
+            raise ConfigError(f"model.n_speakers must be >= 0 (got {self.n_speakers})")

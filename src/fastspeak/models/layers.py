@@ -1,0 +1,229 @@
+"""Feed-Forward Transformer (FFT) building blocks (FastSpeech, section 3.1; FastSpeech 2, fig. 1).
+
+All modules take and return (B, T, C) tensors and a (B, T) bool mask, True = valid
+(see :mod:`fastspeak.models.ops`). Padded positions are zero on output, so a padded batch
+gives the same values at valid positions as each item alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from fastspeak.models.ops import masked_fill_padding, sequence_mask
+
+__all__ = [
+    "ConvFeedForward",
+    "FFTBlock",
+    "FFTStack",
+    "MultiHeadSelfAttention",
+    "PostNet",
+    "SinusoidalPositionalEncoding",
+    "sinusoidal_positions",
+]
+
+
+def sinusoidal_positions(length: int, channels: int, device: torch.device | None = None) -> Tensor:
+    """Transformer positional encoding (Vaswani et al. 2017, section 3.5).
+
+    Returns (length, channels) float32: ``sin(pos / 10000^(2i/C))`` at even channels and
+    ``cos(...)`` at odd channels; computed for any length.
+    """
+    position = torch.arange(length, dtype=torch.float32, device=device).unsqueeze(1)
+    rates = torch.exp(
+        torch.arange(0, channels, 2, dtype=torch.float32, device=device)
+        * (-math.log(10000.0) / channels)
+    )
+    angles = position * rates  # (length, ceil(C / 2))
+    table = torch.zeros(length, channels, device=device)
+    table[:, 0::2] = torch.sin(angles)
+    table[:, 1::2] = torch.cos(angles[:, : channels // 2])
+    return table
+
+
+class SinusoidalPositionalEncoding(nn.Module):
+    """Adds sinusoidal positions to (B, T, C) inputs, for any T.
+
+    A table of ``cached_length`` positions is kept as a non-persistent buffer (not in
+    checkpoints); longer inputs get positions computed on the fly — nothing is truncated
+    (ming024's decoder silently cut mels over ``max_seq_len`` frames).
+    """
+
+    table: Tensor
+
+    def __init__(self, channels: int, cached_length: int = 1000) -> None:
+        super().__init__()
+        self.channels = channels
+        self.register_buffer(
+            "table", sinusoidal_positions(cached_length, channels), persistent=False
+        )
+
+    def positions(self, length: int) -> Tensor:
+        """(length, C) encoding on the buffer's device."""
+        if length <= self.table.size(0):
+            return self.table[:length]
+        return sinusoidal_positions(length, self.channels, device=self.table.device)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, T, C) -> (B, T, C) with positions added."""
+        return x + self.positions(x.size(1)).to(x.dtype)
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Multi-head self-attention with a key padding mask, via ``F.scaled_dot_product_attention``.
+
+    Queries at padded positions still see the valid keys (their output is zeroed by the block).
+    A row with no valid position at all attends everywhere instead of producing NaN.
+    """
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        if channels % heads:
+            raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
+        self.heads = heads
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.out = nn.Linear(channels, channels)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        """x: (B, T, C); mask: (B, T) bool, True = valid -> (B, T, C)."""
+        batch, length, channels = x.shape
+        query, key, value = (
+            self.qkv(x)
+            .view(batch, length, 3, self.heads, channels // self.heads)
+            .permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
+        )
+        keys = mask | ~mask.any(dim=1, keepdim=True)  # empty rows: attend everywhere, no NaN
+        attended = F.scaled_dot_product_attention(
+            query, key, value, attn_mask=keys[:, None, None, :]
+        )
+        return self.out(attended.transpose(1, 2).reshape(batch, length, channels))
+
+
+class ConvFeedForward(nn.Module):
+    """FFT position-wise feed-forward: Conv1d(k0) -> ReLU -> Conv1d(k1) -> dropout.
+
+    Takes and returns (B, T, C); the (B, C, T) transposes for Conv1d stay inside.
+    ming024 LJSpeech: filter 1024, kernels (9, 1).
+    """
+
+    def __init__(
+        self, channels: int, filter_size: int, kernel_sizes: tuple[int, int], dropout: float
+    ) -> None:
+        super().__init__()
+        first, second = kernel_sizes
+        self.conv1 = nn.Conv1d(channels, filter_size, first, padding=first // 2)
+        self.conv2 = nn.Conv1d(filter_size, channels, second, padding=second // 2)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, T, C), zero at padded positions -> (B, T, C)."""
+        y = self.conv2(torch.relu(self.conv1(x.transpose(1, 2))))
+        return self.dropout(y.transpose(1, 2))
+
+
+class FFTBlock(nn.Module):
+    """Feed-Forward Transformer block, post-LN residuals as in the paper and ming024::
+
+        x = LayerNorm(x + Dropout(SelfAttention(x)))
+        x = LayerNorm(x + ConvFeedForward(x))
+
+    with padded positions zeroed after each sub-layer.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        heads: int,
+        filter_size: int,
+        kernel_sizes: tuple[int, int],
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(channels, heads)
+        self.attention_dropout = nn.Dropout(dropout)
+        self.attention_norm = nn.LayerNorm(channels)
+        self.feed_forward = ConvFeedForward(channels, filter_size, kernel_sizes, dropout)
+        self.feed_forward_norm = nn.LayerNorm(channels)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        """x: (B, T, C) zero at padding; mask: (B, T) bool, True = valid -> (B, T, C)."""
+        x = self.attention_norm(x + self.attention_dropout(self.attention(x, mask)))
+        x = masked_fill_padding(x, mask)
+        x = self.feed_forward_norm(x + self.feed_forward(x))
+        return masked_fill_padding(x, mask)
+
+
+class FFTStack(nn.Module):
+    """Positional encoding + N FFT blocks: the FastSpeech encoder and decoder."""
+
+    def __init__(
+        self,
+        layers: int,
+        channels: int,
+        heads: int,
+        filter_size: int,
+        kernel_sizes: tuple[int, int],
+        dropout: float,
+        cached_length: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.positional_encoding = SinusoidalPositionalEncoding(channels, cached_length)
+        self.blocks = nn.ModuleList(
+            FFTBlock(channels, heads, filter_size, kernel_sizes, dropout) for _ in range(layers)
+        )
+
+    def forward(
+        self, x: Tensor, lengths: Tensor | None = None, mask: Tensor | None = None
+    ) -> Tensor:
+        """Encode a padded sequence.
+
+        Args:
+            x: (B, T, C) inputs.
+            lengths: (B,) valid lengths, or
+            mask: (B, T) bool, True = valid (give one of the two).
+        Returns:
+            (B, T, C), zero at padded positions.
+        """
+        if mask is None:
+            if lengths is None:
+                raise ValueError("FFTStack needs lengths or mask")
+            mask = sequence_mask(lengths, x.size(1))
+        x = masked_fill_padding(self.positional_encoding(x), mask)
+        for block in self.blocks:
+            x = block(x, mask)
+        return x
+
+
+class PostNet(nn.Module):
+    """Tacotron 2 postnet (5 x Conv1d k5 512ch + BatchNorm, tanh except last, dropout 0.5).
+
+    Predicts a residual added to the decoder's mel. Padded frames are zeroed between layers
+    so padding does not leak into valid frames through the convolutions.
+    """
+
+    def __init__(
+        self, n_mels: int, channels: int, kernel_size: int, layers: int, dropout: float
+    ) -> None:
+        super().__init__()
+        sizes = [n_mels] + [channels] * (layers - 1) + [n_mels]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(sizes[i], sizes[i + 1], kernel_size, padding=kernel_size // 2)
+            for i in range(layers)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(sizes[i + 1]) for i in range(layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, mels: Tensor, mask: Tensor) -> Tensor:
+        """mels: (B, T, n_mels) zero at padding; mask: (B, T) -> residual (B, T, n_mels)."""
+        keep = mask.unsqueeze(1)  # (B, 1, T)
+        x = mels.transpose(1, 2)
+        last = len(self.convs) - 1
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            x = norm(conv(x))
+            if i < last:
+                x = torch.tanh(x)
+            x = self.dropout(x).masked_fill(~keep, 0.0)
+        return x.transpose(1, 2)
