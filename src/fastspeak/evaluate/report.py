@@ -1,0 +1,135 @@
+"""Evaluation reports: REPORT.json (everything, per item) and REPORT.md (one table of systems).
+
+The result dictionary (made by :func:`fastspeak.evaluate.runner.evaluate_systems`)::
+
+    {"version": 1, "created": ISO time, "num_items": N, "judges": {...}, "notes": [...],
+     "systems": {name: {"summary": {column key: value or None, ...},
+                        "items": [{"id", "transcript", "wer", "mos", "mcd_db", ..., "error"}]}}}
+
+Summary keys that become table columns are listed in :data:`COLUMNS`; a missing key or a
+None/NaN value leaves the cell blank (e.g. no MCD for a system without reference audio).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["COLUMNS", "markdown_table", "render_markdown", "to_jsonable", "write_report"]
+
+# (summary key, header, format); "%" multiplies a fraction by 100.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("wer", "WER %", "%"),
+    ("cer", "CER %", "%"),
+    ("mos_mean", "MOS (pred.)", "mos"),
+    ("mcd_db", "MCD dB", "{:.2f}"),
+    ("f0_rmse_hz", "F0 RMSE Hz", "{:.1f}"),
+    ("f0_correlation", "F0 corr", "{:.3f}"),
+    ("f0_std", "F0 σ Hz", "{:.1f}"),
+    ("f0_skewness", "F0 γ", "{:.3f}"),
+    ("f0_kurtosis", "F0 κ", "{:.3f}"),
+    ("duration_error_ms", "Dur. err ms", "{:.1f}"),
+    ("rtf", "RTF", "{:.3f}"),
+]
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _cell(summary: Mapping[str, Any], key: str, fmt: str) -> str:
+    value: Any = summary.get(key)
+    if _is_missing(value):
+        return ""
+    if fmt == "%":
+        return f"{100.0 * float(value):.1f}"
+    if fmt == "mos":
+        spread = summary.get("mos_std")
+        return f"{value:.2f}" if _is_missing(spread) else f"{value:.2f} ± {spread:.2f}"
+    return fmt.format(value)
+
+
+def markdown_table(systems: Mapping[str, Mapping[str, Any]]) -> str:
+    """One row per system (in the mapping's order) from each system's ``summary``."""
+    header = ["System", "Items"] + [title for _, title, _ in COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for name, system in systems.items():
+        summary = system.get("summary", {})
+        count = f"{summary.get('items_ok', '')}/{summary.get('items', '')}"
+        cells = [name.replace("|", "\\|"), count]
+        cells += [_cell(summary, key, fmt) for key, _, fmt in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(result: Mapping[str, Any]) -> str:
+    """The whole REPORT.md: title, table, judges, notes and per-item errors."""
+    parts = [f"# Evaluation report\n\n{result.get('num_items', '?')} sentences"]
+    if result.get("created"):
+        parts[0] += f", {result['created']}"
+    parts.append(markdown_table(result.get("systems", {})))
+    judges = result.get("judges") or {}
+    if judges:
+        parts.append("Judges: " + "; ".join(f"{k}: {v}" for k, v in judges.items()) + ".")
+    notes = result.get("notes") or []
+    if notes:
+        parts.append("\n".join(f"- {note}" for note in notes))
+    errors = [
+        f"- {name} / {item.get('id')}: {item['error']}"
+        for name, system in result.get("systems", {}).items()
+        for item in system.get("items", [])
+        if item.get("error")
+    ]
+    if errors:
+        parts.append("## Errors\n\n" + "\n".join(errors))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN/inf -> None, numpy scalars/arrays -> Python, Path -> str."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return to_jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_report(result: Mapping[str, Any], out_path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write REPORT.json and REPORT.md atomically; returns their paths.
+
+    out_path: a folder (gets REPORT.json and REPORT.md) or a ``*.json`` file path (the
+    markdown goes next to it with the ``.md`` suffix).
+    """
+    out_path = Path(out_path)
+    if out_path.suffix.lower() == ".json":
+        json_path, markdown_path = out_path, out_path.with_suffix(".md")
+    else:
+        json_path, markdown_path = out_path / "REPORT.json", out_path / "REPORT.md"
+    text = json.dumps(to_jsonable(result), indent=2, ensure_ascii=False, allow_nan=False)
+    _write_atomic(json_path, text + "\n")
+    _write_atomic(markdown_path, render_markdown(result))
+    return json_path, markdown_path
