@@ -1,0 +1,224 @@
+"""Real teacher corpora, built end to end in tmp_path (piper, flite, festival)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import soundfile
+
+from fastspeak.config import TextConfig
+from fastspeak.data.alignments import check_contiguous, read_textgrid, read_textgrid_tiers
+from fastspeak.data.corpora.teacher import read_teacher
+from fastspeak.data.teacher import build_teacher_corpus, load_sentences
+from fastspeak.text.processor import TextProcessor
+
+HOP = 256
+# sentences whose festival/flite phones equal the ARPAbet frontend's
+SIMPLE = [
+    "The cat sat on the mat.",
+    "She kept a firm hold on the railing.",
+    "Yes, I will call you tomorrow morning.",
+]
+
+needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="apt-get install flite")
+needs_festival = pytest.mark.skipif(
+    shutil.which("festival") is None, reason="apt-get install festival festvox-us-slt-hts"
+)
+
+
+def _check_utterance(wav_path, grid_path, tokens, sample_rate):
+    wav, rate = soundfile.read(wav_path, dtype="float32")
+    assert rate == sample_rate and soundfile.info(wav_path).subtype == "PCM_16"
+    duration = len(wav) / rate
+    segments = read_textgrid(grid_path)
+    check_contiguous(segments, duration, tolerance=HOP / sample_rate)
+    assert segments[0].start == 0.0
+    assert all(s.end >= s.start for s in segments)
+    assert [s.label for s in segments if s.label] == tokens
+
+
+@pytest.fixture(scope="module")
+def piper_corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("piper") / "corpus"
+    report = build_teacher_corpus(
+        "piper", None, num_sentences=6, out_dir=out, workers=1, held_out=2, progress=False
+    )
+    return out, report
+
+
+def test_piper_corpus_layout_audio_and_alignments(piper_corpus):
+    out, report = piper_corpus
+    train, held = load_sentences("train")[:6], load_sentences("held_out")[:2]
+    ids = [f"joe_heldout_{i:04d}" for i in range(2)] + [f"joe_{i:06d}" for i in range(6)]
+    assert sorted(p.stem for p in (out / "wavs").glob("*.wav")) == sorted(ids)
+    assert sorted(p.stem for p in (out / "textgrids").glob("*.TextGrid")) == sorted(ids)
+    assert (out / "held_out.txt").read_text().split() == ids[:2]
+
+    rows = [line.split("|") for line in (out / "metadata.csv").read_text().splitlines()]
+    assert [row[0] for row in rows] == ids and all(len(row) == 3 for row in rows)
+    assert [row[1] for row in rows] == held + train
+
+    processor = TextProcessor(TextConfig(inventory="espeak"))
+    for row in rows:
+        assert row[2] == processor.normalize(row[1])
+        tokens = processor.tokens_from_normalized(row[2])
+        _check_utterance(
+            out / "wavs" / f"{row[0]}.wav", out / "textgrids" / f"{row[0]}.TextGrid", tokens, 22050
+        )
+
+    manifest = json.loads((out / "corpus.json").read_text())
+    assert manifest["format"] == "fastspeak-teacher"
+    assert manifest["inventory"] == "espeak" and manifest["sample_rate"] == 22050
+    assert manifest["counts"]["utterances"] == 8 and manifest["counts"]["held_out"] == 2
+
+    assert json.loads((out / "report.json").read_text()) == report
+    assert report["utterances"] == 8 and report["failed"] == []
+    assert report["phone_match_rate"] == 1.0  # the espeak frontend reproduces piper's phones
+    assert report["audio_seconds"] > 8 and report["seconds_taken"] > 0
+    assert report["speakers"]["joe"]["utterances"] == 8
+    assert report["engine"] == "piper" and report["voices"] == ["joe"]
+
+    utterances = read_teacher(out)  # the dataset reader accepts it
+    assert len(utterances) == 8 and sum(u.held_out for u in utterances) == 2
+
+
+def test_rerun_resumes(piper_corpus):
+    out, first = piper_corpus
+    again = build_teacher_corpus("piper", None, 6, out, workers=1, held_out=2, progress=False)
+    assert again["synthesized_this_run"] == 0 and again["skipped_existing"] == 8
+    assert again["utterances"] == first["utterances"]
+    assert again["audio_seconds"] == first["audio_seconds"]
+
+    (out / "textgrids" / "joe_000003.TextGrid").unlink()  # as if killed mid-utterance
+    third = build_teacher_corpus("piper", None, 6, out, workers=1, held_out=2, progress=False)
+    assert third["synthesized_this_run"] == 1 and third["utterances"] == 8
+    assert (out / "textgrids" / "joe_000003.TextGrid").exists()
+
+
+def test_a_different_corpus_in_the_folder_is_refused(piper_corpus):
+    out, _ = piper_corpus
+    with pytest.raises(ValueError, match="sample_rate"):
+        build_teacher_corpus("piper", None, 1, out, sample_rate=16000, held_out=0, progress=False)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="choose one of"):
+        build_teacher_corpus("espeak", None, 1, "unused", progress=False)
+    with pytest.raises(ValueError, match="available"):
+        build_teacher_corpus("flite", ["nobody"], 1, "unused", progress=False)
+    with pytest.raises(ValueError, match="num_sentences"):
+        build_teacher_corpus("flite", None, 10**6, "unused", progress=False)
+
+
+@needs_flite
+def test_flite_multi_speaker_layout(tmp_path):
+    out = tmp_path / "flite"
+    report = build_teacher_corpus(
+        "flite",
+        ["slt", "rms"],
+        num_sentences=3,
+        out_dir=out,
+        workers=2,
+        held_out=1,
+        progress=False,
+        train_sentences=SIMPLE,
+        held_out_sentences=["I talked with him on the telephone."],
+    )
+    assert report["failed"] == [] and report["utterances"] == 8
+    assert report["speakers"]["slt"]["utterances"] == 4
+    assert report["speakers"]["rms"]["held_out"] == 1
+    rows = [line.split("|") for line in (out / "metadata.csv").read_text().splitlines()]
+    assert all(len(row) == 4 for row in rows)
+    processor = TextProcessor(TextConfig(inventory="arpabet"))
+    for utterance_id, speaker, _text, normalized in rows:
+        assert utterance_id.startswith(f"{speaker}_")
+        _check_utterance(
+            out / "wavs" / speaker / f"{utterance_id}.wav",
+            out / "textgrids" / speaker / f"{utterance_id}.TextGrid",
+            processor.tokens_from_normalized(normalized),
+            22050,
+        )
+    assert sorted((out / "held_out.txt").read_text().split()) == [
+        "rms_heldout_0000",
+        "slt_heldout_0000",
+    ]
+    manifest = json.loads((out / "corpus.json").read_text())
+    assert manifest["speakers"] == ["slt", "rms"] and manifest["layout"] == "multi-speaker"
+    utterances = read_teacher(out)
+    assert {u.speaker for u in utterances} == {"slt", "rms"}
+
+
+@needs_flite
+def test_a_phone_mismatch_is_reported_and_leaves_no_files(tmp_path, monkeypatch):
+    original = TextProcessor.tokens_from_normalized
+
+    def wrong_for_cats(self, normalized):
+        tokens = original(self, normalized)
+        return ["G" if t == "K" else t for t in tokens] if "cat" in normalized else tokens
+
+    monkeypatch.setattr(TextProcessor, "tokens_from_normalized", wrong_for_cats)
+    out = tmp_path / "mismatch"
+    report = build_teacher_corpus(
+        "flite", None, 2, out, workers=1, held_out=0, progress=False, train_sentences=SIMPLE
+    )
+    assert report["utterances"] == 1 and report["num_failed"] == 1
+    (failure,) = report["failed"]
+    assert failure["id"] == "slt_000000" and failure["text"] == SIMPLE[0]
+    assert "engine" in failure["reason"] and "K" in failure["reason"]
+    assert report["phone_match_rate"] == 0.5
+    assert not list(out.rglob("slt_000000.*"))
+    assert "slt_000000" not in (out / "metadata.csv").read_text()
+
+
+@needs_festival
+def test_festival_corpus(tmp_path):
+    out = tmp_path / "festival"
+    report = build_teacher_corpus(
+        "festival", None, 2, out, workers=1, held_out=0, progress=False, train_sentences=SIMPLE
+    )
+    assert report["failed"] == [] and report["utterances"] == 2
+    assert report["inventory"] == "arpabet" and "stress_match_rate" in report
+    processor = TextProcessor(TextConfig(inventory="arpabet"))
+    for line in (out / "metadata.csv").read_text().splitlines():
+        utterance_id, _text, normalized = line.split("|")
+        grid = out / "textgrids" / f"{utterance_id}.TextGrid"
+        _check_utterance(
+            out / "wavs" / f"{utterance_id}.wav",
+            grid,
+            processor.tokens_from_normalized(normalized),
+            22050,
+        )
+        words = [s.label for s in read_textgrid_tiers(grid)["words"] if s.label]
+        assert [w.lower() for w in words] == normalized.rstrip(".").lower().split()
+
+
+def test_piper_text_mode_speaks_piper_own_phonemes(tmp_path):
+    """mode="text": piper phonemizes the text (one chunk per sentence, ^/$ become silence)."""
+    out = tmp_path / "text_mode"
+    sentences = ["Hello there, my friend. How are you today?", SIMPLE[0]]
+    report = build_teacher_corpus(
+        "piper",
+        None,
+        2,
+        out,
+        workers=1,
+        held_out=0,
+        progress=False,
+        train_sentences=sentences,
+        engine_options={"mode": "text"},
+    )
+    assert report["failed"] == [] and report["phone_match_rate"] == 1.0
+    processor = TextProcessor(TextConfig(inventory="espeak"))
+    for index, text in enumerate(sentences):
+        utterance_id = f"joe_{index:06d}"
+        _check_utterance(
+            out / "wavs" / f"{utterance_id}.wav",
+            out / "textgrids" / f"{utterance_id}.TextGrid",
+            processor.tokens(text),
+            22050,
+        )
+    # two sentences -> EOS of the first and BOS of the second form one inner silence
+    labels = [s.label for s in read_textgrid(out / "textgrids" / "joe_000000.TextGrid")]
+    assert labels[0] == "" and labels[-1] == "" and labels.count("") == 3
