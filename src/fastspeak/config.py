@@ -112,6 +112,7 @@ class Config:
     split: SplitConfig = field(default_factory=SplitConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     model: ModelConfig = field(default_factory=lambda: ModelConfig())
+    train: TrainConfig = field(default_factory=lambda: TrainConfig())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -346,3 +347,66 @@ class ModelConfig:
             raise ConfigError(f"model.vocab_size must be >= 2 (got {self.vocab_size})")
         if self.n_speakers < 0:
             raise ConfigError(f"model.n_speakers must be >= 0 (got {self.n_speakers})")
+
+
+@dataclass
+class TrainConfig:
+    """Acoustic-model training (ming024/FastSpeech2 LJSpeech defaults; see fastspeak.train).
+
+    ``learning_rate`` is the PEAK learning rate of every schedule; None means ming024's Noam
+    peak ``hidden**-0.5 * warmup_steps**-0.5`` (9.88e-4 for hidden 256, warm-up 4000).
+    ``anneal_steps``/``anneal_rate`` multiply the lr (x0.3 after 300k, 400k, 500k steps) for
+    the "noam" and "constant" schedules; "cosine" decays to ``min_lr_ratio`` x peak at
+    ``max_steps``. ``amp``: "auto" = bf16 autocast on CUDA, none on CPU; true/false force it
+    (CPU bf16 autocast works but is slower than fp32 on most CPUs).
+    """
+
+    max_steps: int = 900000
+    batch_size: int = 16
+    max_frames_per_batch: int = 0  # > 0: batch by padded frames instead of batch_size
+    bucket_batches: int = 50  # length buckets hold this many batches, sorted by frames
+    grad_accumulation: int = 1
+    schedule: Literal["noam", "constant", "cosine"] = "noam"
+    learning_rate: float | None = None
+    warmup_steps: int = 4000
+    anneal_steps: list[int] = field(default_factory=lambda: [300000, 400000, 500000])
+    anneal_rate: float = 0.3
+    min_lr_ratio: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.98])
+    eps: float = 1e-9
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    amp: bool | Literal["auto"] = "auto"
+    amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    ema: bool = False
+    ema_decay: float = 0.9999
+    seed: int = 1234
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    num_workers: int = 2
+    log_interval: int = 100
+    val_interval: int = 1000
+    plot_interval: int = 5000
+    save_interval: int = 1000  # checkpoints/latest.pt
+    milestone_interval: int = 100000  # checkpoints/step_XXXXXXXXX.pt, kept
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive = ("max_steps", "batch_size", "grad_accumulation", "bucket_batches")
+        for name in positive + ("log_interval", "val_interval", "plot_interval"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1 (got {getattr(self, name)})")
+        for name in ("save_interval", "milestone_interval", "warmup_steps", "num_workers"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name} must be >= 0 (got {getattr(self, name)})")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ConfigError(f"train.learning_rate must be > 0 or null (got {self.learning_rate})")
+        if self.schedule == "noam" and self.warmup_steps < 1:
+            raise ConfigError("train.schedule=noam needs train.warmup_steps >= 1")
+        if len(self.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in self.betas):
+            raise ConfigError(f"train.betas must be two numbers in [0, 1) (got {self.betas})")
+        if not 0.0 < self.ema_decay < 1.0:
+            raise ConfigError(f"train.ema_decay must be in (0, 1) (got {self.ema_decay})")
+        if self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+            raise ConfigError(
+                f"train.device must be auto, cpu, cuda, cuda:N or mps (got {self.device!r})"
+            )

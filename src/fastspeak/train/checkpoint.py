@@ -1,0 +1,215 @@
+"""Training checkpoints: full resume state, written atomically, loaded with clear errors.
+
+A checkpoint is a ``torch.save`` dict::
+
+    format "fastspeak-checkpoint", version 1, kind "fastspeech2"
+    model      state_dict (statistics buffers included)
+    optimizer  state_dict;  scaler: GradScaler state or None;  ema: AveragedModel state or None
+    step       optimizer updates done;  epoch, batch_in_epoch: where the data order resumes
+    config     Config.to_dict() (model section with the data's vocab size, speakers, stats)
+    vocab      Vocabulary.to_dict();  speakers {name: id};  stats (the FEATDIR's stats.json)
+
+so it rebuilds its model without the FEATDIR. ``--resume`` needs the same vocabulary and
+speakers; fine-tuning on other data goes through ``--init-from`` and
+:func:`load_matching_weights`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from fastspeak.text.vocab import Vocabulary
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "CheckpointError",
+    "Checkpointer",
+    "MatchReport",
+    "load_checkpoint",
+    "load_matching_weights",
+    "restore_model",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "fastspeak-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, damaged, or does not fit the current data or model."""
+
+
+def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
+    """``torch.save`` to a temporary file in the same folder, then ``os.replace``: a crash
+    mid-write never leaves a truncated checkpoint under ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **state}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint onto the CPU and check its format."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        # weights_only=False: the checkpoint holds plain dicts/lists/str besides tensors;
+        # only load checkpoints you trust (as with any pickle).
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a fastspeak training checkpoint")
+    if checkpoint.get("version", 0) > CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint version {checkpoint['version']}; this fastspeak reads up to "
+            f"{CHECKPOINT_VERSION}: upgrade fastspeak"
+        )
+    return checkpoint
+
+
+def _describe_vocab_difference(saved: Vocabulary, current: Vocabulary) -> str:
+    if saved.inventory != current.inventory:
+        return f"inventory {saved.inventory!r} in the checkpoint, {current.inventory!r} in the data"
+    added = [s for s in current.symbols if s not in saved]
+    removed = [s for s in saved.symbols if s not in current]
+    parts = [f"{len(saved)} symbols in the checkpoint, {len(current)} in the data"]
+    if added:
+        parts.append(f"new in the data: {' '.join(added[:20])}")
+    if removed:
+        parts.append(f"missing from the data: {' '.join(removed[:20])}")
+    if not added and not removed:
+        parts.append("same symbols in a different id order")
+    return "; ".join(parts)
+
+
+def restore_model(
+    checkpoint: Mapping[str, Any],
+    model: nn.Module,
+    vocab: Vocabulary | None = None,
+    speakers: Mapping[str, int] | None = None,
+    strict: bool = True,
+) -> None:
+    """Load ``checkpoint["model"]`` into ``model`` after checking that the checkpoint's
+    vocabulary and speakers equal the current data's (when given).
+
+    Raises:
+        CheckpointError naming what differs and the fix (``--init-from CKPT`` to fine-tune a
+        checkpoint on different data: matching weights are copied, the rest start fresh).
+    """
+    fix = (
+        "to fine-tune this checkpoint on the new data, start a new run with --init-from CKPT "
+        "(weights whose names and shapes match are copied); to resume, use the FEATDIR the "
+        "checkpoint was trained on"
+    )
+    if vocab is not None and "vocab" in checkpoint:
+        saved = Vocabulary.from_dict(checkpoint["vocab"])
+        if saved != vocab:
+            raise CheckpointError(
+                f"vocabulary mismatch: {_describe_vocab_difference(saved, vocab)}; {fix}"
+            )
+    if speakers is not None and "speakers" in checkpoint:
+        saved_speakers = dict(checkpoint["speakers"])
+        if saved_speakers != dict(speakers):
+            added = sorted(set(speakers) - set(saved_speakers))
+            removed = sorted(set(saved_speakers) - set(speakers))
+            detail = f"new in the data: {added}; missing from the data: {removed}"
+            if not added and not removed:
+                detail = "same names with different ids"
+            raise CheckpointError(
+                f"speaker mismatch: {len(saved_speakers)} speaker(s) in the checkpoint, "
+                f"{len(speakers)} in the data ({detail}); {fix}"
+            )
+    try:
+        model.load_state_dict(checkpoint["model"], strict=strict)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"checkpoint weights do not fit this model (was it made with another model "
+            f"config?): {error}; {fix}"
+        ) from error
+
+
+@dataclass
+class MatchReport:
+    """What :func:`load_matching_weights` copied and skipped (name -> reason)."""
+
+    loaded: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"copied {len(self.loaded)} tensors, skipped {len(self.skipped)}"]
+        lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped.items()]
+        return "\n".join(lines)
+
+
+def load_matching_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> MatchReport:
+    """Copy every tensor of ``state_dict`` whose name and shape match one of ``model``'s
+    (for fine-tuning with a new vocabulary or speaker set); the rest keep their values."""
+    own = model.state_dict()
+    report = MatchReport()
+    matched = {}
+    for name, tensor in state_dict.items():
+        if name not in own:
+            report.skipped[name] = "not in this model"
+        elif tuple(own[name].shape) != tuple(tensor.shape):
+            report.skipped[name] = (
+                f"shape {tuple(tensor.shape)} in the checkpoint, {tuple(own[name].shape)} here"
+            )
+        else:
+            matched[name] = tensor
+            report.loaded.append(name)
+    for name in own:
+        if name not in state_dict:
+            report.skipped[name] = "not in the checkpoint (kept its initial value)"
+    model.load_state_dict(matched, strict=False)
+    return report
+
+
+class Checkpointer:
+    """Writes ``run_dir/checkpoints/latest.pt`` every ``save_interval`` steps (overwritten)
+    and keeps ``step_000010000.pt`` milestones every ``milestone_interval`` steps."""
+
+    def __init__(self, run_dir: str | Path, save_interval: int, milestone_interval: int) -> None:
+        self.directory = Path(run_dir) / "checkpoints"
+        self.save_interval = save_interval
+        self.milestone_interval = milestone_interval
+
+    @property
+    def latest(self) -> Path:
+        return self.directory / "latest.pt"
+
+    def milestone(self, step: int) -> Path:
+        return self.directory / f"step_{step:09d}.pt"
+
+    def due(self, step: int, force: bool = False) -> bool:
+        """Whether :meth:`save` writes anything at ``step`` (``force``: always)."""
+        return force or any(
+            interval > 0 and step % interval == 0
+            for interval in (self.save_interval, self.milestone_interval)
+        )
+
+    def save(self, step: int, state: dict[str, Any]) -> Path:
+        """Write latest.pt, and the milestone when one is due at ``step``; returns latest.pt."""
+        if self.milestone_interval > 0 and step % self.milestone_interval == 0:
+            save_checkpoint(self.milestone(step), state)
+        return save_checkpoint(self.latest, state)

@@ -1,0 +1,405 @@
+"""FastSpeech 2 training loop (Ren et al. 2020; ming024/FastSpeech2's recipe), kept explicit.
+
+    train(config, feat_dir, run_dir, resume=False, init_from=None, max_steps=None)
+
+One optimizer step = ``train.grad_accumulation`` batches. Per step: bf16 autocast on CUDA
+(``train.amp``), loss in fp32, gradient clipping, a NaN guard (a step whose loss or gradient
+norm is not finite is skipped: no optimizer/EMA update), lr from a pure function of the step.
+Dropout is seeded from (seed, step, micro-batch, rank) and the data order from (seed, epoch),
+so ``--resume`` continues exactly where ``latest.pt`` left off. Under torchrun each rank takes
+its share of the batches (DDP); only rank 0 validates, logs and writes checkpoints.
+
+run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones, ``tensorboard/``,
+``train_log.jsonl``, ``config.yaml`` (the full config used).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import yaml
+from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from fastspeak.config import Config, ConfigError, config_from_dict
+from fastspeak.data.alignments import atomic_write_text
+from fastspeak.data.batch import Batch, collate
+from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.models import FastSpeech2, FastSpeech2Loss, FastSpeech2Output
+from fastspeak.train.checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    load_checkpoint,
+    load_matching_weights,
+    restore_model,
+)
+from fastspeak.train.distributed import init_distributed
+from fastspeak.train.log import TrainLogger, plot_mels
+from fastspeak.train.schedule import LearningRateSchedule
+
+__all__ = ["train"]
+
+MAX_CONSECUTIVE_SKIPS = 50
+
+
+def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -> Config:
+    """The run's config: data sections from FEATDIR/config.yaml, architecture from the
+    checkpoint when resuming or fine-tuning, vocab size / speaker count from the data."""
+    config = copy.deepcopy(config)
+    data_file = feat_dir / "config.yaml"
+    if data_file.is_file():
+        data_config = config_from_dict(yaml.safe_load(data_file.read_text()))
+        config.audio, config.text = data_config.audio, data_config.text
+        config.features = data_config.features
+    if model_source is not None:
+        config.model = config_from_dict(model_source["config"]).model
+    vocab, speakers, _ = load_feature_dir(feat_dir)
+    config.model.vocab_size = len(vocab)
+    config.model.n_speakers = len(speakers) if len(speakers) > 1 else 0
+    for name in ("pitch_level", "energy_level"):
+        model_level, data_level = getattr(config.model, name), getattr(config.features, name)
+        if model_level != data_level:
+            raise ConfigError(
+                f"model.{name}={model_level} but {feat_dir} holds {data_level}-level features; "
+                f"set model.{name}={data_level} or re-run preprocess with features.{name}="
+                f"{model_level}"
+            )
+    if config.model.n_mels != config.audio.n_mels:
+        raise ConfigError(
+            f"model.n_mels={config.model.n_mels} but the data has audio.n_mels="
+            f"{config.audio.n_mels}; set model.n_mels={config.audio.n_mels}"
+        )
+    return config
+
+
+def _float(output: FastSpeech2Output) -> FastSpeech2Output:
+    """Autocast outputs -> fp32 so the loss is computed in full precision."""
+    changes = {
+        item.name: value.float()
+        for item in dataclasses.fields(output)
+        if isinstance(value := getattr(output, item.name), Tensor) and value.is_floating_point()
+    }
+    return dataclasses.replace(output, **changes)
+
+
+def _forward(model: torch.nn.Module, batch: Batch, autocast: Any) -> FastSpeech2Output:
+    with autocast:
+        output = model(
+            batch.tokens,
+            batch.token_lengths,
+            batch.durations,
+            batch.pitch,
+            batch.energy,
+            batch.speaker_ids,
+            batch.mel_lengths,
+        )
+    return _float(output)
+
+
+@torch.no_grad()
+def validate(
+    model: torch.nn.Module,
+    criterion: FastSpeech2Loss,
+    loader: DataLoader,
+    device: torch.device,
+    autocast: Any,
+) -> tuple[dict[str, float], tuple[Tensor, Tensor] | None]:
+    """Mean loss terms over the loader (weighted by batch size) and (target, predicted) mels
+    (T, n_mels) of the first utterance, for a plot."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    count, example = 0, None
+    for batch in loader:
+        batch = batch.to(device)
+        output = _forward(model, batch, autocast)
+        total, terms = criterion(batch, output)
+        for name, value in {"total": total, **terms}.items():
+            sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
+        count += len(batch)
+        if example is None:
+            length = int(batch.mel_lengths[0])
+            example = (batch.mels[0, :length].cpu(), output.mels_postnet[0, :length].cpu())
+    model.train(was_training)
+    return {name: value / max(count, 1) for name, value in sums.items()}, example
+
+
+def train(
+    config: Config,
+    feat_dir: str | Path,
+    run_dir: str | Path,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    max_steps: int | None = None,
+) -> dict[str, Any]:
+    """Train FastSpeech 2 on a FEATDIR made by ``fastspeak preprocess``.
+
+    Args:
+        config: the run's config (its ``train`` and ``model`` sections matter; audio/text/
+            features are taken from ``feat_dir/config.yaml``).
+        feat_dir: FEATDIR (train.jsonl, val.jsonl, vocab.json, speakers.json, stats.json).
+        run_dir: output folder (see the module docstring).
+        resume: continue from ``run_dir/checkpoints/latest.pt`` (same data required).
+        init_from: fine-tune: start from this checkpoint's weights where names and shapes
+            match (its architecture; vocabulary and speakers may differ).
+        max_steps: stop at this global step (default ``train.max_steps``; the lr schedule
+            always uses ``train.max_steps``, so stopping early and resuming changes nothing).
+    Returns:
+        {"step", "epoch", "skipped_steps", "losses" (total loss of every step of this call),
+        "val" (last validation terms or None), "frames_per_second", "checkpoint", "model"}.
+    """
+    feat_dir, run_dir = Path(feat_dir), Path(run_dir)
+    context = init_distributed(config.train.device)
+    try:
+        return _train(config, feat_dir, run_dir, resume, init_from, max_steps, context)
+    finally:
+        context.close()
+
+
+def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> dict[str, Any]:
+    device, rank, world = context.device, context.rank, context.world_size
+    checkpointer = Checkpointer(
+        run_dir, config.train.save_interval, config.train.milestone_interval
+    )
+    checkpoint = source = None
+    if resume:
+        checkpoint = load_checkpoint(checkpointer.latest)
+    elif checkpointer.latest.exists():
+        raise CheckpointError(
+            f"{run_dir} already holds a training run ({checkpointer.latest}); pass --resume to "
+            "continue it or choose another --out"
+        )
+    if init_from is not None and checkpoint is None:
+        source = load_checkpoint(init_from)
+    config = _prepare_config(config, feat_dir, checkpoint or source)
+    opts = config.train
+    vocab, speakers, stats = load_feature_dir(feat_dir)
+    logger = TrainLogger(run_dir, enabled=context.is_main)
+
+    torch.manual_seed(opts.seed)
+    model = FastSpeech2(config.model)
+    model.set_statistics(pitch=stats["pitch"], energy=stats["energy"])
+    config.model = copy.deepcopy(model.config)
+    if checkpoint is not None:
+        restore_model(checkpoint, model, vocab, speakers)
+    elif source is not None:
+        logger.message(
+            f"init from {init_from}: {load_matching_weights(model, source['model']).summary()}"
+        )
+    model.to(device)
+    schedule = LearningRateSchedule.from_config(opts, config.model.hidden)
+    optimizer = torch.optim.Adam(
+        model.parameters(),
+        lr=schedule(1),
+        betas=tuple(opts.betas),
+        eps=opts.eps,
+        weight_decay=opts.weight_decay,
+    )
+    amp = opts.amp is True or (opts.amp == "auto" and device.type == "cuda")
+    amp_dtype = getattr(torch, opts.amp_dtype)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
+    ema = None
+    if opts.ema:
+        ema = AveragedModel(
+            model, multi_avg_fn=get_ema_multi_avg_fn(opts.ema_decay), use_buffers=True
+        )
+    step = epoch = batch_in_epoch = skipped = 0
+    if checkpoint is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if checkpoint.get("scaler") is not None:
+            scaler.load_state_dict(checkpoint["scaler"])
+        if ema is not None and checkpoint.get("ema") is not None:
+            ema.load_state_dict(checkpoint["ema"])
+        step, epoch = checkpoint["step"], checkpoint["epoch"]
+        batch_in_epoch, skipped = checkpoint["batch_in_epoch"], checkpoint.get("skipped_steps", 0)
+    network = (
+        DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        if context.enabled
+        else model
+    )
+    criterion = FastSpeech2Loss(config.model)
+
+    train_set = FeatureDataset(feat_dir, "train", vocab, speakers)
+    sampler = LengthBucketSampler(
+        train_set.frames,
+        opts.batch_size,
+        opts.max_frames_per_batch,
+        opts.bucket_batches,
+        shuffle=True,
+        seed=opts.seed,
+        num_replicas=world,
+        rank=rank,
+    )
+    loader_options = {
+        "collate_fn": collate,
+        "num_workers": opts.num_workers,
+        "pin_memory": device.type == "cuda",
+        "persistent_workers": opts.num_workers > 0,
+    }
+    loader = DataLoader(train_set, batch_sampler=sampler, **loader_options)
+    val_loader = None
+    if context.is_main and (feat_dir / "val.jsonl").is_file():
+        val_set = FeatureDataset(feat_dir, "val", vocab, speakers)
+        if len(val_set):
+            val_sampler = LengthBucketSampler(val_set.frames, opts.batch_size, shuffle=False)
+            val_loader = DataLoader(val_set, batch_sampler=val_sampler, **loader_options)
+    if context.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
+        )
+
+    total_steps = max_steps if max_steps is not None else opts.max_steps
+    parameters = sum(p.numel() for p in model.parameters())
+    logger.message(
+        f"training {parameters / 1e6:.2f}M parameters on {device} x{world}, amp "
+        f"{opts.amp_dtype if amp else 'off'}, {len(train_set)} utterances, step {step} -> {total_steps}"
+    )
+    autocast = torch.autocast(device.type, dtype=amp_dtype, enabled=amp)
+    accumulation = opts.grad_accumulation
+    progress = tqdm(
+        total=total_steps,
+        initial=step,
+        disable=not (context.is_main and opts.progress),
+        unit="step",
+    )
+    losses: list[float] = []
+    window: dict[str, Any] = {"frames": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
+    call_frames, call_start = 0, time.perf_counter()
+    micro, consecutive, val_terms, saved = 0, 0, None, None
+    norm_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.SyncBatchNorm)
+    norm_buffers = [b for m in model.modules() if isinstance(m, norm_types) for b in m.buffers()]
+    model.train()
+    while step < total_steps:
+        sampler.set_epoch(epoch, batch_in_epoch)
+        if batch_in_epoch == 0 and len(sampler) == 0:
+            raise ValueError(f"{feat_dir}/train.jsonl gives no batches for {world} process(es)")
+        for batch in loader:
+            batch_in_epoch += 1
+            frames = int(batch.mel_lengths.sum())
+            window["frames"] += frames
+            call_frames += frames
+            batch = batch.to(device)
+            torch.manual_seed(hash((opts.seed, step, micro, rank)) & (2**62 - 1))
+            if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
+                saved_norms = [buffer.clone() for buffer in norm_buffers]
+            last_micro = micro + 1 == accumulation
+            with nullcontext() if last_micro or not context.enabled else network.no_sync():
+                output = _forward(network, batch, autocast)
+                total, terms = criterion(batch, output)
+                scaler.scale(total / accumulation).backward()
+            if micro == 0:
+                step_losses, step_terms = [], {}
+            step_losses.append(total.detach())
+            for name, value in terms.items():
+                step_terms[name] = step_terms.get(name, 0.0) + value / accumulation
+            micro += 1
+            if not last_micro:
+                continue
+            micro = 0
+            step += 1
+            lr = schedule(step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            scaler.unscale_(optimizer)
+            clip = opts.grad_clip if opts.grad_clip > 0 else math.inf
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            loss = torch.stack(step_losses).mean()
+            finite = (torch.isfinite(loss) & torch.isfinite(grad_norm)).float()
+            if context.enabled:
+                dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+            if bool(finite.item()):
+                scaler.step(optimizer)
+                if ema is not None:
+                    ema.update_parameters(model)
+                consecutive = 0
+                window["n"] += 1
+                for name, value in {"total": loss, **step_terms}.items():
+                    window["sums"][name] = window["sums"].get(name, 0.0) + float(value)
+            else:
+                for buffer, value in zip(norm_buffers, saved_norms, strict=True):
+                    buffer.copy_(value)
+                skipped, consecutive = skipped + 1, consecutive + 1
+                logger.message(f"step {step}: non-finite loss or gradient norm, update skipped")
+                if consecutive >= MAX_CONSECUTIVE_SKIPS:
+                    raise RuntimeError(
+                        f"{consecutive} consecutive steps had a non-finite loss or gradient; "
+                        "lower train.learning_rate, check the data, or set train.amp=false"
+                    )
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss))
+            progress.update(1)
+
+            if step % opts.log_interval == 0 or step == total_steps:
+                elapsed = time.perf_counter() - window["start"]
+                values = {
+                    name: value / max(window["n"], 1) for name, value in window["sums"].items()
+                }
+                values.update(
+                    learning_rate=lr,
+                    grad_norm=float(grad_norm),
+                    skipped_steps=skipped,
+                    frames_per_second=window["frames"] * world / max(elapsed, 1e-9),
+                )
+                logger.scalars("train", values, step)
+                progress.set_postfix(loss=f"{values.get('total', math.nan):.3f}", lr=f"{lr:.2e}")
+                window = {"frames": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
+            plot_due = step % opts.plot_interval == 0
+            if val_loader is not None and (
+                step % opts.val_interval == 0 or plot_due or step == total_steps
+            ):
+                evaluated = ema.module if ema is not None else model
+                val_terms, example = validate(evaluated, criterion, val_loader, device, autocast)
+                logger.scalars("val", val_terms, step)
+                if plot_due and example is not None:
+                    figure = plot_mels(example[0].numpy(), example[1].numpy(), f"step {step}")
+                    logger.figure("val/mel", figure, step)
+            if context.is_main and checkpointer.due(step, force=step == total_steps):
+                state = {
+                    "kind": "fastspeech2",
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                    "ema": ema.state_dict() if ema is not None else None,
+                    "step": step,
+                    "epoch": epoch,
+                    "batch_in_epoch": batch_in_epoch,
+                    "skipped_steps": skipped,
+                    "config": config.to_dict(),
+                    "vocab": vocab.to_dict(),
+                    "speakers": speakers,
+                    "stats": stats,
+                }
+                saved = checkpointer.save(step, state)
+            if step >= total_steps:
+                break
+        else:
+            epoch, batch_in_epoch = epoch + 1, 0
+    if context.enabled:  # DDP syncs buffers (BatchNorm statistics) from rank 0 before each
+        for buffer in model.buffers():  # forward; do it once more so the replicas end equal
+            dist.broadcast(buffer, src=0)
+    progress.close()
+    logger.close()
+    return {
+        "step": step,
+        "epoch": epoch,
+        "skipped_steps": skipped,
+        "losses": losses,
+        "val": val_terms,
+        "frames_per_second": call_frames * world / max(time.perf_counter() - call_start, 1e-9),
+        "checkpoint": saved,
+        "model": model,
+    }

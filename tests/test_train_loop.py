@@ -1,0 +1,162 @@
+"""The FastSpeech 2 training loop on a real (tiny) piper FEATDIR, on CPU."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from fastspeak.config import Config, ConfigError, load_config
+from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.train.checkpoint import CheckpointError, load_checkpoint
+from fastspeak.train.loop import train
+
+TINY = Path(__file__).parent.parent / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
+
+
+def tiny_config(*overrides: str) -> Config:
+    base = [
+        "train.num_workers=0",
+        "train.progress=false",
+        "train.batch_size=4",
+        "train.save_interval=0",
+        "train.milestone_interval=0",
+        "train.val_interval=1000",
+        "train.plot_interval=1000",
+        "train.log_interval=5",
+    ]
+    return load_config(TINY, [*base, *overrides])
+
+
+def assert_same_state(first: dict, second: dict) -> None:
+    assert first.keys() == second.keys()
+    for name in first:
+        assert torch.equal(first[name], second[name]), name
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_resume_is_exact(piper_featdir: Path, tmp_path: Path, accumulation: int) -> None:
+    """2N steps in one go == N steps, save, resume, N more (dropout on, EMA on, epochs cross)."""
+    config = tiny_config(f"train.grad_accumulation={accumulation}", "train.ema=true")
+    steps = 4
+    straight = train(config, piper_featdir, tmp_path / "straight", max_steps=2 * steps)
+    first = train(config, piper_featdir, tmp_path / "resumed", max_steps=steps)
+    assert first["checkpoint"] == tmp_path / "resumed" / "checkpoints" / "latest.pt"
+    second = train(config, piper_featdir, tmp_path / "resumed", resume=True, max_steps=2 * steps)
+    assert second["step"] == straight["step"] == 2 * steps
+    assert second["epoch"] == straight["epoch"] >= 1
+    assert first["losses"] + second["losses"] == straight["losses"]
+    assert_same_state(straight["model"].state_dict(), second["model"].state_dict())
+    one = load_checkpoint(tmp_path / "straight" / "checkpoints" / "latest.pt")
+    two = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "latest.pt")
+    assert_same_state(
+        {k: v for k, v in one["ema"].items() if torch.is_tensor(v)},
+        {k: v for k, v in two["ema"].items() if torch.is_tensor(v)},
+    )
+    for a, b in zip(
+        one["optimizer"]["state"].values(), two["optimizer"]["state"].values(), strict=True
+    ):
+        assert_same_state(a, b)
+    assert one["batch_in_epoch"] == two["batch_in_epoch"]
+    assert one["optimizer"]["param_groups"][0]["lr"] == two["optimizer"]["param_groups"][0]["lr"]
+
+
+def test_checkpoint_contents_and_run_files(piper_featdir: Path, tmp_path: Path) -> None:
+    config = tiny_config("train.val_interval=2", "train.plot_interval=2", "train.save_interval=2")
+    result = train(config, piper_featdir, tmp_path / "run", max_steps=3)
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")
+    vocab, speakers, stats = load_feature_dir(piper_featdir)
+    assert checkpoint["step"] == 3 and checkpoint["kind"] == "fastspeech2"
+    assert checkpoint["vocab"] == vocab.to_dict() and checkpoint["speakers"] == speakers
+    assert checkpoint["stats"]["pitch"]["mean"] == stats["pitch"]["mean"]
+    model_config = checkpoint["config"]["model"]
+    assert model_config["vocab_size"] == len(vocab) and model_config["n_speakers"] == 0
+    assert model_config["variance"]["pitch_mean"] == pytest.approx(stats["pitch"]["mean"])
+    assert checkpoint["scaler"] is None and checkpoint["ema"] is None
+    assert result["val"] is not None and math.isfinite(result["val"]["total"])
+    records = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").open()]
+    train_record = next(r for r in records if r["split"] == "train")
+    for key in ("mel", "postnet_mel", "pitch", "energy", "duration", "learning_rate"):
+        assert key in train_record
+    assert train_record["frames_per_second"] > 0
+    assert any(r["split"] == "val" for r in records)
+    events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 10000  # scalars and a mel figure
+    # an existing run is never overwritten silently
+    with pytest.raises(CheckpointError, match="--resume"):
+        train(config, piper_featdir, tmp_path / "run", max_steps=4)
+
+
+def test_nan_guard_skips_poisoned_step(piper_featdir: Path, tmp_path: Path) -> None:
+    feat_dir = tmp_path / "feat"
+    shutil.copytree(piper_featdir, feat_dir)
+    vocab, speakers, _ = load_feature_dir(feat_dir)
+    dataset = FeatureDataset(feat_dir, "train", vocab, speakers)
+    config = tiny_config("train.batch_size=1")
+    order = LengthBucketSampler(dataset.frames, 1, seed=config.train.seed).epoch_batches(0)
+    bad_step = 3  # steps count from 1: the third item of epoch 0
+    (poisoned,) = order[bad_step - 1]
+    path = feat_dir / dataset.entries[poisoned]["features"]
+    arrays = dict(np.load(path))
+    arrays["mels"][5, :] = np.inf
+    np.savez(path, **arrays)
+
+    before = train(config, feat_dir, tmp_path / "before", max_steps=bad_step - 1)
+    at = train(config, feat_dir, tmp_path / "at", max_steps=bad_step)
+    assert before["skipped_steps"] == 0 and at["skipped_steps"] == 1
+    assert not math.isfinite(at["losses"][-1])
+    assert_same_state(before["model"].state_dict(), at["model"].state_dict())
+    after = train(config, feat_dir, tmp_path / "at", resume=True, max_steps=bad_step + 2)
+    assert after["skipped_steps"] == 1
+    assert all(torch.isfinite(p).all() for p in after["model"].parameters())
+    assert all(math.isfinite(loss) for loss in after["losses"])
+
+
+def test_loss_decreases(piper_featdir: Path, tmp_path: Path) -> None:
+    config = tiny_config("train.warmup_steps=10", "train.learning_rate=0.003")
+    result = train(config, piper_featdir, tmp_path / "run", max_steps=30)
+    losses = result["losses"]
+    assert len(losses) == 30 and result["skipped_steps"] == 0
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_cpu_bf16_autocast_is_finite(piper_featdir: Path, tmp_path: Path) -> None:
+    config = tiny_config("train.amp=true", "train.warmup_steps=2")
+    result = train(config, piper_featdir, tmp_path / "run", max_steps=3)
+    assert result["skipped_steps"] == 0 and all(math.isfinite(x) for x in result["losses"])
+    assert all(torch.isfinite(p).all() for p in result["model"].parameters())
+    assert all(p.dtype == torch.float32 for p in result["model"].parameters())
+
+
+def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path: Path) -> None:
+    config = tiny_config()
+    train(config, piper_featdir, tmp_path / "base", max_steps=1)
+    base = tmp_path / "base" / "checkpoints" / "latest.pt"
+    feat_dir = tmp_path / "feat"
+    shutil.copytree(piper_featdir, feat_dir)
+    vocab = json.loads((feat_dir / "vocab.json").read_text())
+    vocab["symbols"].append("ʔ")
+    (feat_dir / "vocab.json").write_text(json.dumps(vocab))
+    # --resume with a different vocabulary: a clear error pointing at --init-from
+    shutil.copytree(tmp_path / "base", tmp_path / "copy")
+    with pytest.raises(CheckpointError, match=r"vocabulary mismatch.*ʔ.*--init-from"):
+        train(config, feat_dir, tmp_path / "copy", resume=True, max_steps=2)
+    # --init-from copies every weight whose shape still fits
+    tuned = train(
+        tiny_config("model.hidden=32"), feat_dir, tmp_path / "tuned", init_from=base, max_steps=1
+    )
+    state, source = tuned["model"].state_dict(), load_checkpoint(base)["model"]
+    assert state["token_embedding.weight"].shape[0] == len(vocab["symbols"])
+    assert tuned["model"].config.hidden == 64  # the checkpoint's architecture, not the config's
+    assert state["mel_linear.weight"].shape == source["mel_linear.weight"].shape
+
+
+def test_level_mismatch_is_a_config_error(piper_featdir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="model.pitch_level=frame"):
+        train(tiny_config("model.pitch_level=frame"), piper_featdir, tmp_path / "run", max_steps=1)
