@@ -19,7 +19,9 @@ class UserError(Exception):
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="YAML config (see configs/); defaults if omitted")
+    parser.add_argument(
+        "--config", type=Path, help="YAML config (see configs/); defaults if omitted"
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -78,6 +80,69 @@ def _command_preprocess(args: argparse.Namespace) -> int:
         }
         | {"skipped": len(report.get("skipped", []))},
     )
+    return 0
+
+
+def _command_train(args: argparse.Namespace) -> int:
+    from fastspeak.train.loop import train
+
+    config = load_config(args.config, args.overrides)
+    result = train(
+        config,
+        feat_dir=args.data,
+        run_dir=args.out,
+        resume=args.resume,
+        init_from=args.init_from,
+        max_steps=args.max_steps,
+    )
+    print(f"trained to step {result['step']} in {args.out}")
+    print(f"  checkpoint: {result['checkpoint']}")
+    print(f"  skipped steps (non-finite): {result['skipped_steps']}")
+    if result.get("val"):
+        print(f"  validation: {json.dumps(result['val'])}")
+    return 0
+
+
+def _command_synthesize(args: argparse.Namespace) -> int:
+    from fastspeak.synthesis import synthesize_command
+
+    if (args.text is None) == (args.text_file is None):
+        raise UserError("give exactly one of --text and --text-file")
+    written = synthesize_command(
+        args.checkpoint,
+        text=args.text,
+        text_file=args.text_file,
+        out=args.out,
+        speaker=args.speaker,
+        speed=args.speed,
+        pitch_semitones=args.pitch,
+        energy_db=args.energy,
+        batch_size=args.batch_size,
+        device=args.device,
+        vocoder=args.vocoder,
+        progress=not args.quiet,
+    )
+    for path in written:
+        print(path)
+    return 0
+
+
+def _command_evaluate(args: argparse.Namespace) -> int:
+    from fastspeak.evaluate.checkpoint import evaluate_checkpoint
+
+    result = evaluate_checkpoint(
+        args.checkpoint,
+        args.sentences,
+        args.out,
+        limit=args.limit,
+        vocoder=args.vocoder,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    from fastspeak.evaluate.report import markdown_table
+
+    print(markdown_table(result["systems"]))
+    print(f"report: {args.out}")
     return 0
 
 
@@ -142,6 +207,74 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--workers", type=int, default=None, help="processes (default: config)")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")
     pre.set_defaults(handler=_command_preprocess)
+
+    tr = commands.add_parser(
+        "train",
+        help="train an acoustic model on a FEATDIR",
+        description=(
+            "Train FastSpeech 2 on features from `fastspeak preprocess`. Writes RUNDIR/"
+            "checkpoints (latest.pt + milestones), tensorboard/, train_log.jsonl. Multi-GPU: "
+            "torchrun --nproc_per_node K -m fastspeak.cli train ..."
+        ),
+    )
+    _add_config_arguments(tr)
+    tr.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    tr.add_argument("--out", type=Path, required=True, help="run folder (RUNDIR)")
+    tr.add_argument("--resume", action="store_true", help="continue RUNDIR at its exact step")
+    tr.add_argument(
+        "--init-from",
+        type=Path,
+        help="fine-tune: start from this checkpoint's matching weights (new vocab/speakers ok)",
+    )
+    tr.add_argument("--max-steps", type=int, help="stop at this global step (default: config)")
+    tr.set_defaults(handler=_command_train)
+
+    syn = commands.add_parser(
+        "synthesize",
+        help="text -> wav (+ a PNG of the mel) with a trained checkpoint",
+        description=(
+            "Speak one text (--text, writes --out FILE.wav and FILE.png) or a file of lines "
+            "(--text-file, --out is a folder of NNNN.wav). Long text is split into sentences "
+            "joined with pauses that follow the punctuation."
+        ),
+    )
+    syn.add_argument("--checkpoint", type=Path, required=True)
+    syn.add_argument("--text", help="the text to speak")
+    syn.add_argument("--text-file", type=Path, help="one utterance per line, batched")
+    syn.add_argument("--out", type=Path, help="FILE.wav for --text, a folder for --text-file")
+    syn.add_argument("--speaker", help="speaker name or id (multi-speaker models)")
+    syn.add_argument("--speed", type=float, default=1.0, help="speaking rate, 2.0 = twice as fast")
+    syn.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")
+    syn.add_argument("--energy", type=float, default=0.0, help="energy change in dB")
+    syn.add_argument("--batch-size", type=int, default=8)
+    syn.add_argument("--vocoder", default="griffinlim")
+    syn.add_argument("--device", default="cpu")
+    syn.add_argument("--quiet", action="store_true")
+    syn.set_defaults(handler=_command_synthesize)
+
+    ev = commands.add_parser(
+        "evaluate",
+        help="WER/CER, predicted MOS, MCD, F0 metrics of a checkpoint (and the teacher)",
+        description=(
+            "Synthesise held-out sentences and judge them offline: pocketsphinx WER/CER, "
+            "DistillMOS, and against reference recordings (a FEATDIR test.jsonl): MCD-DTW, "
+            "F0 RMSE/correlation/moments. The teacher's audio and teacher mel -> the same "
+            "vocoder (the ceiling) are reported beside the model."
+        ),
+    )
+    ev.add_argument("--checkpoint", type=Path, required=True)
+    ev.add_argument(
+        "--sentences",
+        type=Path,
+        required=True,
+        help="a .txt (one sentence a line) or a FEATDIR manifest such as test.jsonl",
+    )
+    ev.add_argument("--out", type=Path, required=True, help="REPORT.json (REPORT.md beside it)")
+    ev.add_argument("--limit", type=int, help="only the first N sentences")
+    ev.add_argument("--vocoder", default="griffinlim")
+    ev.add_argument("--device", default="cpu")
+    ev.add_argument("--quiet", action="store_true")
+    ev.set_defaults(handler=_command_evaluate)
     return parser
 
 

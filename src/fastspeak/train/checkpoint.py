@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,12 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if not zipfile.is_zipfile(path):
+        # torch.save writes zip archives; unpickling other bytes fails with any exception type
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: it is not a PyTorch zip archive; the file is "
+            "damaged or not a checkpoint written by `fastspeak train`"
+        )
     try:
         # weights_only=False: the checkpoint holds plain dicts/lists/str besides tensors;
         # only load checkpoints you trust (as with any pickle).

@@ -1,0 +1,768 @@
+"""Text -> speech: the one synthesis path used by the CLI, the server, export checks and tests.
+
+::
+
+    synthesizer = Synthesizer.from_checkpoint("runs/joe/best.pt")
+    wav, sample_rate = synthesizer.synth("Hello there. How are you?", speed=1.1)
+
+Pipeline for each text:
+
+1. ``TextProcessor.sentences`` normalises and splits it after ``. ? !`` (the SAME frontend
+   object, built from the checkpoint's ``text`` config, that preprocessed the training data).
+2. Each sentence is phonemised; tokens missing from the checkpoint's vocabulary are skipped and
+   counted (the vocabulary is exactly what the model can say); a sentence left with only
+   punctuation/word boundaries is dropped, and a text left with nothing is a ``TextError``.
+   A sentence longer than
+   ``max_chunk_tokens`` is cut at a clause mark (``, ; : — …``) in the second half of the
+   window, else at a word boundary, else hard (long inputs stay within what training covered).
+3. All chunks (of all texts in a batch) go through the model as padded batches, sorted by
+   length, in ``torch.inference_mode()``, and through the vocoder as the same padded batches.
+4. The chunks of a text are joined with silences that follow the punctuation that ENDS each
+   chunk (:data:`DEFAULT_PAUSES_MS`; the reference code made every mark the same pause). The
+   model still speaks each chunk's own punctuation tokens (a comma inside a sentence is the
+   model's learnt pause); the table only sets the gaps between chunks.
+
+Output waveforms are float32 at the vocoder's rate and are not normalised or clipped (the
+writers clip). The mel of a text (:meth:`Synthesizer.mel`) is the model's postnet mels joined
+with silent frames (``audio.log_floor``) of the pause lengths rounded to whole frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fastspeak.audio.io import save_audio
+from fastspeak.config import Config, ConfigError, config_from_dict
+from fastspeak.models.fastspeech2 import FastSpeech2
+from fastspeak.text.errors import TextError
+from fastspeak.text.processor import TextProcessor
+from fastspeak.text.symbols import PUNCTUATION_TOKENS, WORD_BOUNDARY, is_boundary
+from fastspeak.text.vocab import Vocabulary
+from fastspeak.train.checkpoint import CheckpointError, load_checkpoint
+from fastspeak.vocoders.base import Vocoder, make_vocoder
+
+__all__ = [
+    "DEFAULT_PAUSES_MS",
+    "CheckpointError",
+    "Chunk",
+    "PreparedText",
+    "SynthesisError",
+    "SynthesisResult",
+    "Synthesizer",
+    "synthesize_command",
+    "write_outputs",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAUSES_MS: dict[str, float] = {
+    ".": 300.0,
+    "?": 350.0,
+    "!": 350.0,
+    ";": 250.0,
+    ":": 250.0,
+    ",": 150.0,
+    "—": 200.0,
+    "…": 400.0,
+    WORD_BOUNDARY: 50.0,
+    "": 0.0,
+}
+"""Silence (ms) inserted after a chunk, keyed by the punctuation token that ends it.
+
+Sentences end in ``. ? !``; ``, ; : — …`` end chunks only where a sentence longer than
+``max_chunk_tokens`` was cut; ``|`` is a cut at a word boundary and ``""`` a cut with no
+boundary at all (or a last sentence with no mark; nothing follows the last chunk anyway).
+Override any entry with ``Synthesizer(..., pauses_ms={".": 400})``.
+"""
+
+_CLAUSE_MARKS = frozenset(PUNCTUATION_TOKENS.values())
+
+
+class SynthesisError(ValueError):
+    """A checkpoint, speaker, control value or request the user can fix; the message says how."""
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+
+
+def _model_state(checkpoint: Mapping[str, Any], use_ema: bool) -> dict[str, torch.Tensor]:
+    """The weights to synthesise with: the EMA copy when asked for and present, else the model.
+
+    The trainer saves ``torch.optim.swa_utils.AveragedModel.state_dict()`` as ``ema``: the
+    model's keys under ``module.`` plus an ``n_averaged`` counter.
+    """
+    ema = checkpoint.get("ema")
+    if not use_ema or ema is None:
+        return dict(checkpoint["model"])
+    prefix = "module."
+    if any(key.startswith(prefix) for key in ema):
+        return {key[len(prefix) :]: value for key, value in ema.items() if key.startswith(prefix)}
+    return dict(ema)
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    """One model input: a sentence or a piece of a long sentence.
+
+    Attributes:
+        sentence: the normalized sentence it comes from.
+        tokens: its tokens that are in the vocabulary; ``ids`` the matching ids.
+        pause_ms: silence after it in the output (0 for the last chunk of a text).
+        frames: mel frames the model made for it (set by synthesis).
+    """
+
+    sentence: str
+    tokens: list[str]
+    ids: list[int]
+    pause_ms: float = 0.0
+    frames: int = 0
+
+
+@dataclass
+class PreparedText:
+    """A text turned into model inputs by :meth:`Synthesizer.prepare`."""
+
+    text: str
+    chunks: list[Chunk]
+    skipped_tokens: dict[str, int] = field(default_factory=dict)
+    """Tokens not in the vocabulary, with counts; they were left out."""
+
+
+@dataclass
+class SynthesisResult:
+    """Everything one text produced.
+
+    Attributes:
+        wav: (T_wav,) float32 at ``sample_rate``, or None when only mels were asked for.
+        mel: (T_mel, n_mels) float32 natural-log mel, pauses included as silent frames.
+        chunks: what was spoken, with pauses and frame counts.
+        skipped_tokens: tokens the vocabulary lacks, with counts.
+    """
+
+    wav: np.ndarray | None
+    sample_rate: int
+    mel: np.ndarray
+    chunks: list[Chunk]
+    skipped_tokens: dict[str, int]
+
+
+# -- the facade -----------------------------------------------------------------------------
+
+
+class Synthesizer:
+    """FastSpeech 2 + vocoder behind one call: text in, waveform out.
+
+    Args:
+        model: the acoustic model (moved to ``device`` and put in eval mode).
+        config: the full config saved with the model (text frontend, audio settings).
+        vocab: the vocabulary the model was trained with.
+        vocoder: a :class:`~fastspeak.vocoders.base.Vocoder`, or a name for
+            :func:`~fastspeak.vocoders.base.make_vocoder` (default Griffin-Lim).
+        speakers: speaker name -> id of a multi-speaker model.
+        device: where the model and the vocoder run.
+        pauses_ms: overrides of :data:`DEFAULT_PAUSES_MS`.
+        max_chunk_tokens: longest token sequence given to the model at once.
+        batch_size: chunks per model/vocoder batch.
+        vocoder_options: keyword options when ``vocoder`` is a name (e.g. ``{"n_iter": 64}``).
+
+    A multi-speaker model called without a speaker uses its FIRST speaker (the lowest id;
+    see :attr:`default_speaker`).
+    """
+
+    def __init__(
+        self,
+        model: FastSpeech2,
+        config: Config,
+        vocab: Vocabulary,
+        vocoder: Vocoder | str = "griffinlim",
+        speakers: Mapping[str, int] | None = None,
+        device: str | torch.device = "cpu",
+        pauses_ms: Mapping[str, float] | None = None,
+        max_chunk_tokens: int = 256,
+        batch_size: int = 16,
+        vocoder_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.device = torch.device(device)
+        self.config = config
+        self.vocab = vocab
+        self.processor = TextProcessor(config.text)
+        if vocab.inventory != config.text.inventory:
+            raise SynthesisError(
+                f"the vocabulary is for the {vocab.inventory} inventory but the config's "
+                f"text.inventory is {config.text.inventory}; they must come from one checkpoint"
+            )
+        if len(vocab) > model.config.vocab_size:
+            raise SynthesisError(
+                f"the vocabulary has {len(vocab)} tokens but the model embeds only "
+                f"{model.config.vocab_size}; use the vocabulary saved with the model"
+            )
+        if model.config.n_mels != config.audio.n_mels:
+            raise SynthesisError(
+                f"the model makes {model.config.n_mels} mel channels but audio.n_mels is "
+                f"{config.audio.n_mels}; the config does not belong to this model"
+            )
+        if max_chunk_tokens < 8 or batch_size < 1:
+            raise SynthesisError("max_chunk_tokens must be >= 8 and batch_size >= 1")
+        self.max_chunk_tokens = max_chunk_tokens
+        self.batch_size = batch_size
+        self.pauses_ms = dict(DEFAULT_PAUSES_MS)
+        for key, value in (pauses_ms or {}).items():
+            if key not in DEFAULT_PAUSES_MS:
+                raise SynthesisError(
+                    f"no pause is defined for {key!r}; the keys are "
+                    f"{', '.join(repr(k) for k in DEFAULT_PAUSES_MS)}"
+                )
+            if not (math.isfinite(value) and value >= 0):
+                raise SynthesisError(f"pause for {key!r} must be >= 0 ms (got {value})")
+            self.pauses_ms[key] = float(value)
+
+        n_speakers = model.config.n_speakers
+        self._speakers = {str(name): int(index) for name, index in (speakers or {}).items()}
+        bad = {
+            name: index
+            for name, index in self._speakers.items()
+            if not 0 <= index < max(n_speakers, 1)
+        }
+        if bad:
+            raise SynthesisError(
+                f"speaker ids {bad} are outside the model's {max(n_speakers, 1)} speaker(s); "
+                "the speaker table does not belong to this model"
+            )
+
+        self.model = model.to(self.device).eval()
+        if isinstance(vocoder, str):
+            vocoder = make_vocoder(vocoder, config.audio, **dict(vocoder_options or {}))
+        elif vocoder_options:
+            raise SynthesisError("vocoder_options apply only when the vocoder is given by name")
+        if isinstance(vocoder, torch.nn.Module):
+            vocoder = vocoder.to(self.device).eval()
+        if vocoder.sample_rate != config.audio.sample_rate:
+            raise SynthesisError(
+                f"the vocoder runs at {vocoder.sample_rate} Hz but the model's audio is "
+                f"{config.audio.sample_rate} Hz; use a vocoder trained on the same audio config"
+            )
+        self.vocoder = vocoder
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike[str],
+        device: str | torch.device = "cpu",
+        vocoder: Vocoder | str = "griffinlim",
+        use_ema: bool = True,
+        **options: Any,
+    ) -> Synthesizer:
+        """Load a training checkpoint (config, vocabulary, speakers and weights travel in it).
+
+        Args:
+            path: a checkpoint written by ``fastspeak train``.
+            use_ema: use the exponential-moving-average weights when the checkpoint has them
+                (the trainer validates with them; they are usually the better model).
+            options: the remaining :class:`Synthesizer` arguments (``pauses_ms``,
+                ``max_chunk_tokens``, ``batch_size``, ``vocoder_options``).
+        Raises:
+            CheckpointError: missing/corrupt file, not a FastSpeech 2 checkpoint, missing
+                entries, weights that do not fit the saved config.
+            SynthesisError: a speaker table or vocoder that does not fit the model.
+        """
+        checkpoint = load_checkpoint(path)
+        kind = checkpoint.get("kind", "fastspeech2")
+        if kind != "fastspeech2":
+            raise CheckpointError(
+                f"checkpoint {path} holds a {kind} model; synthesis needs a FastSpeech 2 "
+                "checkpoint (pass vocoder checkpoints through the vocoder option)"
+            )
+        missing = [key for key in ("model", "config", "vocab") if key not in checkpoint]
+        if missing:
+            raise CheckpointError(
+                f"checkpoint {path} lacks {', '.join(missing)}; it was not written by "
+                "`fastspeak train` (full checkpoints carry model, config and vocab)"
+            )
+        try:
+            config = config_from_dict(checkpoint["config"])
+            vocab = Vocabulary.from_dict(checkpoint["vocab"])
+        except (ConfigError, TextError) as error:
+            raise CheckpointError(f"checkpoint {path}: {error}") from error
+        model = FastSpeech2(config.model)
+        try:
+            model.load_state_dict(_model_state(checkpoint, use_ema), strict=True)
+        except RuntimeError as error:
+            raise CheckpointError(
+                f"checkpoint {path}: the weights do not fit the model described by its own "
+                f"config ({error})"
+            ) from error
+        return cls(
+            model,
+            config,
+            vocab,
+            vocoder=vocoder,
+            speakers=checkpoint.get("speakers") or {},
+            device=device,
+            **options,
+        )
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.vocoder.sample_rate)
+
+    @property
+    def speakers(self) -> dict[str, int]:
+        """Speaker name -> id (empty for an anonymous single-speaker model)."""
+        return dict(self._speakers)
+
+    @property
+    def default_speaker(self) -> int | None:
+        """Speaker id used when none is given: the lowest id of a multi-speaker model."""
+        if self.model.config.n_speakers <= 1:
+            return None
+        return min(self._speakers.values(), default=0)
+
+    def speaker_id(self, speaker: str | int | None) -> int | None:
+        """Resolve a speaker name or id (a string of digits is an id) to the model's id.
+
+        Returns None for a single-speaker model. Raises :class:`SynthesisError` listing the
+        valid speakers for anything unknown.
+        """
+        n_speakers = self.model.config.n_speakers
+        if speaker is None:
+            return self.default_speaker
+        if isinstance(speaker, bool):
+            raise SynthesisError(f"speaker must be a name or an id, not {speaker!r}")
+        index: int | None = None
+        if isinstance(speaker, str):
+            if speaker in self._speakers:
+                index = self._speakers[speaker]
+            elif speaker.strip().isdigit():
+                index = int(speaker.strip())
+        elif isinstance(speaker, (int, np.integer)):
+            index = int(speaker)
+        if index is not None and 0 <= index < max(n_speakers, 1):
+            return index if n_speakers > 1 else None
+        if n_speakers <= 1:
+            names = f" ({', '.join(self._speakers)})" if self._speakers else ""
+            raise SynthesisError(
+                f"unknown speaker {speaker!r}: this model has a single speaker{names}; "
+                "leave the speaker unset"
+            )
+        raise SynthesisError(f"unknown speaker {speaker!r}; {self._describe_speakers()}")
+
+    def _describe_speakers(self) -> str:
+        n_speakers = self.model.config.n_speakers
+        if not self._speakers:
+            return f"valid speaker ids are 0..{n_speakers - 1}"
+        names = sorted(self._speakers, key=lambda name: self._speakers[name])
+        shown = ", ".join(f"{name} ({self._speakers[name]})" for name in names[:30])
+        more = f" and {len(names) - 30} more" if len(names) > 30 else ""
+        return f"valid speakers: {shown}{more}"
+
+    # -- text -> chunks -----------------------------------------------------------------
+
+    def prepare(self, text: str) -> PreparedText:
+        """Split, phonemise and encode ``text`` (steps 1-2 of the module docstring).
+
+        Raises :class:`~fastspeak.text.errors.TextError` for empty or unspeakable text and when
+        no token of the text is in the vocabulary.
+        """
+        if not isinstance(text, str):
+            raise TextError(f"text must be a string (got {type(text).__name__})")
+        chunks: list[Chunk] = []
+        skipped: Counter[str] = Counter()
+        for sentence in self.processor.sentences(text):
+            tokens = self.processor.tokens_from_normalized(sentence)
+            kept = [token for token in tokens if token in self.vocab]
+            skipped.update(token for token in tokens if token not in self.vocab)
+            if all(is_boundary(token) for token in kept):
+                continue  # nothing left to say but pauses
+            mark = sentence[-1] if sentence[-1] in _CLAUSE_MARKS else ""
+            for start, end, boundary in self._split(kept, mark):
+                piece = kept[start:end]
+                chunks.append(
+                    Chunk(
+                        sentence=sentence,
+                        tokens=piece,
+                        ids=self.vocab.encode(piece, unknown="error"),
+                        pause_ms=self.pauses_ms[boundary],
+                    )
+                )
+        if not chunks:
+            missing = ", ".join(repr(token) for token in list(skipped)[:20])
+            raise TextError(
+                f"none of the {self.vocab.inventory} symbols of {text[:40]!r} are in this "
+                f"model's vocabulary (unknown: {missing}); rephrase the text"
+            )
+        chunks[-1].pause_ms = 0.0
+        if skipped:
+            log.warning(
+                "skipped %d token(s) not in the vocabulary: %s",
+                sum(skipped.values()),
+                ", ".join(f"{token!r} x{count}" for token, count in skipped.most_common(10)),
+            )
+        return PreparedText(text=text, chunks=chunks, skipped_tokens=dict(skipped))
+
+    def _split(self, tokens: list[str], mark: str) -> list[tuple[int, int, str]]:
+        """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary)."""
+        limit = self.max_chunk_tokens
+        pieces: list[tuple[int, int, str]] = []
+        start = 0
+        while len(tokens) - start > limit:
+            end = None
+            for low, kinds in ((start + limit // 2, _CLAUSE_MARKS), (start, {WORD_BOUNDARY})):
+                end = next(
+                    (e for e in range(start + limit, low, -1) if tokens[e - 1] in kinds), None
+                )
+                if end is not None:
+                    break
+            boundary = tokens[end - 1] if end is not None else ""
+            end = end if end is not None else start + limit
+            pieces.append((start, end, boundary))
+            start = end
+            while start < len(tokens) - 1 and tokens[start] == WORD_BOUNDARY:
+                start += 1  # the inserted pause replaces the word gap
+        if pieces and all(is_boundary(token) for token in tokens[start:]):
+            start = pieces.pop()[0]  # a lone final mark stays with the words before it
+        pieces.append((start, len(tokens), mark))
+        return pieces
+
+    # -- synthesis ----------------------------------------------------------------------
+
+    def _controls(self, speed: float, pitch_semitones: float, energy_db: float) -> None:
+        for name, value in (
+            ("speed", speed),
+            ("pitch_semitones", pitch_semitones),
+            ("energy_db", energy_db),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(value)
+            ):
+                raise SynthesisError(f"{name} must be a finite number (got {value!r})")
+        if not speed > 0:
+            raise SynthesisError(f"speed must be > 0 (got {speed}); 2.0 speaks twice as fast")
+
+    def synthesize_prepared(
+        self,
+        prepared: Sequence[PreparedText],
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+        vocode: bool = True,
+    ) -> list[SynthesisResult]:
+        """Synthesise texts already turned into chunks by :meth:`prepare` (steps 3-4).
+
+        Lets a caller validate every text before doing any work (as ``synthesize_command``
+        does). ``vocode=False`` skips the vocoder: results then have ``wav=None``.
+        """
+        self._controls(speed, pitch_semitones, energy_db)
+        speaker_index = self.speaker_id(speaker)
+        chunks = [chunk for item in prepared for chunk in item.chunks]
+        mels: list[np.ndarray] = [np.empty(0, np.float32)] * len(chunks)
+        wavs: list[np.ndarray] = [np.empty(0, np.float32)] * len(chunks)
+        order = sorted(range(len(chunks)), key=lambda index: len(chunks[index].ids))
+        with torch.inference_mode():
+            for first in range(0, len(order), self.batch_size):
+                group = order[first : first + self.batch_size]
+                token_lengths = torch.tensor([len(chunks[i].ids) for i in group])
+                tokens = torch.zeros(len(group), int(token_lengths.max()), dtype=torch.long)
+                for row, index in enumerate(group):
+                    tokens[row, : len(chunks[index].ids)] = torch.tensor(chunks[index].ids)
+                speaker_ids = (
+                    None
+                    if speaker_index is None
+                    else torch.full((len(group),), speaker_index, dtype=torch.long)
+                )
+                output = self.model.infer(
+                    tokens.to(self.device),
+                    token_lengths.to(self.device),
+                    speaker_ids=None if speaker_ids is None else speaker_ids.to(self.device),
+                    speed=float(speed),
+                    pitch_semitones=float(pitch_semitones),
+                    energy_db=float(energy_db),
+                )
+                mel_lengths = output.mel_lengths.cpu().tolist()
+                if vocode:
+                    wav_tensor, wav_length_tensor = self.vocoder(
+                        output.mels_postnet.float().transpose(1, 2), output.mel_lengths
+                    )
+                    batch_wavs = wav_tensor.float().cpu().numpy()  # (B, T_max * hop)
+                    wav_lengths = wav_length_tensor.cpu().tolist()
+                batch_mels = output.mels_postnet.float().cpu().numpy()  # (B, T_max, n_mels)
+                for row, index in enumerate(group):
+                    chunks[index].frames = int(mel_lengths[row])
+                    mels[index] = batch_mels[row, : mel_lengths[row]]
+                    if vocode:
+                        wavs[index] = batch_wavs[row, : wav_lengths[row]]
+
+        results = []
+        position = 0
+        hop, sample_rate = self.config.audio.hop_length, self.config.audio.sample_rate
+        silent = np.float32(math.log(self.config.audio.log_floor))
+        for item in prepared:
+            mel_parts: list[np.ndarray] = []
+            wav_parts: list[np.ndarray] = []
+            for chunk in item.chunks:
+                pause_samples = round(chunk.pause_ms * sample_rate / 1000.0)
+                mel_parts.append(mels[position])
+                mel_parts.append(
+                    np.full((round(pause_samples / hop), mels[position].shape[1]), silent)
+                )
+                if vocode:
+                    wav_parts.append(wavs[position])
+                    wav_parts.append(np.zeros(pause_samples, np.float32))
+                position += 1
+            results.append(
+                SynthesisResult(
+                    wav=np.concatenate(wav_parts).astype(np.float32, copy=False)
+                    if vocode
+                    else None,
+                    sample_rate=self.sample_rate,
+                    mel=np.concatenate(mel_parts).astype(np.float32, copy=False),
+                    chunks=item.chunks,
+                    skipped_tokens=item.skipped_tokens,
+                )
+            )
+        return results
+
+    def synthesize_batch(
+        self,
+        texts: Sequence[str],
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> list[SynthesisResult]:
+        """Synthesise several texts together (their sentences share padded batches).
+
+        Args:
+            speaker: name or id (default: the first speaker of a multi-speaker model).
+            speed: speaking rate (2.0 = twice as fast; durations are divided by it).
+            pitch_semitones: f0 shift (+12 = one octave up).
+            energy_db: energy gain in dB.
+        Returns: one :class:`SynthesisResult` per text, in order.
+        """
+        if isinstance(texts, str):
+            raise TypeError("synthesize_batch takes a list of texts; use synthesize for one")
+        prepared = [self.prepare(text) for text in texts]
+        return self.synthesize_prepared(
+            prepared, speaker, speed, pitch_semitones, energy_db, vocode=True
+        )
+
+    def synthesize(
+        self,
+        text: str,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> SynthesisResult:
+        """One text -> :class:`SynthesisResult` (waveform, mel, chunks, skipped tokens)."""
+        return self.synthesize_batch([text], speaker, speed, pitch_semitones, energy_db)[0]
+
+    def synth(
+        self,
+        text: str,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> tuple[np.ndarray, int]:
+        """One text -> ``(wav (T_wav,) float32, sample_rate)``; see :meth:`synthesize_batch`."""
+        result = self.synthesize(text, speaker, speed, pitch_semitones, energy_db)
+        assert result.wav is not None
+        return result.wav, result.sample_rate
+
+    def synth_batch(
+        self,
+        texts: Sequence[str],
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> list[np.ndarray]:
+        """Several texts -> their waveforms ((T_wav,) float32 each, at :attr:`sample_rate`)."""
+        results = self.synthesize_batch(texts, speaker, speed, pitch_semitones, energy_db)
+        return [result.wav for result in results if result.wav is not None]
+
+    def mel(
+        self,
+        text: str,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> np.ndarray:
+        """One text -> its (T_mel, n_mels) natural-log mel, without running the vocoder."""
+        prepared = [self.prepare(text)]
+        return self.synthesize_prepared(
+            prepared, speaker, speed, pitch_semitones, energy_db, vocode=False
+        )[0].mel
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise SynthesisError(
+            "writing mel images needs matplotlib: pip install matplotlib"
+        ) from error
+    mel = np.asarray(mel, dtype=np.float32)
+    if mel.ndim != 2:
+        raise ValueError(f"mel must be (T_mel, n_mels), got shape {mel.shape}")
+    figure = Figure(figsize=(min(max(6.0, mel.shape[0] / 80.0), 24.0), 3.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    image = axes.imshow(
+        mel.T,
+        origin="lower",
+        aspect="auto",
+        interpolation="none",
+        extent=(0.0, duration, 0, mel.shape[1]),
+        cmap="magma",
+    )
+    axes.set_xlabel("time (s)")
+    axes.set_ylabel("mel channel")
+    axes.set_title(path.stem)
+    figure.colorbar(image, ax=axes, label="log mel", pad=0.01)
+    figure.subplots_adjust(left=0.1, right=1.0, bottom=0.16, top=0.9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(handle)
+    try:
+        os.chmod(temporary, 0o644)
+        figure.savefig(temporary, format="png")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_outputs(
+    wav: np.ndarray,
+    sample_rate: int,
+    out_path: str | os.PathLike[str],
+    mel: np.ndarray | None = None,
+) -> list[Path]:
+    """Write ``wav`` as 16-bit WAV at ``out_path`` and, given ``mel`` (T_mel, n_mels), a PNG
+    of it next to it (same name, ``.png``). Both are written atomically; returns the paths."""
+    out_path = Path(out_path)
+    written = [save_audio(out_path, wav, sample_rate)]
+    if mel is not None:
+        duration = len(wav) / float(sample_rate)
+        written.append(_save_mel_png(mel, duration, out_path.with_suffix(".png")))
+    return written
+
+
+def synthesize_command(
+    checkpoint: str | os.PathLike[str],
+    text: str | None = None,
+    text_file: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    speaker: str | int | None = None,
+    speed: float = 1.0,
+    pitch_semitones: float = 0.0,
+    energy_db: float = 0.0,
+    batch_size: int = 8,
+    device: str = "cpu",
+    vocoder: str = "griffinlim",
+    progress: bool = True,
+) -> list[Path]:
+    """``fastspeak synthesize``: text or a file of lines -> WAV files (+ mel PNGs).
+
+    * ``text``: writes ``out`` (default ``synthesis.wav``) and ``out`` with ``.png``.
+    * ``text_file``: one utterance per non-empty line; ``out`` (default ``synthesis/``) is a
+      folder receiving ``NNNN.wav`` + ``NNNN.png`` where NNNN is the line's number in the
+      file (blank lines are skipped, so numbers may have gaps), ``batch_size`` lines at a time
+      (and ``batch_size`` sentences per model/vocoder batch).
+
+    Every line is checked before any audio is made (errors name the line).
+    Returns the WAV paths written, in order.
+    """
+    from tqdm import tqdm
+
+    if (text is None) == (text_file is None):
+        raise SynthesisError("give exactly one of --text or --text-file")
+    if batch_size < 1:
+        raise SynthesisError(f"batch size must be >= 1 (got {batch_size})")
+    if text is not None:
+        out_path = Path(out) if out is not None else Path("synthesis.wav")
+        if out_path.is_dir():
+            raise SynthesisError(
+                f"--out {out_path} is a folder; with --text give a file name such as out.wav"
+            )
+        lines = [(0, text)]
+    else:
+        assert text_file is not None
+        source = Path(text_file)
+        if not source.is_file():
+            raise SynthesisError(f"text file {source} does not exist")
+        try:
+            content = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise SynthesisError(f"text file {source} is not UTF-8 text ({error})") from error
+        lines = [
+            (number, line.strip())
+            for number, line in enumerate(content.splitlines(), start=1)
+            if line.strip()
+        ]
+        if not lines:
+            raise SynthesisError(f"text file {source} has no non-empty lines")
+        out_path = Path(out) if out is not None else Path("synthesis")
+        if out_path.exists() and not out_path.is_dir():
+            raise SynthesisError(f"--out {out_path} is a file; with --text-file give a folder")
+
+    synthesizer = Synthesizer.from_checkpoint(
+        checkpoint, device=device, vocoder=vocoder, batch_size=batch_size
+    )
+    synthesizer.speaker_id(speaker)  # fail on a bad speaker before any work
+    prepared: list[PreparedText] = []
+    for number, line in lines:
+        try:
+            prepared.append(synthesizer.prepare(line))
+        except TextError as error:
+            where = f"{text_file}:{number}: " if text_file is not None else ""
+            raise TextError(f"{where}{error}") from error
+
+    width = max(4, len(str(lines[-1][0])))
+    written: list[Path] = []
+    with tqdm(
+        total=len(lines), unit="line", desc="synthesize", disable=not progress or text is not None
+    ) as bar:
+        for first in range(0, len(lines), batch_size):
+            batch = prepared[first : first + batch_size]
+            results = synthesizer.synthesize_prepared(
+                batch, speaker, speed, pitch_semitones, energy_db, vocode=True
+            )
+            for (number, _line), result in zip(
+                lines[first : first + batch_size], results, strict=True
+            ):
+                assert result.wav is not None
+                path = out_path if text is not None else out_path / f"{number:0{width}d}.wav"
+                write_outputs(result.wav, result.sample_rate, path, mel=result.mel)
+                written.append(path)
+            bar.update(len(batch))
+    return written

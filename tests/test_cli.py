@@ -1,0 +1,187 @@
+"""The fastspeak command line end to end: train -> synthesize -> evaluate on real teacher data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from fastspeak.cli import main
+
+TINY = Path(__file__).resolve().parents[1] / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
+FAST = [
+    "--set",
+    "train.num_workers=0",
+    "--set",
+    "train.progress=false",
+    "--set",
+    "train.save_interval=5",
+]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("cli") / "run"
+    code = main(
+        [
+            "train",
+            "--config",
+            str(TINY),
+            "--data",
+            str(piper_featdir),
+            "--out",
+            str(run),
+            "--max-steps",
+            "10",
+            *FAST,
+        ]
+    )
+    assert code == 0
+    latest = run / "checkpoints" / "latest.pt"
+    assert latest.is_file()
+    return latest
+
+
+def test_train_resume_refusal_and_resume(
+    checkpoint: Path, piper_featdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = checkpoint.parent.parent
+    code = main(
+        [
+            "train",
+            "--config",
+            str(TINY),
+            "--data",
+            str(piper_featdir),
+            "--out",
+            str(run),
+            "--max-steps",
+            "12",
+            *FAST,
+        ]
+    )
+    assert code == 2 and "--resume" in capsys.readouterr().err
+    code = main(
+        [
+            "train",
+            "--config",
+            str(TINY),
+            "--data",
+            str(piper_featdir),
+            "--out",
+            str(run),
+            "--max-steps",
+            "12",
+            "--resume",
+            *FAST,
+        ]
+    )
+    assert code == 0 and "trained to step 12" in capsys.readouterr().out
+
+
+def test_synthesize_text_and_file(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hello.wav"
+    assert (
+        main(
+            [
+                "synthesize",
+                "--checkpoint",
+                str(checkpoint),
+                "--text",
+                "Hello there. How are you?",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    audio, rate = soundfile.read(out)
+    assert rate == 22050 and len(audio) > 22050 * 0.3
+    assert out.with_suffix(".png").stat().st_size > 1000
+    lines = tmp_path / "lines.txt"
+    lines.write_text("One line.\n\nAnother, slower line!\n")
+    folder = tmp_path / "many"
+    assert (
+        main(
+            [
+                "synthesize",
+                "--checkpoint",
+                str(checkpoint),
+                "--text-file",
+                str(lines),
+                "--out",
+                str(folder),
+                "--speed",
+                "0.8",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in folder.glob("*.wav")) == ["0001.wav", "0003.wav"]
+
+
+def test_synthesize_errors(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "synthesize",
+                "--checkpoint",
+                str(tmp_path / "none.pt"),
+                "--text",
+                "Hi.",
+                "--out",
+                str(tmp_path / "a.wav"),
+            ]
+        )
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "synthesize",
+                "--checkpoint",
+                str(checkpoint),
+                "--text",
+                "🙂🙂",
+                "--out",
+                str(tmp_path / "a.wav"),
+            ]
+        )
+        == 2
+    )
+    assert "error" in capsys.readouterr().err
+    assert (
+        main(["synthesize", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "a.wav")]) == 2
+    )
+
+
+def test_evaluate_against_teacher(checkpoint: Path, piper_featdir: Path, tmp_path: Path) -> None:
+    report = tmp_path / "REPORT.json"
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(checkpoint),
+            "--sentences",
+            str(piper_featdir / "test.jsonl"),
+            "--out",
+            str(report),
+            "--limit",
+            "2",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    result = json.loads(report.read_text())
+    names = list(result["systems"])
+    assert len(names) == 3 and "teacher audio" in names
+    teacher = result["systems"]["teacher audio"]["summary"]
+    assert 0 <= teacher["wer"] <= 1.0
+    assert report.with_suffix(".md").is_file()
