@@ -7,7 +7,7 @@ DEMO_DIR ?= data/demo
 export MALLOC_MMAP_MAX_ ?= 0
 export MALLOC_TRIM_THRESHOLD_ ?= 1000000000000
 
-.PHONY: install test lint demo clean-demo
+.PHONY: install test format demo clean-demo
 
 install: $(VENV)/.installed
 
@@ -22,11 +22,13 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/mypy src/fastspeak
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-lint: install
-	$(VENV)/bin/ruff check src tests benchmarks scripts
-	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks scripts
+	$(VENV)/bin/ruff check --fix src tests benchmarks scripts
 
 # Until a model exists, the demo runs the data pipeline end to end on a small teacher corpus.
 demo: install

@@ -134,7 +134,9 @@ def test_frame_durations_sum_on_random_alignments() -> None:
         lengths = rng.uniform(0.0, 0.2, size=count)
         labels = [f"p{i}" for i in range(count)]
         segments = _segments(
-            [("", float(rng.uniform(0, 0.3)))] + list(zip(labels, lengths, strict=True)) + [("", 0.2)]
+            [("", float(rng.uniform(0, 0.3)))]
+            + list(zip(labels, lengths, strict=True))
+            + [("", 0.2)]
         )
         aligned = attach_tokens(segments, labels)
         samples = int(segments[-1].end * SR)

@@ -282,7 +282,7 @@ class Synthesizer:
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_checkpoint(Path(path))
         kind = checkpoint.get("kind", "fastspeech2")
         if kind != "fastspeech2":
             raise CheckpointError(

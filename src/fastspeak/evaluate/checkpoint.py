@@ -13,6 +13,7 @@ are judged on the same items:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import torch
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram
 from fastspeak.data.corpora import read_corpus
-from fastspeak.evaluate.runner import evaluate_systems
+from fastspeak.evaluate.runner import System, evaluate_systems
 from fastspeak.synthesis import Synthesizer
 from fastspeak.text.errors import TextError
 
@@ -80,20 +81,20 @@ def evaluate_checkpoint(
     sample_rate = synthesizer.sample_rate
     mel = MelSpectrogram(synthesizer.config.audio).to(device)
 
-    def model(item: dict[str, Any]) -> tuple[np.ndarray, int]:
+    def model(item: Mapping[str, Any]) -> tuple[np.ndarray, int]:
         return synthesizer.synth(item["text"])
 
-    def teacher(item: dict[str, Any]) -> tuple[np.ndarray, int]:
+    def teacher(item: Mapping[str, Any]) -> tuple[np.ndarray, int]:
         return load_audio(item["reference_wav"], sample_rate), sample_rate
 
     @torch.inference_mode()
-    def ceiling(item: dict[str, Any]) -> tuple[np.ndarray, int]:
+    def ceiling(item: Mapping[str, Any]) -> tuple[np.ndarray, int]:
         wav = torch.from_numpy(load_audio(item["reference_wav"], sample_rate)).to(device)
         mels = mel(wav.unsqueeze(0)).transpose(1, 2)  # (1, n_mels, T)
         wavs, lengths = synthesizer.vocoder(mels, None)
         return wavs[0, : int(lengths[0])].float().cpu().numpy(), sample_rate
 
-    systems = {f"{Path(checkpoint).name} + {vocoder}": model}
+    systems: dict[str, System] = {f"{Path(checkpoint).name} + {vocoder}": model}
     if all(item["reference_wav"] is not None for item in items):
         systems["teacher audio"] = teacher
         systems[f"teacher mel + {vocoder} (ceiling)"] = ceiling

@@ -56,6 +56,7 @@ class TrainLogger:
         """Log ``prefix/name`` scalars and one JSON line."""
         if not self.enabled:
             return
+        assert self.writer is not None and self.jsonl is not None
         for name, value in values.items():
             self.writer.add_scalar(f"{prefix}/{name}", value, step)
         record = {"time": round(time.time(), 3), "split": prefix, "step": step, **values}
@@ -64,6 +65,7 @@ class TrainLogger:
 
     def figure(self, tag: str, figure: Any, step: int) -> None:
         if self.enabled:
+            assert self.writer is not None
             self.writer.add_figure(tag, figure, step, close=True)
 
     def message(self, text: str) -> None:
@@ -73,5 +75,6 @@ class TrainLogger:
 
     def close(self) -> None:
         if self.enabled:
+            assert self.writer is not None and self.jsonl is not None
             self.writer.close()
             self.jsonl.close()

@@ -91,7 +91,7 @@ def _float(output: FastSpeech2Output) -> FastSpeech2Output:
         for item in dataclasses.fields(output)
         if isinstance(value := getattr(output, item.name), Tensor) and value.is_floating_point()
     }
-    return dataclasses.replace(output, **changes)
+    return dataclasses.replace(output, **changes)  # type: ignore[arg-type]
 
 
 def _forward(model: torch.nn.Module, batch: Batch, autocast: Any) -> FastSpeech2Output:
@@ -296,12 +296,13 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
             if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
                 saved_norms = [buffer.clone() for buffer in norm_buffers]
             last_micro = micro + 1 == accumulation
-            with nullcontext() if last_micro or not context.enabled else network.no_sync():
+            with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
                 output = _forward(network, batch, autocast)
                 total, terms = criterion(batch, output)
                 scaler.scale(total / accumulation).backward()
             if micro == 0:
-                step_losses, step_terms = [], {}
+                step_losses: list[Tensor] = []
+                step_terms: dict[str, Tensor | float] = {}
             step_losses.append(total.detach())
             for name, value in terms.items():
                 step_terms[name] = step_terms.get(name, 0.0) + value / accumulation
