@@ -88,6 +88,12 @@ def test_checkpoint_contents_and_run_files(piper_featdir: Path, tmp_path: Path) 
     assert any(r["split"] == "val" for r in records)
     events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 10000  # scalars and a mel figure
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(events[0]), size_guidance={"audio": 0, "images": 0})
+    accumulator.Reload()
+    assert "val/audio" in accumulator.Tags()["audio"] and "val/mel" in accumulator.Tags()["images"]
+    assert {"train/mel", "train/learning_rate", "val/total"} <= set(accumulator.Tags()["scalars"])
     # an existing run is never overwritten silently
     with pytest.raises(CheckpointError, match="--resume"):
         train(config, piper_featdir, tmp_path / "run", max_steps=4)

@@ -68,6 +68,12 @@ class TrainLogger:
             assert self.writer is not None
             self.writer.add_figure(tag, figure, step, close=True)
 
+    def audio(self, tag: str, wav: Any, sample_rate: int, step: int) -> None:
+        """An audio sample (1-D float tensor or array in [-1, 1]) in TensorBoard."""
+        if self.enabled:
+            assert self.writer is not None
+            self.writer.add_audio(tag, wav, step, sample_rate=sample_rate)
+
     def message(self, text: str) -> None:
         """A console line that does not break the progress bar."""
         if self.enabled:

@@ -48,6 +48,7 @@ from fastspeak.train.checkpoint import (
 from fastspeak.train.distributed import init_distributed
 from fastspeak.train.log import TrainLogger, plot_mels
 from fastspeak.train.schedule import LearningRateSchedule
+from fastspeak.vocoders import make_vocoder
 
 __all__ = ["train"]
 
@@ -187,6 +188,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
     opts = config.train
     vocab, speakers, stats = load_feature_dir(feat_dir)
     logger = TrainLogger(run_dir, enabled=context.is_main)
+    sample_vocoder = make_vocoder("griffinlim", config.audio)  # audio samples in TensorBoard
 
     torch.manual_seed(opts.seed)
     model = FastSpeech2(config.model)
@@ -368,6 +370,11 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                 if plot_due and example is not None:
                     figure = plot_mels(example[0].numpy(), example[1].numpy(), f"step {step}")
                     logger.figure("val/mel", figure, step)
+                    predicted = example[1].float().T.unsqueeze(0)  # (1, n_mels, T)
+                    wavs, _ = sample_vocoder(predicted, None)
+                    logger.audio(
+                        "val/audio", wavs[0].clamp(-1, 1), sample_vocoder.sample_rate, step
+                    )
             if context.is_main and checkpointer.due(step, force=step == total_steps):
                 state = {
                     "kind": "fastspeech2",
