@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -151,7 +152,7 @@ def test_flite_multi_speaker_layout(tmp_path):
 
 
 @needs_flite
-def test_a_phone_mismatch_is_reported_and_leaves_no_files(tmp_path, monkeypatch):
+def test_a_phone_mismatch_is_reported_leaves_no_files_and_is_replaced(tmp_path, monkeypatch):
     original = TextProcessor.tokens_from_normalized
 
     def wrong_for_cats(self, normalized):
@@ -161,15 +162,68 @@ def test_a_phone_mismatch_is_reported_and_leaves_no_files(tmp_path, monkeypatch)
     monkeypatch.setattr(TextProcessor, "tokens_from_normalized", wrong_for_cats)
     out = tmp_path / "mismatch"
     report = build_teacher_corpus(
-        "flite", None, 2, out, workers=1, held_out=0, progress=False, train_sentences=SIMPLE
+        "flite",
+        None,
+        2,
+        out,
+        workers=1,
+        held_out=0,
+        progress=False,
+        train_sentences=SIMPLE,
+        engine_options={"lexicon": False},  # with it, flite would say our (wrong) G
     )
-    assert report["utterances"] == 1 and report["num_failed"] == 1
+    # the failed first sentence is replaced by the third: N = 2 successes
+    assert report["utterances"] == 2 and report["num_failed"] == 1 and report["attempted"] == 3
     (failure,) = report["failed"]
     assert failure["id"] == "slt_000000" and failure["text"] == SIMPLE[0]
     assert "engine" in failure["reason"] and "K" in failure["reason"]
-    assert report["phone_match_rate"] == 0.5
+    assert report["phone_match_rate"] == round(2 / 3, 4)
     assert not list(out.rglob("slt_000000.*"))
     assert "slt_000000" not in (out / "metadata.csv").read_text()
+    assert [line.split("|")[0] for line in (out / "metadata.csv").read_text().splitlines()] == [
+        "slt_000001",
+        "slt_000002",
+    ]
+
+
+# the frontend reads these differently from festival's and flite's own lexicons
+# ("and" AH0 N D, "to" T UW1, "read" R EH1 D, "tea-cup", "cat's")
+VARIANTS = [
+    "And I went to the store to buy bread.",
+    "The cat's well-known tea-cup is on the table, isn't it?",
+]
+
+
+@needs_flite
+@pytest.mark.parametrize("voice", ["slt", "rms"])
+def test_flite_speaks_the_frontend_pronunciation(tmp_path, voice):
+    out = tmp_path / voice
+    plain = build_teacher_corpus(
+        "flite",
+        [voice],
+        2,
+        tmp_path / f"{voice}-plain",
+        workers=1,
+        held_out=0,
+        progress=False,
+        train_sentences=VARIANTS,
+        engine_options={"lexicon": False},
+        attempt_factor=1.0,
+    )
+    assert plain["utterances"] == 0  # flite's own lexicon says AE N D, T AH ...
+    report = build_teacher_corpus(
+        "flite", [voice], 2, out, workers=1, held_out=0, progress=False, train_sentences=VARIANTS
+    )
+    assert report["failed"] == [] and report["phone_match_rate"] == 1.0
+    processor = TextProcessor(TextConfig(inventory="arpabet"))
+    for index, text in enumerate(VARIANTS):
+        utterance_id = f"{voice}_{index:06d}"
+        _check_utterance(
+            out / "wavs" / f"{utterance_id}.wav",
+            out / "textgrids" / f"{utterance_id}.TextGrid",
+            processor.tokens(text),
+            22050,
+        )
 
 
 @needs_festival
@@ -192,6 +246,39 @@ def test_festival_corpus(tmp_path):
         )
         words = [s.label for s in read_textgrid_tiers(grid)["words"] if s.label]
         assert [w.lower() for w in words] == normalized.rstrip(".").lower().split()
+
+
+@needs_festival
+def test_festival_speaks_the_frontend_pronunciation(tmp_path, monkeypatch):
+    from fastspeak.data.teacher import engines
+
+    monkeypatch.setattr(engines, "FESTIVAL_RESTART_EVERY", 1)  # a fresh process per utterance
+    plain = build_teacher_corpus(
+        "festival",
+        None,
+        2,
+        tmp_path / "plain",
+        workers=1,
+        held_out=0,
+        progress=False,
+        train_sentences=VARIANTS,
+        engine_options={"lexicon": False},
+        attempt_factor=1.0,
+    )
+    assert plain["utterances"] == 0
+    out = tmp_path / "lexicon"
+    report = build_teacher_corpus(
+        "festival", None, 2, out, workers=1, held_out=0, progress=False, train_sentences=VARIANTS
+    )
+    assert report["failed"] == [] and report["phone_match_rate"] == 1.0
+    assert report["stress_match_rate"] == 1.0  # festival's syllables carry our stress
+    processor = TextProcessor(TextConfig(inventory="arpabet"))
+    for index, text in enumerate(VARIANTS):
+        grid = out / "textgrids" / f"slt_{index:06d}.TextGrid"
+        _check_utterance(out / "wavs" / f"slt_{index:06d}.wav", grid, processor.tokens(text), 22050)
+        # one word-tier entry per frontend word, even where festival splits the word
+        words = [s.label for s in read_textgrid_tiers(grid)["words"] if s.label]
+        assert words == re.findall(r"[A-Za-z]+(?:['-][A-Za-z]+)*", processor.normalize(text))
 
 
 def test_piper_text_mode_speaks_piper_own_phonemes(tmp_path):

@@ -45,6 +45,8 @@ def _command_corpus_teacher(args: argparse.Namespace) -> int:
         seed=args.seed,
         held_out=args.held_out,
         progress=not args.quiet,
+        attempt_factor=args.attempt_factor,
+        retry_failed=args.retry_failed,
     )
     _print_summary(
         "corpus",
@@ -183,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     teacher.add_argument("--sample-rate", type=int, default=22050)
     teacher.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
     teacher.add_argument("--seed", type=int, default=1234)
+    teacher.add_argument(
+        "--attempt-factor",
+        type=float,
+        default=3.0,
+        help="try at most this many sentences per wanted utterance before giving up",
+    )
+    teacher.add_argument(
+        "--retry-failed", action="store_true", help="re-attempt utterances that failed before"
+    )
     teacher.add_argument("--quiet", action="store_true", help="no progress bar")
     teacher.set_defaults(handler=_command_corpus_teacher)
 

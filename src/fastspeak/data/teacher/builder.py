@@ -14,8 +14,20 @@ and always ``held_out.txt`` (ids spoken from the fixed held-out sentences), ``co
 attempted utterance, the resume log).
 
 Ids: ``<speaker>_<NNNNNN>`` where N is the sentence's index in ``train.txt`` (so a larger build
-reuses a smaller one) and ``<speaker>_heldout_<NNNN>`` for held-out sentences. Every speaker
-speaks the same sentences (a parallel corpus).
+reuses a smaller one) and ``<speaker>_heldout_<NNNN>`` for held-out sentences.
+
+Fill to N: ``num_sentences`` (and ``held_out``) count SUCCESSFUL utterances per speaker. Each
+speaker walks its list in the fixed order; when an utterance fails (a phone mismatch, an engine
+error), the next sentence of the list is drawn, until N succeed, the list ends, or
+``attempt_factor * N`` sentences have been tried (then the report shows the shortfall). Every
+speaker tries the same sentences in the same order, so the corpus stays parallel except where
+one voice failed a sentence another spoke. Synthesis runs in rounds (all missing utterances of
+every speaker in parallel, then the replacements for the failures), so which sentences end up
+in the corpus depends only on which ones fail, never on timing.
+
+Resuming: an utterance whose wav and TextGrid exist (and whose log record is ok) is skipped; a
+recorded failure of the same text counts as an attempt and is not tried again unless
+``retry_failed``.
 
 Every utterance is verified before it is kept: segments contiguous from 0, no negative
 durations, last end within one hop (256 samples at the output rate) of the audio length, and the
@@ -26,6 +38,7 @@ second); a failed utterance leaves no files and is listed in ``report.json`` wit
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -69,6 +82,7 @@ class Job:
     held_out: bool
     wav_path: str
     textgrid_path: str
+    index: int = 0  # the sentence's position in its list
 
 
 def build_teacher_corpus(
@@ -85,6 +99,8 @@ def build_teacher_corpus(
     train_sentences: Sequence[str] | None = None,
     held_out_sentences: Sequence[str] | None = None,
     engine_options: dict[str, Any] | None = None,
+    attempt_factor: float = 3.0,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Speak sentences with a teacher voice and write a corpus with exact phone alignments.
 
@@ -94,24 +110,33 @@ def build_teacher_corpus(
         voices: voice names; None -> the engine's default (piper joe, festival slt, flite slt).
             One voice gives the LJSpeech layout, several a multi-speaker layout. Each voice
             speaks the same sentences.
-        num_sentences: training sentences per voice: the first N of the packaged ``train.txt``
-            (at most 15,000).
+        num_sentences: successful training utterances per voice, drawn in order from the
+            packaged ``train.txt`` (at most 15,000); a failed sentence is replaced by the next
+            one of the list (see "Fill to N" in the module docstring).
         out_dir: the corpus folder (created; an existing build of the same engine, voices and
             sample rate is resumed: utterances whose wav and TextGrid exist are skipped).
         sample_rate: output rate in Hz; engine audio is resampled to it and saved as 16-bit PCM.
         workers: worker processes; 0 -> ``os.cpu_count()``; 1 runs in this process.
         seed: seeds the per-utterance prosody draw (speed, keyed on the utterance id).
-        held_out: how many of the fixed held-out sentences each voice also speaks (ids listed
-            in ``out/held_out.txt``; at most 300).
+        held_out: how many held-out utterances each voice also speaks successfully, drawn in
+            order from the fixed held-out list the same way (ids listed in
+            ``out/held_out.txt``; at most 300).
         progress: show a tqdm progress bar.
         train_sentences, held_out_sentences: replace the packaged lists (tests, custom text).
         engine_options: extra keyword arguments for the engine class (e.g. piper
-            ``mode="text"``).
+            ``mode="text"``, festival/flite ``lexicon=False``).
+        attempt_factor: per voice and split, try at most ``ceil(attempt_factor * N)``
+            sentences (and never more than the list holds); 1.0 disables refilling.
+        retry_failed: try again the sentences a previous run recorded as failed.
 
     Returns:
         The report (also written to ``out/report.json``): utterances, failed (list of
-        {id, speaker, text, reason}), phone_match_rate, audio_seconds, audio_hours,
-        seconds_taken, engine, voices, inventory, per-speaker counts, and run statistics.
+        {id, speaker, text, reason} for every attempted utterance that failed), attempted
+        (utterances tried: successes plus failures), max_attempts ({train, held_out} per voice),
+        complete (every voice reached N and the held-out count) and shortfall (per voice and
+        split, how many are missing), phone_match_rate, audio_seconds, audio_hours,
+        seconds_taken, engine, voices, inventory, per-speaker counts (with ``attempted``), and
+        run statistics (``rounds``: synthesis rounds this run).
         ``phone_match_rate`` is the fraction of judged utterances (present ones and phone
         mismatches) whose engine phones, merged into our inventory, equal the frontend's
         tokens: for piper every token (stress, length, "|" and punctuation); for festival and
@@ -145,6 +170,8 @@ def build_teacher_corpus(
         raise ValueError(f"held_out must be 0..{len(held_list)} (got {held_out})")
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive (got {sample_rate})")
+    if attempt_factor < 1.0:
+        raise ValueError(f"attempt_factor must be at least 1 (got {attempt_factor})")
     workers = workers or os.cpu_count() or 1
 
     out_dir = Path(out_dir)
@@ -165,11 +192,23 @@ def build_teacher_corpus(
     _check_compatible(out_dir, manifest)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    jobs = _plan(voices, train_list[:num_sentences], held_list[:held_out], out_dir, multi)
+    max_train = min(len(train_list), math.ceil(attempt_factor * num_sentences))
+    max_held = min(len(held_list), math.ceil(attempt_factor * held_out))
+    lanes = [
+        lane
+        for voice in voices
+        for lane in (
+            _Lane(voice, True, held_out, _jobs(voice, held_list[:max_held], True, out_dir, multi)),
+            _Lane(
+                voice,
+                False,
+                num_sentences,
+                _jobs(voice, train_list[:max_train], False, out_dir, multi),
+            ),
+        )
+    ]
     log_path = out_dir / LOG_FILE
     records = _read_log(log_path)
-    pending = [job for job in jobs if not _done(job, records.get(job.id))]
-    skipped = len(jobs) - len(pending)
 
     settings = {
         "engine": engine,
@@ -179,22 +218,55 @@ def build_teacher_corpus(
         "engine_options": dict(engine_options or {}),
         "threads": 1,
     }
+    synthesized: set[str] = set()
+    rounds = 0
     with log_path.open("a", encoding="utf-8") as log:
-        for record in _run(pending, settings, workers, progress, f"{engine} teacher"):
-            records[record["id"]] = record
-            log.write(json.dumps(record, ensure_ascii=False) + "\n")
-            log.flush()
+        while True:
+            pending = [
+                job for lane in lanes for job in lane.walk(records, synthesized, retry_failed)[1]
+            ]
+            if not pending:
+                break
+            rounds += 1
+            pending.sort(key=lambda job: (not job.held_out, job.index, voices.index(job.speaker)))
+            desc = f"{engine} teacher" + (f" (round {rounds})" if rounds > 1 else "")
+            for record in _run(pending, settings, workers, progress, desc):
+                records[record["id"]] = record
+                synthesized.add(record["id"])
+                log.write(json.dumps(record, ensure_ascii=False) + "\n")
+                log.flush()
 
-    report = _finish(out_dir, manifest, jobs, records, multi)
+    attempted = [job for lane in lanes for job in lane.walk(records, synthesized, retry_failed)[0]]
+    report = _finish(out_dir, manifest, attempted, records, multi)
+    shortfall: dict[str, dict[str, int]] = {}
+    for lane in lanes:
+        done = sum(
+            1
+            for job in lane.walk(records, synthesized, retry_failed)[0]
+            if _done(job, records.get(job.id))
+        )
+        if done < lane.want:
+            shortfall.setdefault(lane.voice, {})["held_out" if lane.held_out else "train"] = (
+                lane.want - done
+            )
     report.update(
         {
+            "attempted": len(attempted),
+            "train_attempted": sum(1 for job in attempted if not job.held_out),
+            "held_out_attempted": sum(1 for job in attempted if job.held_out),
+            "max_attempts": {"train": max_train, "held_out": max_held},
+            "complete": not shortfall,
+            "shortfall": shortfall,
             "seconds_taken": round(time.perf_counter() - started, 2),
-            "synthesized_this_run": len(pending),
-            "skipped_existing": skipped,
+            "synthesized_this_run": len(synthesized),
+            "skipped_existing": len(attempted) - len(synthesized & {job.id for job in attempted}),
+            "rounds": rounds,
             "workers": workers,
             "seed": seed,
             "num_sentences": num_sentences,
             "held_out_requested": held_out,
+            "attempt_factor": attempt_factor,
+            "retry_failed": retry_failed,
         }
     )
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
@@ -205,28 +277,57 @@ def build_teacher_corpus(
 # planning and resuming
 
 
-def _plan(
-    voices: list[str], train: list[str], held: list[str], out_dir: Path, multi: bool
-) -> list[Job]:
-    """Held-out utterances first (a partial build already has its test set), then training."""
+def _jobs(voice: str, texts: list[str], held_out: bool, out_dir: Path, multi: bool) -> list[Job]:
+    """One voice's candidate utterances of one list, in list order."""
+    sub = Path(voice) if multi else Path()
     jobs = []
-    named = [(f"heldout_{i:04d}", text, True) for i, text in enumerate(held)]
-    named += [(f"{i:06d}", text, False) for i, text in enumerate(train)]
-    for stem, text, is_held in named:
-        for voice in voices:
-            utterance_id = f"{voice}_{stem}"
-            sub = Path(voice) if multi else Path()
-            jobs.append(
-                Job(
-                    id=utterance_id,
-                    speaker=voice,
-                    text=text,
-                    held_out=is_held,
-                    wav_path=str(out_dir / "wavs" / sub / f"{utterance_id}.wav"),
-                    textgrid_path=str(out_dir / "textgrids" / sub / f"{utterance_id}.TextGrid"),
-                )
+    for index, text in enumerate(texts):
+        utterance_id = f"{voice}_heldout_{index:04d}" if held_out else f"{voice}_{index:06d}"
+        jobs.append(
+            Job(
+                id=utterance_id,
+                speaker=voice,
+                text=text,
+                held_out=held_out,
+                wav_path=str(out_dir / "wavs" / sub / f"{utterance_id}.wav"),
+                textgrid_path=str(out_dir / "textgrids" / sub / f"{utterance_id}.TextGrid"),
+                index=index,
             )
+        )
     return jobs
+
+
+@dataclass
+class _Lane:
+    """One voice and one split: ``want`` successes from ``candidates`` (already capped)."""
+
+    voice: str
+    held_out: bool
+    want: int
+    candidates: list[Job]
+
+    def walk(
+        self, records: dict[str, dict[str, Any]], synthesized: set[str], retry_failed: bool
+    ) -> tuple[list[Job], list[Job]]:
+        """(attempted, pending): walk the candidates in order until the successes plus the
+        pending reach ``want`` or the candidates end. Present utterances and final failures
+        are attempted; a failure is final when this run made it (nothing is tried twice in one
+        run), or when an earlier run did and ``retry_failed`` is off."""
+        attempted: list[Job] = []
+        pending: list[Job] = []
+        successes = 0
+        for job in self.candidates:
+            if successes + len(pending) >= self.want:
+                break
+            record = records.get(job.id)
+            if _done(job, record):
+                successes += 1
+                attempted.append(job)
+            elif job.id in synthesized or (_failed(job, record) and not retry_failed):
+                attempted.append(job)
+            else:
+                pending.append(job)
+        return attempted, pending
 
 
 def _check_compatible(out_dir: Path, manifest: dict[str, Any]) -> None:
@@ -260,6 +361,11 @@ def _read_log(path: Path) -> dict[str, dict[str, Any]]:
         if isinstance(record, dict) and "id" in record:
             records[record["id"]] = record
     return records
+
+
+def _failed(job: Job, record: dict[str, Any] | None) -> bool:
+    """A recorded failure of this very text."""
+    return record is not None and record.get("ok") is False and record.get("text") == job.text
 
 
 def _done(job: Job, record: dict[str, Any] | None) -> bool:
@@ -439,7 +545,8 @@ def _finish(
     records: dict[str, dict[str, Any]],
     multi: bool,
 ) -> dict[str, Any]:
-    """Rewrite metadata.csv, held_out.txt and corpus.json from every utterance present."""
+    """Rewrite metadata.csv, held_out.txt and corpus.json from every utterance present;
+    ``jobs`` are the attempted utterances (their failures are listed)."""
     planned = {job.id: job for job in jobs}
     present = []
     for utterance_id in sorted(records):
@@ -464,14 +571,14 @@ def _finish(
     held_ids = [r["id"] for r in present if r["held_out"]]
     atomic_write_text(out_dir / "held_out.txt", "".join(f"{i}\n" for i in held_ids))
 
-    speakers: dict[str, dict[str, Any]] = {
-        voice: {"utterances": 0, "held_out": 0, "failed": 0, "audio_seconds": 0.0}
-        for voice in manifest["voices"]
-    }
+    def _entry() -> dict[str, Any]:
+        return {"utterances": 0, "held_out": 0, "attempted": 0, "failed": 0, "audio_seconds": 0.0}
+
+    speakers: dict[str, dict[str, Any]] = {voice: _entry() for voice in manifest["voices"]}
+    for job in jobs:
+        speakers.setdefault(job.speaker, _entry())["attempted"] += 1
     for record in present:
-        entry = speakers.setdefault(
-            record["speaker"], {"utterances": 0, "held_out": 0, "failed": 0, "audio_seconds": 0.0}
-        )
+        entry = speakers.setdefault(record["speaker"], _entry())
         entry["utterances"] += 1
         entry["held_out"] += int(record["held_out"])
         entry["audio_seconds"] += float(record.get("seconds", 0.0))

@@ -14,8 +14,15 @@ Engines:
     the frontend (``phones_match``). With ``mode="text"`` piper speaks the text itself and a
     mismatch fails the utterance. BOS ``^`` and EOS ``$`` become silence.
   * ``festival`` (inventory "arpabet"): cmu_us_slt_arctic_hts through one long-running
-    ``festival --pipe`` process; stress from the syllable relation.
+    ``festival --pipe`` process; stress from the syllable relation. The voice speaks OUR
+    pronunciation: festival tokenizes the text, each of its words is matched to the frontend's
+    words and given the frontend's phones (with stress, syllabified by festival) as a lexicon
+    entry under a private part of speech that the word's ``hg_pos`` selects; then synthesis runs
+    on (POS, phrasing, intonation, durations unchanged).
   * ``flite`` (inventory "arpabet"): voices slt, rms, awb, kal16; ``-psdur`` phone end times.
+    Each utterance gets an ``-add_lex`` addenda file with the frontend's pronunciation of its
+    words, so flite too speaks our phones (except where its post-lexical rules or tokenization
+    still differ: ``'s`` after sibilants, words the frontend splits differently).
 
 ARPAbet engines (festival, flite) are matched to the frontend by base phones: the engine's
 phones (radio phones mapped to ARPAbet, stress removed, pauses dropped) must equal the
@@ -23,6 +30,8 @@ frontend's tokens with stress digits and punctuation removed; then the frontend'
 its stress) become the labels, and each punctuation token takes the engine pause that follows
 the preceding word (or zero length when the engine made none). A difference fails the utterance
 with a reason that shows where the phones part.
+The lexicon entries make differences rare; the check still runs on what the engine actually
+spoke, so labels == frontend tokens == spoken phones holds for every kept utterance.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import numpy as np
 
 from fastspeak.data.alignments import Segment
 from fastspeak.text.g2p import espeak_token_groups
+from fastspeak.text.g2p.base import punctuation_token, words_and_punctuation
 from fastspeak.text.symbols import WORD_BOUNDARY, is_boundary
 
 
@@ -422,6 +432,7 @@ class EnginePhone:
     end: float
     stress: int | None = None
     word: str | None = None
+    word_index: int | None = None
 
 
 def radio_to_arpabet(phone: str) -> str | None:
@@ -524,20 +535,219 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# ---------------------------------------------------------------------------------------------
+# our pronunciation, as engine lexicon entries
+
+_NON_LETTERS = re.compile(r"[^a-z]")
+
+
+@dataclass(frozen=True)
+class FrontendWord:
+    """One word of normalized text and the frontend's phones for it (no punctuation)."""
+
+    text: str
+    phones: tuple[str, ...]
+
+
+def frontend_words(processor: Tokenizer, normalized_text: str) -> list[FrontendWord]:
+    """The frontend's words with their phones, in order.
+
+    The phones of all words, concatenated, equal the frontend's tokens for the whole text with
+    punctuation removed (the ARPAbet frontend looks words up one at a time).
+
+    Raises:
+        TeacherError: a word yields no phones, or the words do not add up to the whole text.
+    """
+    words = []
+    for item in words_and_punctuation(normalized_text):
+        if punctuation_token(item) is not None:
+            continue
+        try:
+            phones = [t for t in processor.tokens_from_normalized(item) if not is_boundary(t)]
+        except ValueError as error:
+            raise TeacherError(f"the frontend has no phones for the word {item!r}") from error
+        words.append(FrontendWord(item, tuple(phones)))
+    whole = [t for t in processor.tokens_from_normalized(normalized_text) if not is_boundary(t)]
+    if [phone for word in words for phone in word.phones] != whole:
+        raise TeacherError("the frontend's per-word phones do not add up to its tokens")
+    return words
+
+
+def engine_lexicon_phones(phones: Sequence[str], word: str = "") -> list[str]:
+    """Our ARPAbet phones -> festival/flite cmu lexicon phones with stress digits.
+
+    ``AH0`` becomes the reduced vowel ``ax0`` (as in both engines' lexicons) except in "the",
+    where it becomes ``ah0``: flite's post-lexical rule turns the ``ax`` of "the" into ``iy``
+    before a vowel, which our frontend does not do. Secondary stress becomes primary (neither
+    engine's lexicon has a stress-2 phone). Both map back to our phones via
+    :func:`radio_to_arpabet`.
+    """
+    out = []
+    for token in phones:
+        base = strip_stress(token)
+        if base not in ARPABET:
+            raise TeacherError(f"frontend phone {token!r} is not ARPAbet")
+        if base in VOWELS:
+            stress = "0" if token.endswith("0") else "1"
+            if base == "AH" and stress == "0" and word.lower() != "the":
+                out.append("ax0")
+            else:
+                out.append(f"{base.lower()}{stress}")
+        else:
+            out.append(base.lower())
+    return out
+
+
+def _letters(word: str) -> str:
+    return _NON_LETTERS.sub("", word.lower())
+
+
+def match_engine_words(
+    engine_words: Sequence[str], ours: Sequence[FrontendWord], processor: Tokenizer
+) -> list[tuple[int, tuple[str, ...]] | None]:
+    """Give each engine word (festival's Word relation) the frontend's phones.
+
+    Engine words without letters (punctuation) get None. Each frontend word covers one or more
+    engine words whose letters, joined, spell it (festival splits ``well-known`` and ``cat's``);
+    when it covers several, each gets its own frontend phones if those add up to the whole
+    word's, else the first takes all the phones and the rest none.
+
+    Returns:
+        per engine word: None or (index of the frontend word, phones).
+
+    Raises:
+        PhoneMismatch: the engine reads different words (its letters do not spell ours).
+    """
+    out: list[tuple[int, tuple[str, ...]] | None] = [None] * len(engine_words)
+    lettered = [i for i, word in enumerate(engine_words) if _letters(word)]
+    position = 0
+    for index, word in enumerate(ours):
+        target = _letters(word.text)
+        covered: list[int] = []
+        spelled = ""
+        while position < len(lettered) and len(spelled) < len(target):
+            covered.append(lettered[position])
+            spelled += _letters(engine_words[lettered[position]])
+            position += 1
+        if spelled != target:
+            found = " ".join(engine_words[i] for i in covered) or "nothing"
+            raise PhoneMismatch(
+                f"festival reads the word {word.text!r} (word {index}) as {found!r}"
+            )
+        if len(covered) == 1:
+            out[covered[0]] = (index, word.phones)
+            continue
+        parts = []
+        for i in covered:
+            try:
+                parts.append(
+                    tuple(
+                        t
+                        for t in processor.tokens_from_normalized(engine_words[i])
+                        if not is_boundary(t)
+                    )
+                )
+            except ValueError:
+                parts = []
+                break
+        if parts and tuple(phone for part in parts for phone in part) == word.phones:
+            for i, part in zip(covered, parts, strict=True):
+                out[i] = (index, part)
+        else:
+            out[covered[0]] = (index, word.phones)
+            for i in covered[1:]:
+                out[i] = (index, ())
+    if position != len(lettered):
+        extra = " ".join(engine_words[i] for i in lettered[position:])
+        raise PhoneMismatch(f"festival reads extra words: {extra!r}")
+    return out
+
+
 _FESTIVAL_PRELUDE = """
-(define (fastspeak_say id text wav)
-  (let ((u (utt.synth (eval (list 'Utterance 'Text text)))))
+(define (fastspeak_words id text)
+  (set! fastspeak_utt (eval (list 'Utterance 'Text text)))
+  (Initialize fastspeak_utt)
+  (Text fastspeak_utt)
+  (Token_POS fastspeak_utt)
+  (Token fastspeak_utt)
+  (format t "FSBEGIN %s\\n" id)
+  (mapcar (lambda (w) (format t "FSWORD %s\\n" (item.name w)))
+    (utt.relation.items fastspeak_utt 'Word))
+  (format t "FSEND %s\\n" id)
+  (fflush nil))
+
+(define (fastspeak_mark words marks)
+  (if words
+    (begin
+      (if (car marks)
+        (begin
+          (item.set_feat (car words) "hg_pos" (car (car marks)))
+          (item.set_feat (car words) "fs_word" (car (cdr (car marks))))))
+      (fastspeak_mark (cdr words) (cdr marks)))))
+
+(define (fastspeak_say id wav marks)
+  (let ((u fastspeak_utt))
+    (fastspeak_mark (utt.relation.items u 'Word) marks)
+    (POS u)
+    (Phrasify u)
+    (Word u)
+    (Pauses u)
+    (Intonation u)
+    (PostLex u)
+    (Duration u)
+    (Int_Targets u)
+    (Wave_Synth u)
     (utt.save.wave u wav 'riff)
+    (set! fastspeak_utt nil)
     (format t "FSBEGIN %s\\n" id)
     (mapcar
       (lambda (s)
-        (format t "FSSEG %s %f %f %s %s\\n" (item.name s) (item.feat s 'segment_start)
+        (format t "FSSEG %s %f %f %s %s %s\\n" (item.name s) (item.feat s 'segment_start)
           (item.feat s 'end) (item.feat s 'R:SylStructure.parent.stress)
+          (item.feat s 'R:SylStructure.parent.parent.fs_word)
           (item.feat s 'R:SylStructure.parent.parent.name)))
       (utt.relation.items u 'Segment))
     (format t "FSEND %s\\n" id)
     (fflush nil)))
 """
+
+_FESTIVAL_POS = "fastspeak"
+FESTIVAL_RESTART_EVERY = 500
+"""Utterances per festival process: its lexicon addenda (searched linearly for every word) grow
+with the vocabulary spoken; 20,000 entries make synthesis ~60% slower, 500 utterances' worth
+costs little, and a restart takes a third of a second."""
+
+
+def festival_lexicon_commands(
+    engine_words: Sequence[str], matched: Sequence[tuple[int, tuple[str, ...]] | None]
+) -> tuple[list[str], str]:
+    """Scheme that adds our pronunciations to festival's lexicon, and the marks list.
+
+    Each (word, pronunciation) gets a part of speech ``fastspeak``, ``fastspeak1``, ... (a new
+    one only when the same word needs two pronunciations in one utterance), so a later entry
+    replaces an earlier one and the addenda stay as small as the vocabulary. The marks list
+    holds, per festival word, nil or ``("<pos>" <1-based frontend word index>)``.
+    """
+    variants: dict[str, dict[tuple[str, ...], str]] = {}
+    commands = []
+    marks = []
+    for name, match in zip(engine_words, matched, strict=True):
+        if match is None:
+            marks.append("nil")
+            continue
+        index, phones = match
+        key = name.lower()
+        seen = variants.setdefault(key, {})
+        if phones not in seen:
+            pos = _FESTIVAL_POS + (str(len(seen)) if seen else "")
+            seen[phones] = pos
+            if phones:
+                pron = f"(lex.syllabify.phstress '({' '.join(engine_lexicon_phones(phones, key))}))"
+            else:
+                pron = "nil"
+            commands.append(f"(lex.add.entry (list {_scheme_string(key)} '{pos} {pron}))")
+        marks.append(f'("{seen[phones]}" {index + 1})')
+    return commands, f"'({' '.join(marks)})"
 
 
 class FestivalEngine:
@@ -547,13 +757,21 @@ class FestivalEngine:
         processor: the frontend (inventory "arpabet").
         voice: "slt".
         workdir: where temporary wav files go (a private temp dir by default).
+        lexicon: speak the frontend's pronunciation (default); False lets festival choose its
+            own (then utterances whose phones differ fail).
     """
 
     name = "festival"
     inventory = "arpabet"
     varies_speed = False  # the HTS voice ignores Duration_Stretch
 
-    def __init__(self, processor: Tokenizer, voice: str = "slt", workdir: Path | None = None):
+    def __init__(
+        self,
+        processor: Tokenizer,
+        voice: str = "slt",
+        workdir: Path | None = None,
+        lexicon: bool = True,
+    ):
         if voice not in FESTIVAL_VOICES:
             raise ValueError(f"unknown festival voice {voice!r}; available: slt")
         if shutil.which("festival") is None:
@@ -562,9 +780,11 @@ class FestivalEngine:
             )
         self.processor = processor
         self.voice = voice
+        self.lexicon = lexicon
         self._tmp = tempfile.TemporaryDirectory(prefix="fastspeak-festival-", dir=workdir)
         self._process: subprocess.Popen[str] | None = None
         self._count = 0
+        self._utterances = 0  # spoken by the current process
 
     def _start(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:
@@ -581,23 +801,26 @@ class FestivalEngine:
             self._process.stdin.flush()
         return self._process
 
-    def _run(self, text: str, wav_path: Path) -> list[EnginePhone]:
+    def _call(self, body: str) -> list[list[str]]:
+        """Run Scheme that prints ``FSBEGIN tag`` ... ``FSEND tag``; the lines between, split.
+
+        ``body`` is a format string with ``{tag}`` for the id it must print.
+        """
         process = self._start()
         assert process.stdin is not None and process.stdout is not None
         self._count += 1
         tag = f"u{self._count}"
         command = (
-            f"(unwind-protect (fastspeak_say {_scheme_string(tag)} {_scheme_string(text)} "
-            f"{_scheme_string(str(wav_path))}) "
+            f"(unwind-protect {body.format(tag=_scheme_string(tag))} "
             f'(begin (format t "FSERROR {tag}\\n") (fflush nil)))\n'
         )
         process.stdin.write(command)
         process.stdin.flush()
-        phones: list[EnginePhone] = []
+        lines: list[list[str]] = []
         while True:
             line = process.stdout.readline()
             if not line:
-                self.close()
+                self._stop()  # the next utterance starts a fresh process
                 raise TeacherError("festival exited unexpectedly")
             parts = line.split()
             if not parts:
@@ -605,14 +828,40 @@ class FestivalEngine:
             if parts[0] == "FSERROR" and parts[1:] == [tag]:
                 raise TeacherError("festival reported an error for this text")
             if parts[0] == "FSEND" and parts[1:] == [tag]:
-                return phones
-            if parts[0] == "FSSEG" and len(parts) >= 5:
-                phone = radio_to_arpabet(parts[1])
-                stress = int(parts[4]) if phone is not None and parts[4].isdigit() else None
-                word = parts[5] if len(parts) > 5 and phone is not None else None
-                phones.append(
-                    EnginePhone(phone, float(parts[2]), float(parts[3]), stress=stress, word=word)
-                )
+                return lines
+            if parts[0] in ("FSWORD", "FSSEG"):
+                lines.append(parts)
+
+    def _run(
+        self, text: str, wav_path: Path, words: Sequence[FrontendWord] | None
+    ) -> list[EnginePhone]:
+        lexicon: list[str] = []
+        marks = "nil"
+        if words is not None:
+            engine_words = [
+                " ".join(parts[1:]) for parts in self._call(f"(fastspeak_words {{tag}} {text})")
+            ]
+            matched = match_engine_words(engine_words, words, self.processor)
+            lexicon, marks = festival_lexicon_commands(engine_words, matched)
+        else:
+            self._call(f"(fastspeak_words {{tag}} {text})")
+        body = f"(begin {' '.join(lexicon)} (fastspeak_say {{tag}} {_scheme_string(str(wav_path))} {marks}))"
+        phones: list[EnginePhone] = []
+        for parts in self._call(body):
+            if parts[0] != "FSSEG" or len(parts) < 7:
+                continue
+            phone = radio_to_arpabet(parts[1])
+            stress = int(parts[4]) if phone is not None and parts[4].isdigit() else None
+            word, word_index = None, None
+            if phone is not None:
+                word = " ".join(parts[6:])
+                if words is not None and parts[5].isdigit() and 0 < int(parts[5]) <= len(words):
+                    word_index = int(parts[5]) - 1
+                    word = words[word_index].text
+            phones.append(
+                EnginePhone(phone, float(parts[2]), float(parts[3]), stress, word, word_index)
+            )
+        return phones
 
     def synthesize(self, normalized_text: str, prosody: Prosody) -> Synthesis:
         import soundfile
@@ -620,8 +869,13 @@ class FestivalEngine:
         tokens = self.processor.tokens_from_normalized(normalized_text)
         if not tokens:
             raise TeacherError("the frontend produced no tokens")
+        words = frontend_words(self.processor, normalized_text) if self.lexicon else None
+        if self._utterances >= FESTIVAL_RESTART_EVERY:
+            self._stop()
+        self._utterances += 1
         wav_path = Path(self._tmp.name) / "utt.wav"
-        phones = self._run(_engine_text(normalized_text), wav_path)
+        text = _scheme_string(_engine_text(normalized_text))
+        phones = self._run(text, wav_path, words)
         if not phones:
             raise TeacherError("festival returned no segments")
         phones = _make_contiguous(phones)
@@ -640,7 +894,7 @@ class FestivalEngine:
             stress_match=engine_stressed == ours,
         )
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self._process is not None:
             if self._process.poll() is None:
                 try:
@@ -651,6 +905,10 @@ class FestivalEngine:
                     self._process.kill()
                     self._process.wait()
             self._process = None
+        self._utterances = 0
+
+    def close(self) -> None:
+        self._stop()
         self._tmp.cleanup()
 
 
@@ -661,27 +919,70 @@ def _make_contiguous(phones: list[EnginePhone]) -> list[EnginePhone]:
     for phone in phones:
         if phone.end < cursor - 1e-6:
             raise TeacherError(f"engine phone {phone.phone!r} ends before it starts")
-        out.append(EnginePhone(phone.phone, cursor, phone.end, phone.stress, phone.word))
+        out.append(
+            EnginePhone(phone.phone, cursor, phone.end, phone.stress, phone.word, phone.word_index)
+        )
         cursor = phone.end
     return out
 
 
 def _festival_words(phones: list[EnginePhone]) -> list[Segment] | None:
+    """Words tier: consecutive phones of one word (by frontend word index where known)."""
     words: list[tuple[str, tuple[float, float]]] = []
-    previous = None
+    previous: tuple[int | None, str] | None = None
     for phone in phones:
         if phone.phone is None or phone.word is None:
             previous = None
             continue
-        if previous is not None and previous == phone.word and words:
+        key = (phone.word_index, phone.word)
+        if previous is not None and previous == key and words:
             name, (start, _) = words[-1]
             words[-1] = (name, (start, phone.end))
         else:
             words.append((phone.word, (phone.start, phone.end)))
-        previous = phone.word
+        previous = key
     if not words:
         return None
     return _fill_word_tier(words, phones[-1].end)
+
+
+def flite_lexicon_entries(words: Sequence[FrontendWord], processor: Tokenizer) -> list[str]:
+    """``-add_lex`` lines (``word : phones``) that make flite say the frontend's phones.
+
+    flite lower-cases words, drops inner apostrophes (``isn't`` -> ``isnt``), splits
+    ``cat's`` into ``cat`` + ``'s`` (its own post-lexical rule voices the ``'s``) and splits
+    hyphenated words; each word gets entries for those spellings too, where the frontend's
+    phones for the parts add up to the whole word's. The first pronunciation of a spelling in
+    the utterance wins.
+    """
+    entries: dict[str, tuple[str, ...]] = {}
+
+    def part_phones(text: str) -> tuple[str, ...]:
+        try:
+            return tuple(t for t in processor.tokens_from_normalized(text) if not is_boundary(t))
+        except ValueError:
+            return ()
+
+    for word in words:
+        lower = word.text.lower()
+        entries.setdefault(lower, word.phones)
+        if "'" in lower:
+            entries.setdefault(lower.replace("'", ""), word.phones)
+        if lower.endswith("'s") and len(lower) > 2:
+            stem = part_phones(word.text[:-2])
+            if stem and word.phones[: len(stem)] == stem:
+                entries.setdefault(lower[:-2], stem)
+        if "-" in lower:
+            parts = [part for part in lower.split("-") if part]
+            phones = [part_phones(part) for part in parts]
+            if all(phones) and tuple(p for part in phones for p in part) == word.phones:
+                for part, part_pron in zip(parts, phones, strict=True):
+                    entries.setdefault(part, part_pron)
+    return [
+        f"{name} : {' '.join(engine_lexicon_phones(phones, name))}"
+        for name, phones in entries.items()
+        if phones and _letters(name)
+    ]
 
 
 class FliteEngine:
@@ -690,19 +991,29 @@ class FliteEngine:
     Args:
         processor: the frontend (inventory "arpabet").
         voice: slt (female), rms, awb (male), kal16 (male diphone).
+        workdir: where temporary files go (a private temp dir by default).
+        lexicon: pass the frontend's pronunciation of the utterance's words as an ``-add_lex``
+            addenda file (default); False lets flite choose its own.
     """
 
     name = "flite"
     inventory = "arpabet"
     varies_speed = True
 
-    def __init__(self, processor: Tokenizer, voice: str = "slt", workdir: Path | None = None):
+    def __init__(
+        self,
+        processor: Tokenizer,
+        voice: str = "slt",
+        workdir: Path | None = None,
+        lexicon: bool = True,
+    ):
         if voice not in ENGINES["flite"].voices:
             raise ValueError(f"unknown flite voice {voice!r}; available: slt, rms, awb, kal16")
         if shutil.which("flite") is None:
             raise RuntimeError("flite is not installed: apt-get install flite")
         self.processor = processor
         self.voice = voice
+        self.lexicon = lexicon
         self._tmp = tempfile.TemporaryDirectory(prefix="fastspeak-flite-", dir=workdir)
 
     def synthesize(self, normalized_text: str, prosody: Prosody) -> Synthesis:
@@ -713,6 +1024,13 @@ class FliteEngine:
             raise TeacherError("the frontend produced no tokens")
         wav_path = Path(self._tmp.name) / "utt.wav"
         command = ["flite", "-voice", self.voice, "-psdur"]
+        if self.lexicon:
+            lex_path = Path(self._tmp.name) / "utt.lex"
+            entries = flite_lexicon_entries(
+                frontend_words(self.processor, normalized_text), self.processor
+            )
+            lex_path.write_text("".join(f"{line}\n" for line in entries), encoding="utf-8")
+            command += ["-add_lex", str(lex_path)]
         if not math.isclose(prosody.length_scale, 1.0):
             command += ["--setf", f"duration_stretch={prosody.length_scale:.4f}"]
         command += ["-t", _engine_text(normalized_text), "-o", str(wav_path)]
