@@ -72,6 +72,7 @@ def _command_preprocess(args: argparse.Namespace) -> int:
         alignments=args.alignments,
         workers=args.workers,
         progress=not args.quiet,
+        durations=args.durations,
     )
     _print_summary(
         "features",
@@ -148,6 +149,30 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_distill(args: argparse.Namespace) -> int:
+    from fastspeak.data.distill import distill
+
+    report = distill(
+        args.checkpoint,
+        args.data,
+        args.out,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        device=args.device,
+        use_ema=not args.no_ema,
+        progress=not args.quiet,
+    )
+    _print_summary(
+        "distilled features",
+        args.out,
+        {
+            key: report["distillation"].get(key)
+            for key in ("mode", "utterances", "frames_after", "mean_abs_mel_difference")
+        },
+    )
+    return 0
+
+
 def _print_summary(kind: str, where: Path, fields: dict[str, object]) -> None:
     print(f"{kind} written to {where}")
     for key, value in fields.items():
@@ -215,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="corpus layout: auto, ljspeech, teacher, vctk, libritts, aishell3, csv",
     )
     pre.add_argument("--alignments", type=Path, help="folder of MFA TextGrids, if separate")
+    pre.add_argument(
+        "--durations",
+        type=Path,
+        help='JSONL {"id", "durations": [frames per token]} (e.g. teacher attention '
+        "alignments) used instead of TextGrids; needed for character input",
+    )
     pre.add_argument("--workers", type=int, default=None, help="processes (default: config)")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")
     pre.set_defaults(handler=_command_preprocess)
@@ -223,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an acoustic model on a FEATDIR",
         description=(
-            "Train FastSpeech 2 on features from `fastspeak preprocess`. Writes RUNDIR/"
+            "Train FastSpeech 2 (default) or FastSpeech (--set model.name=fastspeech) on "
+            "features from `fastspeak preprocess` or `fastspeak distill`. Writes RUNDIR/"
             "checkpoints (latest.pt + milestones), tensorboard/, train_log.jsonl. Multi-GPU: "
             "torchrun --nproc_per_node K -m fastspeak.cli train ..."
         ),
@@ -262,6 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--device", default="cpu")
     syn.add_argument("--quiet", action="store_true")
     syn.set_defaults(handler=_command_synthesize)
+
+    dis = commands.add_parser(
+        "distill",
+        help="FEATDIR -> a copy whose target mels come from a trained model (for FastSpeech)",
+        description=(
+            "Sequence-level knowledge distillation (FastSpeech, section 3.3): run a trained "
+            "model over every utterance of FEATDIR and write NEWFEATDIR, the same dataset "
+            "with the model's mels as targets. teacher-forced keeps the data's durations "
+            "(and frame counts); free uses the model's own durations."
+        ),
+    )
+    dis.add_argument("--checkpoint", type=Path, required=True, help="the teacher checkpoint")
+    dis.add_argument("--data", type=Path, required=True, help="FEATDIR to distill")
+    dis.add_argument("--out", type=Path, required=True, help="new FEATDIR (must be new)")
+    dis.add_argument("--mode", choices=["teacher-forced", "free"], default="teacher-forced")
+    dis.add_argument("--batch-size", type=int, default=16)
+    dis.add_argument("--device", default="cpu")
+    dis.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA weights")
+    dis.add_argument("--quiet", action="store_true", help="no progress bar")
+    dis.set_defaults(handler=_command_distill)
 
     ev = commands.add_parser(
         "evaluate",

@@ -197,6 +197,8 @@ def from_dict(cls: type, data: dict[str, Any] | None, prefix: str = "") -> Any:
             raise ConfigError(f"unknown config key {dotted!r}; valid keys here: {', '.join(valid)}")
         tp = hints[key]
         if _is_dataclass_type(tp):
+            if isinstance(value, str) and "name" in {f.name for f in dataclasses.fields(tp)}:
+                value = {"name": value}  # `model: fastspeech` selects by name, defaults else
             kwargs[key] = from_dict(tp, value, prefix=f"{dotted}.")
         else:
             kwargs[key] = _coerce(value, tp, dotted)
@@ -302,8 +304,59 @@ class VarianceConfig:
 
 
 @dataclass
+class FastSpeechConfig:
+    """Parts of the original FastSpeech (Ren et al. 2019, arXiv 1905.09263) that FastSpeech 2
+    does not have; used only when ``model.name`` is ``fastspeech``. Defaults follow
+    xcmyz/FastSpeech (CBHG postnet, MSE mel loss) except the duration loss, which follows the
+    paper (MSE on log durations, section 3.3); ``duration_loss: linear_l1`` is xcmyz's.
+
+    ``postnet``: ``cbhg`` (xcmyz: CBHG over the mel + linear, a residual), ``plain`` (the
+    Tacotron 2 conv postnet sized by ``model.postnet_*``, as FastSpeech 2 uses), ``none`` (the
+    paper's figure 1: decoder -> linear, no postnet).
+    """
+
+    postnet: Literal["cbhg", "plain", "none"] = "cbhg"
+    mel_loss: Literal["mse", "l1"] = "mse"
+    duration_loss: Literal["log_mse", "linear_l1"] = "log_mse"
+    duration_filter_size: int = 256
+    duration_kernel_size: int = 3
+    duration_dropout: float = 0.1
+    cbhg_bank_size: int = 8
+    cbhg_projection_channels: int = 256
+    cbhg_highway_layers: int = 4
+
+    def __post_init__(self) -> None:
+        choices = {
+            "postnet": ("cbhg", "plain", "none"),
+            "mel_loss": ("mse", "l1"),
+            "duration_loss": ("log_mse", "linear_l1"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    f"model.fastspeech.{name} must be one of {list(allowed)} "
+                    f"(got {getattr(self, name)!r})"
+                )
+        if self.duration_kernel_size % 2 != 1:
+            raise ConfigError(
+                "model.fastspeech.duration_kernel_size must be odd "
+                f"(got {self.duration_kernel_size})"
+            )
+        for name in ("duration_filter_size", "cbhg_bank_size", "cbhg_projection_channels"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.fastspeech.{name} must be >= 1")
+        if self.cbhg_highway_layers < 0:
+            raise ConfigError("model.fastspeech.cbhg_highway_layers must be >= 0")
+
+
+@dataclass
 class ModelConfig:
-    """FastSpeech 2 architecture (ming024 LJSpeech defaults, about 35M parameters).
+    """The acoustic model: ``name`` picks it (``fastspeech2``, the default, or ``fastspeech``,
+    the original FastSpeech; see :mod:`fastspeak.models.registry`). In YAML write
+    ``model: {name: fastspeech, ...}`` or just ``model: fastspeech``; on the command line
+    ``--set model.name=fastspeech``. Defaults: ming024's FastSpeech 2 LJSpeech setup (about
+    35M parameters). The FFT encoder/decoder fields serve both models; ``variance`` only
+    FastSpeech 2 and ``fastspeech`` only FastSpeech.
 
     ``vocab_size`` and ``n_speakers`` come from the dataset (len(vocab), speaker count);
     ``n_speakers`` 0 or 1 means no speaker embedding. ``max_seq_len`` only sizes a cached
@@ -311,6 +364,7 @@ class ModelConfig:
     ``pitch_level``/``energy_level`` must match ``features`` (the trainer checks).
     """
 
+    name: Literal["fastspeech2", "fastspeech"] = "fastspeech2"
     vocab_size: int = 128
     n_speakers: int = 0
     n_mels: int = 80
@@ -330,8 +384,11 @@ class ModelConfig:
     postnet_kernel_size: int = 5
     postnet_dropout: float = 0.5
     variance: VarianceConfig = field(default_factory=VarianceConfig)
+    fastspeech: FastSpeechConfig = field(default_factory=FastSpeechConfig)
 
     def __post_init__(self) -> None:
+        if self.name not in ("fastspeech2", "fastspeech"):
+            raise ConfigError(f"model.name must be fastspeech2 or fastspeech (got {self.name!r})")
         if self.hidden % self.attention_heads != 0:
             raise ConfigError(
                 f"model.hidden ({self.hidden}) must be divisible by "

@@ -45,7 +45,7 @@ import torch
 
 from fastspeak.audio.io import save_audio
 from fastspeak.config import Config, ConfigError, config_from_dict
-from fastspeak.models.fastspeech2 import FastSpeech2
+from fastspeak.models.registry import AcousticModel, model_spec, spec_for_kind
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.symbols import PUNCTUATION_TOKENS, WORD_BOUNDARY, is_boundary
@@ -61,6 +61,7 @@ __all__ = [
     "SynthesisError",
     "SynthesisResult",
     "Synthesizer",
+    "load_acoustic_model",
     "synthesize_command",
     "write_outputs",
 ]
@@ -110,6 +111,53 @@ def _model_state(checkpoint: Mapping[str, Any], use_ema: bool) -> dict[str, torc
     if any(key.startswith(prefix) for key in ema):
         return {key[len(prefix) :]: value for key, value in ema.items() if key.startswith(prefix)}
     return dict(ema)
+
+
+def load_acoustic_model(
+    path: str | os.PathLike[str], use_ema: bool = True
+) -> tuple[AcousticModel, Config, Vocabulary, dict[str, int], dict[str, Any]]:
+    """Rebuild the acoustic model of a ``fastspeak train`` checkpoint (any registered kind:
+    FastSpeech 2 or FastSpeech, see :mod:`fastspeak.models.registry`), on the CPU, in eval mode.
+
+    Returns (model, config, vocab, speakers, checkpoint). Raises CheckpointError for a missing
+    or damaged file, another kind of checkpoint, missing entries, or weights that do not fit
+    the saved config.
+    """
+    checkpoint = load_checkpoint(Path(path))
+    kind = checkpoint.get("kind", "fastspeech2")
+    spec = spec_for_kind(kind)
+    if spec is None:
+        raise CheckpointError(
+            f"checkpoint {path} holds a {kind} model; synthesis needs an acoustic model "
+            "checkpoint (FastSpeech 2 or FastSpeech; pass vocoder checkpoints through the "
+            "vocoder option)"
+        )
+    missing = [key for key in ("model", "config", "vocab") if key not in checkpoint]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} lacks {', '.join(missing)}; it was not written by "
+            "`fastspeak train` (full checkpoints carry model, config and vocab)"
+        )
+    try:
+        config = config_from_dict(checkpoint["config"])
+        vocab = Vocabulary.from_dict(checkpoint["vocab"])
+    except (ConfigError, TextError) as error:
+        raise CheckpointError(f"checkpoint {path}: {error}") from error
+    if config.model.name != spec.name:
+        raise CheckpointError(
+            f"checkpoint {path} says kind {kind} but its config has model.name "
+            f"{config.model.name}; the file is inconsistent"
+        )
+    model = spec.build(config.model)
+    try:
+        model.load_state_dict(_model_state(checkpoint, use_ema), strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"checkpoint {path}: the weights do not fit the model described by its own "
+            f"config ({error})"
+        ) from error
+    speakers = {str(name): int(index) for name, index in (checkpoint.get("speakers") or {}).items()}
+    return model.eval(), config, vocab, speakers, checkpoint
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -165,7 +213,8 @@ class SynthesisResult:
 
 
 class Synthesizer:
-    """FastSpeech 2 + vocoder behind one call: text in, waveform out.
+    """An acoustic model (FastSpeech 2 or FastSpeech) + vocoder behind one call: text in,
+    waveform out.
 
     Args:
         model: the acoustic model (moved to ``device`` and put in eval mode).
@@ -186,7 +235,7 @@ class Synthesizer:
 
     def __init__(
         self,
-        model: FastSpeech2,
+        model: AcousticModel,
         config: Config,
         vocab: Vocabulary,
         vocoder: Vocoder | str = "griffinlim",
@@ -278,44 +327,13 @@ class Synthesizer:
             options: the remaining :class:`Synthesizer` arguments (``pauses_ms``,
                 ``max_chunk_tokens``, ``batch_size``, ``vocoder_options``).
         Raises:
-            CheckpointError: missing/corrupt file, not a FastSpeech 2 checkpoint, missing
+            CheckpointError: missing/corrupt file, not an acoustic-model checkpoint, missing
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        checkpoint = load_checkpoint(Path(path))
-        kind = checkpoint.get("kind", "fastspeech2")
-        if kind != "fastspeech2":
-            raise CheckpointError(
-                f"checkpoint {path} holds a {kind} model; synthesis needs a FastSpeech 2 "
-                "checkpoint (pass vocoder checkpoints through the vocoder option)"
-            )
-        missing = [key for key in ("model", "config", "vocab") if key not in checkpoint]
-        if missing:
-            raise CheckpointError(
-                f"checkpoint {path} lacks {', '.join(missing)}; it was not written by "
-                "`fastspeak train` (full checkpoints carry model, config and vocab)"
-            )
-        try:
-            config = config_from_dict(checkpoint["config"])
-            vocab = Vocabulary.from_dict(checkpoint["vocab"])
-        except (ConfigError, TextError) as error:
-            raise CheckpointError(f"checkpoint {path}: {error}") from error
-        model = FastSpeech2(config.model)
-        try:
-            model.load_state_dict(_model_state(checkpoint, use_ema), strict=True)
-        except RuntimeError as error:
-            raise CheckpointError(
-                f"checkpoint {path}: the weights do not fit the model described by its own "
-                f"config ({error})"
-            ) from error
+        model, config, vocab, speakers, _ = load_acoustic_model(path, use_ema)
         return cls(
-            model,
-            config,
-            vocab,
-            vocoder=vocoder,
-            speakers=checkpoint.get("speakers") or {},
-            device=device,
-            **options,
+            model, config, vocab, vocoder=vocoder, speakers=speakers, device=device, **options
         )
 
     # -- properties ---------------------------------------------------------------------
@@ -458,6 +476,13 @@ class Synthesizer:
                 raise SynthesisError(f"{name} must be a finite number (got {value!r})")
         if not speed > 0:
             raise SynthesisError(f"speed must be > 0 (got {speed}); 2.0 speaks twice as fast")
+        if (pitch_semitones or energy_db) and not model_spec(
+            self.model.config.name
+        ).variance_statistics:
+            raise SynthesisError(
+                f"this {self.model.config.name} model has no pitch or energy control; leave "
+                "pitch and energy at 0 (or use a FastSpeech 2 model)"
+            )
 
     def synthesize_prepared(
         self,

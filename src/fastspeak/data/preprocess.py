@@ -14,6 +14,11 @@ FEATDIR layout::
 
 Each bad file (corrupt or empty audio, missing or mismatched alignment, silence, all-unvoiced
 pitch, untokenisable text) is skipped and listed with its reason; one file never stops the run.
+
+Durations come from TextGrids (teacher corpora, MFA) or, with ``durations=FILE``, from a JSONL
+file of ``{"id": ..., "durations": [frames per token, ...]}`` — e.g. a teacher model's attention
+alignments (FastSpeech, section 3.3; xcmyz's character durations from Tacotron 2). Those must
+have one entry per frontend token and sum to the mel frames of the whole (untrimmed) wav.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import yaml
 from tqdm import tqdm
 
 from fastspeak.audio.io import AudioError, load_audio
+from fastspeak.audio.mel import mel_frames
 from fastspeak.audio.pitch import UnvoicedError
 from fastspeak.audio.stats import RunningStats
 from fastspeak.config import Config
@@ -85,8 +91,15 @@ def _source_signature(utterance: Utterance) -> str:
 class _Worker:
     """Per-process state: the text processor and feature extractor are built once."""
 
-    def __init__(self, config: Config, cache_dir: Path, feat_dir: Path) -> None:
+    def __init__(
+        self,
+        config: Config,
+        cache_dir: Path,
+        feat_dir: Path,
+        durations: dict[str, list[int]] | None = None,
+    ) -> None:
         self.config = config
+        self.durations = durations
         self.cache_dir = cache_dir
         self.feat_dir = feat_dir
         self.processor = TextProcessor(config.text)
@@ -105,7 +118,18 @@ class _Worker:
         path = self.cache_dir / f"{utterance.id}.npz"
         signature = _source_signature(utterance)
         tokens = self.processor.tokens(utterance.text)
-        if utterance.alignment_path is None:
+        given = None
+        if self.durations is not None:
+            given = self.durations.get(utterance.id)
+            if given is None:
+                return utterance.id, "no entry in the --durations file"
+            if len(given) != len(tokens):
+                return utterance.id, (
+                    f"--durations has {len(given)} values for {len(tokens)} tokens; the "
+                    "alignments must use this config's text frontend"
+                )
+            signature = hashlib.sha256(f"{signature}:{given}".encode()).hexdigest()[:16]
+        elif utterance.alignment_path is None:
             return utterance.id, (
                 "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
             )
@@ -122,17 +146,27 @@ class _Worker:
                     f"{seconds:.2f} s is outside preprocess.min_seconds..max_seconds "
                     f"({limits.min_seconds}..{limits.max_seconds})"
                 )
-            segments = read_textgrid(utterance.alignment_path)
-            tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
-            check_contiguous(segments, seconds, tolerance)
-            aligned = attach_tokens(segments, tokens)
-            durations, first, last = aligned.frame_durations(
-                audio_config.sample_rate,
-                audio_config.hop_length,
-                len(wav),
-                trim=self.config.features.trim_edge_silence,
-            )
-            wav = wav[first:last]
+            if given is not None:
+                durations = np.asarray(given, dtype=np.int64)
+                frames = mel_frames(len(wav), audio_config.hop_length)
+                if int(durations.sum()) != frames or (durations < 0).any():
+                    return utterance.id, (
+                        f"--durations sum to {int(durations.sum())} frames, the audio has "
+                        f"{frames} (1 + samples // hop_length); they must match"
+                    )
+            else:
+                assert utterance.alignment_path is not None
+                segments = read_textgrid(utterance.alignment_path)
+                tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
+                check_contiguous(segments, seconds, tolerance)
+                aligned = attach_tokens(segments, tokens)
+                durations, first, last = aligned.frame_durations(
+                    audio_config.sample_rate,
+                    audio_config.hop_length,
+                    len(wav),
+                    trim=self.config.features.trim_edge_silence,
+                )
+                wav = wav[first:last]
             features = self.extractor(wav, durations)
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(".tmp.npz")
@@ -191,12 +225,17 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _init_worker(config: Config, cache_dir: Path, feat_dir: Path) -> None:
+def _init_worker(
+    config: Config,
+    cache_dir: Path,
+    feat_dir: Path,
+    durations: dict[str, list[int]] | None = None,
+) -> None:
     import torch
 
     torch.set_num_threads(1)
     global _WORKER
-    _WORKER = _Worker(config, cache_dir, feat_dir)
+    _WORKER = _Worker(config, cache_dir, feat_dir, durations)
 
 
 def _run_worker(utterance: Utterance) -> Processed | tuple[str, str]:
@@ -247,6 +286,24 @@ def _write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def read_durations_file(path: Path) -> dict[str, list[int]]:
+    """A JSONL of ``{"id": str, "durations": [int, ...]}`` -> {id: durations}."""
+    if not Path(path).is_file():
+        raise PreprocessError(f"durations file {path} does not exist")
+    durations: dict[str, list[int]] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            durations[str(record["id"])] = [int(value) for value in record["durations"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise PreprocessError(
+                f'{path}:{number}: expected {{"id": ..., "durations": [ints]}} ({error})'
+            ) from error
+    return durations
+
+
 def preprocess(
     config: Config,
     data_dir: Path,
@@ -255,11 +312,14 @@ def preprocess(
     alignments: Path | None = None,
     workers: int | None = None,
     progress: bool = True,
+    durations: Path | None = None,
 ) -> dict[str, Any]:
     """Extract features for every utterance of a corpus and write FEATDIR (see module docstring).
 
-    Returns the report (also written to ``out_dir/report.json``).
+    ``durations``: a JSONL file of per-token frame durations (e.g. teacher attention
+    alignments) used instead of TextGrids. Returns the report (also in ``out_dir/report.json``).
     """
+    given = read_durations_file(durations) if durations is not None else None
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     unreadable: list[Skipped] = []
@@ -278,13 +338,13 @@ def preprocess(
     texts = {utterance.id: utterance.text for utterance in utterances}
     bar = tqdm(total=len(utterances), desc="preprocess", unit="utt", disable=not progress)
     if workers == 1:
-        _init_worker(config, cache_dir, out_dir)
+        _init_worker(config, cache_dir, out_dir, given)
         results: Iterable[Processed | tuple[str, str]] = map(_run_worker, utterances)
         pool = None
     else:
         context = multiprocessing.get_context("spawn")
         pool = context.Pool(
-            workers, initializer=_init_worker, initargs=(config, cache_dir, out_dir)
+            workers, initializer=_init_worker, initargs=(config, cache_dir, out_dir, given)
         )
         results = pool.imap_unordered(_run_worker, utterances, chunksize=4)
     try:
@@ -340,6 +400,7 @@ def preprocess(
         "seconds_taken": round(elapsed, 2),
         "realtime_factor": round(audio_seconds / elapsed, 1) if elapsed > 0 else None,
         "workers": workers,
+        "durations_file": str(durations) if durations is not None else None,
     }
     _write_json(out_dir / "report.json", report)
     return report

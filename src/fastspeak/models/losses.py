@@ -1,7 +1,9 @@
-"""FastSpeech 2 training loss (Ren et al. 2020, section 2; ming024's terms).
+"""Training losses: FastSpeech 2 (Ren et al. 2020, section 2; ming024's terms) and FastSpeech
+(Ren et al. 2019, section 3.3; xcmyz's terms as options).
 
-total = L1(mel) + L1(postnet mel) + MSE(pitch) + MSE(energy) + MSE(log(d + 1)),
-each a masked mean over valid positions only (so padded values never change the loss).
+FastSpeech 2: total = L1(mel) + L1(postnet mel) + MSE(pitch) + MSE(energy) + MSE(log(d + 1)).
+FastSpeech: total = MSE(mel) + MSE(postnet mel) + MSE(log(d + 1)) by default.
+Each term is a masked mean over valid positions only (so padded values never change the loss).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import torch
 from torch import Tensor, nn
 
 from fastspeak.config import ModelConfig
-from fastspeak.models.outputs import FastSpeech2Output
+from fastspeak.models.outputs import FastSpeech2Output, FastSpeechOutput
 
-__all__ = ["FastSpeech2Loss", "LossTargets"]
+__all__ = ["FastSpeech2Loss", "FastSpeechLoss", "LossTargets"]
 
 
 class LossTargets(Protocol):
@@ -90,5 +92,60 @@ class FastSpeech2Loss(nn.Module):
                 (output.log_duration_prediction - log_durations) ** 2, token_mask
             ),
         }
+        total = torch.stack(list(terms.values())).sum()
+        return total, {name: term.detach() for name, term in terms.items()}
+
+
+class FastSpeechLoss(nn.Module):
+    """``(targets, output) -> (total, {"mel", "postnet_mel", "duration"})`` for FastSpeech.
+
+    From ``config.fastspeech``: ``mel_loss`` ``mse`` (paper and xcmyz) or ``l1``, on the
+    decoder mel and on the postnet mel (no ``postnet_mel`` term with ``postnet: none``);
+    ``duration_loss`` ``log_mse`` (paper: MSE on log(d + 1)) or ``linear_l1`` (xcmyz: L1 on
+    frames). The model's duration predictor works in the matching domain. Masked by
+    ``mel_mask`` / ``token_mask``; only teacher-forced outputs are accepted. ``total`` carries
+    the graph; the named terms are detached scalars for logging.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.mel_loss = config.fastspeech.mel_loss
+        self.duration_loss = config.fastspeech.duration_loss
+        self.postnet = config.fastspeech.postnet != "none"
+
+    def forward(
+        self, targets: LossTargets, output: FastSpeechOutput
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        if not output.teacher_forced:
+            raise ValueError("FastSpeechLoss needs the output of model.forward, not infer")
+        expected = "log" if self.duration_loss == "log_mse" else "linear"
+        if output.duration_domain != expected:
+            raise ValueError(
+                f"the model predicts {output.duration_domain} durations but the loss is "
+                f"{self.duration_loss}; build both from the same model config"
+            )
+        mel_mask, token_mask = output.mel_mask, output.token_mask
+        frames = mel_mask.size(1)
+        if targets.mels.size(1) < frames:
+            raise ValueError(
+                f"target mels have {targets.mels.size(1)} frames, the output {frames}; "
+                "mel_lengths and durations disagree"
+            )
+        mels = targets.mels[:, :frames].to(output.mels.dtype)
+
+        def mel_term(predicted: Tensor) -> Tensor:
+            difference = predicted - mels
+            values = difference**2 if self.mel_loss == "mse" else difference.abs()
+            return _masked_mean(values, mel_mask)
+
+        terms = {"mel": mel_term(output.mels)}
+        if self.postnet:
+            terms["postnet_mel"] = mel_term(output.mels_postnet)
+        durations = targets.durations.to(output.duration_prediction.dtype)
+        if self.duration_loss == "log_mse":
+            duration = (output.duration_prediction - torch.log1p(durations)) ** 2
+        else:
+            duration = (output.duration_prediction - durations).abs()
+        terms["duration"] = _masked_mean(duration, token_mask)
         total = torch.stack(list(terms.values())).sum()
         return total, {name: term.detach() for name, term in terms.items()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["masked_fill_padding", "regulate_length", "sequence_mask"]
+__all__ = ["has_padding", "masked_fill_padding", "regulate_length", "sequence_mask"]
 
 
 def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
@@ -27,6 +27,16 @@ def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
         max_length = int(lengths.max()) if lengths.numel() else 0
     positions = torch.arange(max_length, device=lengths.device)
     return positions.unsqueeze(0) < lengths.unsqueeze(1)
+
+
+def has_padding(mask: Tensor) -> bool:
+    """False when every position of ``mask`` (bool, True = valid) is valid, so masking can be
+    skipped (one utterance, or equal lengths). One host sync. Always True while tracing,
+    exporting or compiling, so a traced graph keeps the masked path for every input.
+    """
+    if torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export():
+        return True
+    return not bool(mask.all())
 
 
 def masked_fill_padding(x: Tensor, mask: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-__all__ = ["FastSpeech2Output", "VarianceAdaptorOutput"]
+__all__ = ["FastSpeech2Output", "FastSpeechOutput", "VarianceAdaptorOutput"]
 
 
 @dataclass
@@ -75,4 +75,36 @@ class FastSpeech2Output:
     energy_prediction: Tensor
     pitch: Tensor
     energy: Tensor
+    teacher_forced: bool
+
+
+@dataclass
+class FastSpeechOutput:
+    """Output of ``FastSpeech.forward`` (teacher-forced) and ``FastSpeech.infer`` (the
+    original FastSpeech: no pitch or energy). Field names match :class:`FastSpeech2Output`
+    where the quantity is the same, so the trainer and the synthesizer read either.
+
+    Attributes:
+        mels: (B, T, n_mels) decoder mel (natural-log mel), zero at padded frames.
+        mels_postnet: (B, T, n_mels) mel after the postnet residual (equal to ``mels`` with
+            ``postnet: none``); use this one.
+        mel_lengths: (B,) long.
+        mel_mask: (B, T) bool.
+        token_mask: (B, N) bool.
+        durations: (B, N) long frames per token (targets, or rounded predictions after the
+            speed control).
+        duration_prediction: (B, N) the duration predictor's output, 0 at padded tokens, in
+            the domain of ``duration_domain``.
+        duration_domain: ``"log"`` (log(d + 1), the paper) or ``"linear"`` (frames, xcmyz).
+        teacher_forced: True from ``forward``, False from ``infer``.
+    """
+
+    mels: Tensor
+    mels_postnet: Tensor
+    mel_lengths: Tensor
+    mel_mask: Tensor
+    token_mask: Tensor
+    durations: Tensor
+    duration_prediction: Tensor
+    duration_domain: str
     teacher_forced: bool

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from fastspeak.config import ModelConfig, VarianceConfig
+from fastspeak.models.layers import Dropout
 from fastspeak.models.ops import masked_fill_padding, regulate_length, sequence_mask
 from fastspeak.models.outputs import VarianceAdaptorOutput
 
@@ -82,7 +83,7 @@ class VariancePredictor(nn.Module):
         self.norm1 = nn.LayerNorm(filter_size)
         self.conv2 = nn.Conv1d(filter_size, filter_size, kernel_size, padding=kernel_size // 2)
         self.norm2 = nn.LayerNorm(filter_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.projection = nn.Linear(filter_size, 1)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""FastSpeech 2 training loop (Ren et al. 2020; ming024/FastSpeech2's recipe), kept explicit.
+"""Training loop of the acoustic models (FastSpeech 2 or FastSpeech, by ``model.name``; the
+recipe is ming024/FastSpeech2's), kept explicit.
 
     train(config, feat_dir, run_dir, resume=False, init_from=None, max_steps=None)
 
@@ -37,7 +38,7 @@ from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import Batch, collate
 from fastspeak.data.dataset import FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
-from fastspeak.models import FastSpeech2, FastSpeech2Loss, FastSpeech2Output
+from fastspeak.models.registry import ModelOutput, model_spec
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
@@ -69,7 +70,8 @@ def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -
     vocab, speakers, _ = load_feature_dir(feat_dir)
     config.model.vocab_size = len(vocab)
     config.model.n_speakers = len(speakers) if len(speakers) > 1 else 0
-    for name in ("pitch_level", "energy_level"):
+    variance = model_spec(config.model.name).variance_statistics  # FastSpeech has no pitch
+    for name in ("pitch_level", "energy_level") if variance else ():
         model_level, data_level = getattr(config.model, name), getattr(config.features, name)
         if model_level != data_level:
             raise ConfigError(
@@ -85,7 +87,7 @@ def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -
     return config
 
 
-def _float(output: FastSpeech2Output) -> FastSpeech2Output:
+def _float(output: ModelOutput) -> ModelOutput:
     """Autocast outputs -> fp32 so the loss is computed in full precision."""
     changes = {
         item.name: value.float()
@@ -95,27 +97,23 @@ def _float(output: FastSpeech2Output) -> FastSpeech2Output:
     return dataclasses.replace(output, **changes)  # type: ignore[arg-type]
 
 
-def _forward(model: torch.nn.Module, batch: Batch, autocast: Any) -> FastSpeech2Output:
+def _forward(
+    model: torch.nn.Module, batch: Batch, autocast: Any, inputs: tuple[str, ...]
+) -> ModelOutput:
+    """Teacher-forced pass; ``inputs``: the Batch fields the model takes (``ModelSpec.inputs``)."""
     with autocast:
-        output = model(
-            batch.tokens,
-            batch.token_lengths,
-            batch.durations,
-            batch.pitch,
-            batch.energy,
-            batch.speaker_ids,
-            batch.mel_lengths,
-        )
+        output = model(**{name: getattr(batch, name) for name in inputs})
     return _float(output)
 
 
 @torch.no_grad()
 def validate(
     model: torch.nn.Module,
-    criterion: FastSpeech2Loss,
+    criterion: torch.nn.Module,
     loader: DataLoader,
     device: torch.device,
     autocast: Any,
+    inputs: tuple[str, ...],
 ) -> tuple[dict[str, float], tuple[Tensor, Tensor] | None]:
     """Mean loss terms over the loader (weighted by batch size) and (target, predicted) mels
     (T, n_mels) of the first utterance, for a plot."""
@@ -125,7 +123,7 @@ def validate(
     count, example = 0, None
     for batch in loader:
         batch = batch.to(device)
-        output = _forward(model, batch, autocast)
+        output = _forward(model, batch, autocast, inputs)
         total, terms = criterion(batch, output)
         for name, value in {"total": total, **terms}.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
@@ -145,7 +143,7 @@ def train(
     init_from: str | Path | None = None,
     max_steps: int | None = None,
 ) -> dict[str, Any]:
-    """Train FastSpeech 2 on a FEATDIR made by ``fastspeak preprocess``.
+    """Train the model named by ``config.model.name`` on a FEATDIR from ``fastspeak preprocess``.
 
     Args:
         config: the run's config (its ``train`` and ``model`` sections matter; audio/text/
@@ -191,8 +189,8 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
     sample_vocoder = make_vocoder("griffinlim", config.audio)  # audio samples in TensorBoard
 
     torch.manual_seed(opts.seed)
-    model = FastSpeech2(config.model)
-    model.set_statistics(pitch=stats["pitch"], energy=stats["energy"])
+    spec = model_spec(config.model.name)
+    model = spec.build(config.model, stats)
     config.model = copy.deepcopy(model.config)
     if checkpoint is not None:
         restore_model(checkpoint, model, vocab, speakers)
@@ -211,6 +209,11 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
     )
     amp = opts.amp is True or (opts.amp == "auto" and device.type == "cuda")
     amp_dtype = getattr(torch, opts.amp_dtype)
+    if amp and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        logger.message(  # e.g. AMD Zen 3: bf16 autocast is ~60x slower than fp32 there
+            "warning: train.amp on a CPU without native bf16 (avx512_bf16/AMX): autocast runs "
+            "emulated kernels, many times slower than fp32; set train.amp=false"
+        )
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     ema = None
     if opts.ema:
@@ -231,7 +234,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
         if context.enabled
         else model
     )
-    criterion = FastSpeech2Loss(config.model)
+    criterion = spec.loss(config.model)
 
     train_set = FeatureDataset(feat_dir, "train", vocab, speakers)
     sampler = LengthBucketSampler(
@@ -299,7 +302,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                 saved_norms = [buffer.clone() for buffer in norm_buffers]
             last_micro = micro + 1 == accumulation
             with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
-                output = _forward(network, batch, autocast)
+                output = _forward(network, batch, autocast, spec.inputs)
                 total, terms = criterion(batch, output)
                 scaler.scale(total / accumulation).backward()
             if micro == 0:
@@ -365,7 +368,9 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                 step % opts.val_interval == 0 or plot_due or step == total_steps
             ):
                 evaluated = ema.module if ema is not None else model
-                val_terms, example = validate(evaluated, criterion, val_loader, device, autocast)
+                val_terms, example = validate(
+                    evaluated, criterion, val_loader, device, autocast, spec.inputs
+                )
                 logger.scalars("val", val_terms, step)
                 if plot_due and example is not None:
                     figure = plot_mels(example[0].numpy(), example[1].numpy(), f"step {step}")
@@ -377,7 +382,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                     )
             if context.is_main and checkpointer.due(step, force=step == total_steps):
                 state = {
-                    "kind": "fastspeech2",
+                    "kind": spec.kind,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "scaler": scaler.state_dict() if scaler.is_enabled() else None,

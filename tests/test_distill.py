@@ -1,0 +1,170 @@
+"""Sequence-level knowledge distillation: ``fastspeak distill`` writes a FEATDIR whose target mels
+come from a trained model, and FastSpeech trains on it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastspeak.cli import main
+from fastspeak.config import Config, load_config
+from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.distill import DistillError, distill
+from fastspeak.train.loop import train
+
+TINY = Path(__file__).parent.parent / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
+SPLITS = ("train", "val", "test")
+
+
+def tiny_config(*overrides: str) -> Config:
+    base = [
+        "train.num_workers=0",
+        "train.progress=false",
+        "train.batch_size=4",
+        "train.save_interval=0",
+        "train.milestone_interval=0",
+        "train.val_interval=1000",
+        "train.plot_interval=1000",
+        "train.log_interval=5",
+    ]
+    return load_config(TINY, [*base, *overrides])
+
+
+@pytest.fixture(scope="module")
+def teacher(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny FastSpeech 2 trained a few steps: the teacher whose mels FastSpeech learns."""
+    run = tmp_path_factory.mktemp("teacher")
+    result = train(tiny_config(), piper_featdir, run, max_steps=6)
+    return result["checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def distilled(teacher: Path, piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("distilled") / "feat"
+    distill(teacher, piper_featdir, out, batch_size=3, progress=False)
+    return out
+
+
+def read_manifest(feat_dir: Path, split: str) -> list[dict]:
+    return [json.loads(line) for line in (feat_dir / f"{split}.jsonl").read_text().splitlines()]
+
+
+def test_distilled_featdir_loads_with_teacher_mels(
+    distilled: Path, piper_featdir: Path, teacher: Path
+) -> None:
+    vocab, speakers, stats = load_feature_dir(distilled)
+    assert (vocab, speakers, stats) == load_feature_dir(piper_featdir)
+    assert (distilled / "config.yaml").read_text() == (piper_featdir / "config.yaml").read_text()
+    differences = []
+    for split in SPLITS:
+        original = FeatureDataset(piper_featdir, split, vocab, speakers)
+        new = FeatureDataset(distilled, split, vocab, speakers)
+        assert [e["id"] for e in new.entries] == [e["id"] for e in original.entries]
+        assert new.frames == original.frames  # teacher-forced: the data's durations
+        for index in range(len(new)):
+            before, after = original[index], new[index]  # __getitem__ checks frames == sum(d)
+            assert after["mels"].shape == before["mels"].shape
+            assert int(after["durations"].sum()) == after["mels"].shape[0]
+            assert np.array_equal(after["durations"], before["durations"])
+            assert np.array_equal(after["pitch"], before["pitch"])
+            differences.append(float((after["mels"] - before["mels"]).abs().mean()))
+            assert np.isfinite(after["mels"].numpy()).all()
+        for entry in read_manifest(distilled, split):
+            assert entry["features"].startswith("distilled/")
+    assert min(differences) > 0.01  # the targets are the teacher's mels, not the recordings
+    report = json.loads((distilled / "report.json").read_text())
+    info = report["distillation"]
+    assert info["source_checkpoint"] == str(teacher.resolve())
+    assert info["source_kind"] == "fastspeech2" and info["mode"] == "teacher-forced"
+    assert info["source_step"] == 6 and info["frames_after"] == info["frames_before"]
+    assert info["utterances"] == sum(info["splits"].values()) == 13
+    assert info["mean_abs_mel_difference"] > 0.01
+    assert report["data"] == json.loads((piper_featdir / "report.json").read_text())["data"]
+
+
+def test_fastspeech_trains_on_the_distilled_featdir(distilled: Path, tmp_path: Path) -> None:
+    config = tiny_config(
+        "model.name=fastspeech",
+        "model.fastspeech.duration_filter_size=32",
+        "model.fastspeech.cbhg_projection_channels=32",
+        "train.learning_rate=0.003",
+        "train.warmup_steps=5",
+        "train.val_interval=12",
+    )
+    result = train(config, distilled, tmp_path / "student", max_steps=12)
+    losses = result["losses"]
+    assert result["step"] == 12 and all(math.isfinite(loss) for loss in losses)
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    assert result["val"] is not None and math.isfinite(result["val"]["total"])
+
+
+def test_free_running_distillation_uses_the_teacher_durations(
+    teacher: Path, piper_featdir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "free"
+    report = distill(teacher, piper_featdir, out, mode="free", progress=False)
+    vocab, speakers, _ = load_feature_dir(out)
+    for split in SPLITS:
+        dataset = FeatureDataset(out, split, vocab, speakers)
+        for index in range(len(dataset)):
+            item = dataset[index]  # checks durations sum to the mel frames
+            assert dataset.frames[index] == item["mels"].shape[0] == int(item["durations"].sum())
+            assert len(item["pitch"]) == len(item["tokens"])
+    assert report["distillation"]["mode"] == "free"
+    assert report["distillation"]["frames_after"] != report["distillation"]["frames_before"]
+
+
+def test_distill_command_and_its_errors(
+    teacher: Path, piper_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "cli"
+    args = ["distill", "--checkpoint", str(teacher), "--data", str(piper_featdir)]
+    assert main([*args, "--out", str(out), "--quiet", "--batch-size", "5"]) == 0
+    assert "distilled features written to" in capsys.readouterr().out
+    assert FeatureDataset(out, "train", *load_feature_dir(out)[:2])[0]["mels"].shape[1] == 80
+    assert main([*args, "--out", str(out), "--quiet"]) == 2  # not empty
+    assert "not empty" in capsys.readouterr().err
+    with pytest.raises(DistillError, match="source FEATDIR"):
+        distill(teacher, piper_featdir, piper_featdir)
+    with pytest.raises(DistillError, match="mode"):
+        distill(teacher, piper_featdir, tmp_path / "x", mode="sideways")  # type: ignore[arg-type]
+
+
+def test_preprocess_takes_durations_from_a_teacher_file(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """(a) durations from a teacher: a JSONL of per-token frames replaces the TextGrids."""
+    from fastspeak.audio.io import load_audio
+    from fastspeak.audio.mel import mel_frames
+    from fastspeak.data.corpora import read_corpus
+    from fastspeak.data.preprocess import PreprocessError, preprocess
+
+    config = load_config(TINY)
+    corpus = piper_featdir.parent / "corpus"
+    tokens = {e["id"]: e["tokens"] for split in SPLITS for e in read_manifest(piper_featdir, split)}
+    given: dict[str, list[int]] = {}
+    for utterance in read_corpus(corpus):
+        wav = load_audio(utterance.audio_path, config.audio.sample_rate)
+        frames, count = mel_frames(len(wav), config.audio.hop_length), len(tokens[utterance.id])
+        given[utterance.id] = [frames // count + (i < frames % count) for i in range(count)]
+    left_out = sorted(given)[0]
+    lines = [json.dumps({"id": key, "durations": value}) for key, value in given.items()]
+    path = tmp_path / "durations.jsonl"
+    path.write_text("\n".join(line for line in lines if f'"{left_out}"' not in line) + "\n")
+    out = tmp_path / "feat"
+    report = preprocess(config, corpus, out, workers=1, progress=False, durations=path)
+    assert report["processed"] == len(given) - 1
+    assert [item["id"] for item in report["skipped"]] == [left_out]
+    assert "no entry in the --durations file" in report["skipped"][0]["reason"]
+    vocab, speakers, _ = load_feature_dir(out)
+    dataset = FeatureDataset(out, "train", vocab, speakers)
+    for index in range(len(dataset)):
+        item = dataset[index]
+        assert item["durations"].tolist() == given[item["id"]]
+    path.write_text('{"id": "x"}\n')
+    with pytest.raises(PreprocessError, match="durations"):
+        preprocess(config, corpus, tmp_path / "bad", workers=1, progress=False, durations=path)
