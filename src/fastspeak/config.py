@@ -415,7 +415,8 @@ class TrainConfig:
     ``anneal_steps``/``anneal_rate`` multiply the lr (x0.3 after 300k, 400k, 500k steps) for
     the "noam" and "constant" schedules; "cosine" decays to ``min_lr_ratio`` x peak at
     ``max_steps``. ``amp``: "auto" = bf16 autocast on CUDA, none on CPU; true/false force it
-    (CPU bf16 autocast works but is slower than fp32 on most CPUs).
+    (CPU bf16 autocast is only worth it on CPUs with native bf16 — AVX-512 BF16 or AMX; on an
+    AVX2-only CPU such as the development machine it is 40-60x slower than fp32).
     """
 
     max_steps: int = 900000
