@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from fastspeak.config import ModelConfig
-from fastspeak.models.layers import FFTStack, PostNet
-from fastspeak.models.ops import masked_fill_padding, sequence_mask
+from fastspeak.models.layers import FFTStack, PostNet, encode_tokens
+from fastspeak.models.ops import masked_fill_padding
 from fastspeak.models.outputs import FastSpeech2Output, VarianceAdaptorOutput
 from fastspeak.models.variance import Control, VarianceAdaptor, VarianceStatistics
 
@@ -102,17 +102,14 @@ class FastSpeech2(nn.Module):
     def _encode(
         self, tokens: Tensor, token_lengths: Tensor, speaker_ids: Tensor | None
     ) -> tuple[Tensor, Tensor]:
-        token_mask = sequence_mask(token_lengths, tokens.size(1))
-        hidden = self.encoder(self.token_embedding(tokens), mask=token_mask)
-        if self.speaker_embedding is not None:
-            if speaker_ids is None:
-                raise ValueError(
-                    f"this model has {self.config.n_speakers} speakers: pass speaker_ids (B,)"
-                )
-            hidden = masked_fill_padding(
-                hidden + self.speaker_embedding(speaker_ids).unsqueeze(1), token_mask
-            )
-        return hidden, token_mask
+        return encode_tokens(
+            self.token_embedding,
+            self.encoder,
+            self.speaker_embedding,
+            tokens,
+            token_lengths,
+            speaker_ids,
+        )
 
     def _decode(
         self, adapted: VarianceAdaptorOutput, token_mask: Tensor, teacher_forced: bool

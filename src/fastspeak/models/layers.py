@@ -254,3 +254,29 @@ class PostNet(nn.Module):
             if padding is not None:
                 x = x.masked_fill(padding, 0.0)
         return x.transpose(1, 2)
+
+
+def encode_tokens(
+    token_embedding: nn.Embedding,
+    encoder: nn.Module,
+    speaker_embedding: nn.Embedding | None,
+    tokens: Tensor,
+    token_lengths: Tensor,
+    speaker_ids: Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """Embed and encode tokens, adding the speaker embedding (FastSpeech and FastSpeech 2 alike).
+
+    tokens: (B, N) long; token_lengths: (B,); speaker_ids: (B,) or None.
+    Returns (hidden (B, N, C) with padding zeroed, token_mask (B, N) True = valid).
+    """
+    token_mask = sequence_mask(token_lengths, tokens.size(1))
+    hidden = encoder(token_embedding(tokens), mask=token_mask)
+    if speaker_embedding is not None:
+        if speaker_ids is None:
+            raise ValueError(
+                f"this model has {speaker_embedding.num_embeddings} speakers: pass speaker_ids (B,)"
+            )
+        hidden = masked_fill_padding(
+            hidden + speaker_embedding(speaker_ids).unsqueeze(1), token_mask
+        )
+    return hidden, token_mask
