@@ -27,6 +27,7 @@ from fastspeak.data.corpora.base import (
     HeldOut,
     Skipped,
     as_path,
+    build_utterance,
     finish,
     read_lines,
     require_dir,
@@ -113,14 +114,7 @@ def read_aishell3(
             utterance_id = speaker_id(speaker, stem)
             text = "".join(hanzi) if transcript == "hanzi" else " ".join(pinyin)
             utterances.append(
-                Utterance(
-                    id=utterance_id,
-                    audio_path=audio,
-                    text=text,
-                    speaker=speaker,
-                    alignment_path=index.find(stem, utterance_id, speaker=speaker),
-                    held_out=held_out.any(stem, utterance_id),
-                )
+                build_utterance(utterance_id, stem, audio, text, speaker, index, held_out)
             )
     return finish(
         utterances,

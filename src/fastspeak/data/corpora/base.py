@@ -72,6 +72,26 @@ def speaker_id(speaker: str, stem: str) -> str:
     return safe_id(f"{speaker}_{stem}")
 
 
+def build_utterance(
+    utterance_id: str,
+    stem: str,
+    audio: Path,
+    text: str,
+    speaker: str,
+    index: AlignmentIndex,
+    held_out: HeldOut,
+) -> Utterance:
+    """An Utterance whose TextGrid and held-out flag are looked up by file stem or id."""
+    return Utterance(
+        id=utterance_id,
+        audio_path=audio,
+        text=text,
+        speaker=speaker,
+        alignment_path=index.find(stem, utterance_id, speaker=speaker),
+        held_out=held_out.any(stem, utterance_id),
+    )
+
+
 def read_text(path: Path) -> str:
     """A transcript file's stripped text (UTF-8, falling back to Latin-1 for old corpora)."""
     data = path.read_bytes()

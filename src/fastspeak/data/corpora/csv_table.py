@@ -23,6 +23,7 @@ from fastspeak.data.corpora.base import (
     HeldOut,
     Skipped,
     as_path,
+    build_utterance,
     finish,
     read_lines,
     safe_id,
@@ -144,14 +145,7 @@ def read_csv(
         speaker = row[speaker_col] if speaker_col is not None and row[speaker_col] else "default"
         utterance_id = safe_id(stem) if speaker_col is None else speaker_id(speaker, stem)
         utterances.append(
-            Utterance(
-                id=utterance_id,
-                audio_path=audio,
-                text=row[text_col],
-                speaker=speaker,
-                alignment_path=index.find(stem, utterance_id, speaker=speaker),
-                held_out=held_out.any(stem, utterance_id),
-            )
+            build_utterance(utterance_id, stem, audio, row[text_col], speaker, index, held_out)
         )
     return finish(
         utterances, root=table, format="csv", problems=problems, skipped=skipped, alignments=index

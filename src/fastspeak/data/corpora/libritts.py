@@ -22,6 +22,7 @@ from fastspeak.data.corpora.base import (
     HeldOut,
     Skipped,
     as_path,
+    build_utterance,
     finish,
     read_text,
     require_dir,
@@ -74,14 +75,7 @@ def read_libritts(
             continue
         utterance_id = speaker_id(speaker, stem)
         utterances.append(
-            Utterance(
-                id=utterance_id,
-                audio_path=audio,
-                text=text,
-                speaker=speaker,
-                alignment_path=index.find(stem, utterance_id, speaker=speaker),
-                held_out=held_out.any(stem, utterance_id),
-            )
+            build_utterance(utterance_id, stem, audio, text, speaker, index, held_out)
         )
     return finish(
         utterances,

@@ -23,6 +23,7 @@ from fastspeak.data.corpora.base import (
     HeldOut,
     Skipped,
     as_path,
+    build_utterance,
     finish,
     read_lines,
     require_dir,
@@ -89,14 +90,7 @@ def read_metadata_corpus(
             continue
         utterance_id = speaker_id(speaker, raw_id) if multi_speaker else safe_id(raw_id)
         utterances.append(
-            Utterance(
-                id=utterance_id,
-                audio_path=audio,
-                text=text,
-                speaker=speaker,
-                alignment_path=index.find(raw_id, utterance_id, speaker=speaker),
-                held_out=held_out.any(raw_id, utterance_id),
-            )
+            build_utterance(utterance_id, raw_id, audio, text, speaker, index, held_out)
         )
     return finish(
         utterances, root=root, format=format, problems=problems, skipped=skipped, alignments=index
