@@ -159,8 +159,11 @@ def build_model(seed: int = 0) -> FastSpeech2:
     return model
 
 
-def training_batch(generator: torch.Generator, size: int = 16, n_mels: int = 80) -> Batch:
-    """LJSpeech-shaped batch: tokens ~ U[60, 150], frames ~ U[400, 900], durations >= 1."""
+def training_batch(
+    generator: torch.Generator, size: int = 16, n_mels: int = 80, pad_multiple: int = 1
+) -> Batch:
+    """LJSpeech-shaped batch: tokens ~ U[60, 150], frames ~ U[400, 900], durations >= 1;
+    N and T padded to multiples of ``pad_multiple`` (``train.pad_multiple``)."""
     items = []
     for index in range(size):
         tokens = int(torch.randint(60, 151, (1,), generator=generator))
@@ -181,7 +184,7 @@ def training_batch(generator: torch.Generator, size: int = 16, n_mels: int = 80)
                 "speaker_id": None,
             }
         )
-    return collate(items)
+    return collate(items, pad_multiple=pad_multiple)
 
 
 def train_forward(model: torch.nn.Module, batch: Batch, autocast: Any) -> FastSpeech2Output:

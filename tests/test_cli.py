@@ -185,3 +185,33 @@ def test_evaluate_against_teacher(checkpoint: Path, piper_featdir: Path, tmp_pat
     teacher = result["systems"]["teacher audio"]["summary"]
     assert 0 <= teacher["wer"] <= 1.0
     assert report.with_suffix(".md").is_file()
+
+
+def test_manifest_mels_then_evaluate_mels(
+    checkpoint: Path, piper_featdir: Path, tmp_path: Path
+) -> None:
+    """Mels made from a manifest's tokens (as on a GPU machine) are judged without the model."""
+    import numpy as np
+
+    from fastspeak.synthesis import Synthesizer
+
+    mels = tmp_path / "mels.npz"
+    manifest = piper_featdir / "test.jsonl"
+    args = ["--checkpoint", str(checkpoint), "--sentences", str(manifest)]
+    assert main(["synthesize", *args, "--mels-out", str(mels), "--quiet"]) == 0
+    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    synthesizer = Synthesizer.from_checkpoint(checkpoint)
+    with np.load(mels) as archive:
+        assert sorted(archive.files) == sorted(entry["id"] for entry in entries)
+        first = archive[entries[0]["id"]]
+    assert first.dtype == np.float16 and first.shape[1] == 80
+    reference = synthesizer.mel(entries[0]["text"])  # through the text frontend
+    np.testing.assert_allclose(first.astype(np.float32), reference, atol=2e-2, rtol=1e-2)
+
+    report = tmp_path / "REPORT.json"
+    ev = ["evaluate", "--mels", str(mels), "--sentences", str(manifest), "--out", str(report)]
+    assert main([*ev, "--limit", "2", "--quiet"]) == 0
+    systems = json.loads(report.read_text())["systems"]
+    assert list(systems)[0] == "mels.npz + griffinlim" and len(systems) == 3
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--sentences", str(manifest), "--out", str(report)])

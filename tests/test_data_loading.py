@@ -125,3 +125,38 @@ def test_sampler_pads_odd_batch_counts_for_ranks() -> None:
     ]
     assert len(dropped[0]) == len(dropped[1]) == 2
     assert not {i for b in dropped[0] for i in b} & {i for b in dropped[1] for i in b}
+
+
+@pytest.mark.parametrize("name", ["fastspeech2", "fastspeech"])
+def test_padded_batches_give_the_same_losses(piper_featdir: Path, name: str) -> None:
+    """pad_multiple only adds masked padding: outputs on valid frames and losses are unchanged."""
+    from fastspeak.config import load_config
+    from fastspeak.models import model_spec
+
+    vocab, speakers, stats = load_feature_dir(piper_featdir)
+    dataset = FeatureDataset(piper_featdir, "train", vocab, speakers)
+    items = [dataset[index] for index in range(3)]
+    config = load_config(piper_featdir / "config.yaml").model
+    config.name, config.vocab_size = name, len(vocab)  # type: ignore[assignment]
+    config.hidden, config.conv_filter_size, config.encoder_layers = 32, 64, 1
+    config.decoder_layers, config.postnet_channels = 1, 32
+    spec = model_spec(name)
+    torch.manual_seed(0)
+    model = spec.build(config, stats).eval()
+    criterion = spec.loss(config)
+    plain, padded = collate(items), collate(items, pad_multiple=64)
+    assert padded.tokens.size(1) % 64 == 0 and padded.static_frames % 64 == 0
+    assert padded.static_frames > plain.static_frames
+    with torch.no_grad():
+        out_plain = model(**spec.inputs_from(plain))
+        out_padded = model(**spec.inputs_from(padded))
+        loss_plain, terms_plain = criterion(plain, out_plain)
+        loss_padded, terms_padded = criterion(padded, out_padded)
+    frames = plain.static_frames
+    torch.testing.assert_close(out_padded.mels_postnet[:, :frames], out_plain.mels_postnet)
+    assert out_padded.mels_postnet[:, frames:].abs().max() == 0
+    torch.testing.assert_close(loss_padded, loss_plain)
+    for term, value in terms_plain.items():
+        torch.testing.assert_close(terms_padded[term], value)
+    with pytest.raises(ValueError, match="pad_multiple"):
+        collate(items, pad_multiple=0)

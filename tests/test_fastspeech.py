@@ -269,7 +269,7 @@ def test_tiny_fastspeech_trains_through_the_shared_loop(trained: dict) -> None:
     assert trained["step"] == 30 and len(losses) == 30 and trained["skipped_steps"] == 0
     assert all(math.isfinite(loss) for loss in losses)
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
-    assert set(trained["val"]) == {"total", "mel", "postnet_mel", "duration"}
+    assert set(trained["val"]) == {"total", "mel", "postnet_mel", "duration", "mel_l1"}
     assert isinstance(trained["model"], FastSpeech)
     checkpoint = load_checkpoint(trained["checkpoint"])
     assert checkpoint["kind"] == "fastspeech"

@@ -166,3 +166,14 @@ def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path:
 def test_level_mismatch_is_a_config_error(piper_featdir: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="model.pitch_level=frame"):
         train(tiny_config("model.pitch_level=frame"), piper_featdir, tmp_path / "run", max_steps=1)
+
+
+def test_max_minutes_stops_saves_and_resumes(piper_featdir: Path, tmp_path: Path) -> None:
+    """A wall-clock limit ends the run at a step boundary with a checkpoint; resume goes on."""
+    config = tiny_config("train.save_interval=1000")
+    first = train(config, piper_featdir, tmp_path / "run", max_steps=50, max_minutes=0.0)
+    assert first["step"] == 1
+    assert first["checkpoint"] == tmp_path / "run" / "checkpoints" / "latest.pt"
+    assert load_checkpoint(first["checkpoint"])["step"] == 1
+    second = train(config, piper_featdir, tmp_path / "run", resume=True, max_steps=3)
+    assert second["step"] == 3

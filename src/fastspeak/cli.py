@@ -97,6 +97,7 @@ def _command_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         init_from=args.init_from,
         max_steps=args.max_steps,
+        max_minutes=args.max_minutes,
     )
     print(f"trained to step {result['step']} in {args.out}")
     print(f"  checkpoint: {result['checkpoint']}")
@@ -107,8 +108,22 @@ def _command_train(args: argparse.Namespace) -> int:
 
 
 def _command_synthesize(args: argparse.Namespace) -> int:
-    from fastspeak.synthesis import synthesize_command
+    from fastspeak.synthesis import synthesize_command, synthesize_manifest_mels
 
+    if args.sentences is not None or args.mels_out is not None:
+        if args.sentences is None or args.mels_out is None or args.text or args.text_file:
+            raise UserError("--sentences and --mels-out go together, without --text/--text-file")
+        print(
+            synthesize_manifest_mels(
+                args.checkpoint,
+                args.sentences,
+                args.mels_out,
+                batch_size=args.batch_size,
+                device=args.device,
+                progress=not args.quiet,
+            )
+        )
+        return 0
     if (args.text is None) == (args.text_file is None):
         raise UserError("give exactly one of --text and --text-file")
     written = synthesize_command(
@@ -131,17 +146,24 @@ def _command_synthesize(args: argparse.Namespace) -> int:
 
 
 def _command_evaluate(args: argparse.Namespace) -> int:
-    from fastspeak.evaluate.checkpoint import evaluate_checkpoint
+    from fastspeak.evaluate.checkpoint import evaluate_checkpoint, evaluate_mels
 
-    result = evaluate_checkpoint(
-        args.checkpoint,
-        args.sentences,
-        args.out,
-        limit=args.limit,
-        vocoder=args.vocoder,
-        device=args.device,
-        progress=not args.quiet,
-    )
+    if (args.checkpoint is None) == (args.mels is None):
+        raise SystemExit("fastspeak evaluate: give exactly one of --checkpoint or --mels")
+    options = {
+        "limit": args.limit,
+        "vocoder": args.vocoder,
+        "device": args.device,
+        "progress": not args.quiet,
+    }
+    if args.checkpoint is not None:
+        if args.no_references:
+            raise SystemExit("fastspeak evaluate: --no-references goes with --mels")
+        result = evaluate_checkpoint(args.checkpoint, args.sentences, args.out, **options)
+    else:
+        result = evaluate_mels(
+            args.mels, args.sentences, args.out, references=not args.no_references, **options
+        )
     from fastspeak.evaluate.report import markdown_table
 
     print(markdown_table(result["systems"]))
@@ -270,6 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="fine-tune: start from this checkpoint's matching weights (new vocab/speakers ok)",
     )
     tr.add_argument("--max-steps", type=int, help="stop at this global step (default: config)")
+    tr.add_argument(
+        "--max-minutes",
+        type=float,
+        help="also stop (validate, save) after this much wall time; --resume continues",
+    )
     tr.set_defaults(handler=_command_train)
 
     syn = commands.add_parser(
@@ -285,6 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--text", help="the text to speak")
     syn.add_argument("--text-file", type=Path, help="one utterance per line, batched")
     syn.add_argument("--out", type=Path, help="FILE.wav for --text, a folder for --text-file")
+    syn.add_argument(
+        "--sentences",
+        type=Path,
+        help="a FEATDIR manifest (test.jsonl): synthesise its tokens, mels only (--mels-out)",
+    )
+    syn.add_argument(
+        "--mels-out", type=Path, help="with --sentences: FILE.npz of mels by utterance id"
+    )
     syn.add_argument("--speaker", help="speaker name or id (multi-speaker models)")
     syn.add_argument("--speed", type=float, default=1.0, help="speaking rate, 2.0 = twice as fast")
     syn.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")
@@ -325,7 +360,19 @@ def build_parser() -> argparse.ArgumentParser:
             "vocoder (the ceiling) are reported beside the model."
         ),
     )
-    ev.add_argument("--checkpoint", type=Path, required=True)
+    ev.add_argument("--checkpoint", type=Path, help="the acoustic model to synthesise with")
+    ev.add_argument(
+        "--mels",
+        type=Path,
+        nargs="+",
+        help="instead of --checkpoint: judge these mels (.npz by utterance id, e.g. from "
+        "`fastspeak synthesize --sentences test.jsonl --mels-out`), one system per file",
+    )
+    ev.add_argument(
+        "--no-references",
+        action="store_true",
+        help="with --mels: skip the teacher and ceiling rows (already judged elsewhere)",
+    )
     ev.add_argument(
         "--sentences",
         type=Path,

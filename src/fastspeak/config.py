@@ -423,6 +423,7 @@ class TrainConfig:
     batch_size: int = 16
     max_frames_per_batch: int = 0  # > 0: batch by padded frames instead of batch_size
     bucket_batches: int = 50  # length buckets hold this many batches, sorted by frames
+    pad_multiple: int = 16  # pad N and T of a batch to multiples: few shapes, cached kernels
     grad_accumulation: int = 1
     schedule: Literal["noam", "constant", "cosine"] = "noam"
     learning_rate: float | None = None
@@ -449,7 +450,13 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        positive = ("max_steps", "batch_size", "grad_accumulation", "bucket_batches")
+        positive = (
+            "max_steps",
+            "batch_size",
+            "grad_accumulation",
+            "bucket_batches",
+            "pad_multiple",
+        )
         for name in positive + ("log_interval", "val_interval", "plot_interval"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1 (got {getattr(self, name)})")

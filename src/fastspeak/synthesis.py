@@ -29,6 +29,7 @@ with silent frames (``audio.log_floor``) of the pause lengths rounded to whole f
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import numbers
@@ -436,6 +437,35 @@ class Synthesizer:
             )
         return PreparedText(text=text, chunks=chunks, skipped_tokens=dict(skipped))
 
+    def prepare_tokens(self, tokens: Sequence[str], text: str = "") -> PreparedText:
+        """Model inputs from symbols already in the model's inventory (e.g. a FEATDIR
+        manifest's ``tokens``, or phonemes from another frontend): no text processing.
+
+        Long sequences are cut as :meth:`prepare` cuts them. Raises
+        :class:`~fastspeak.text.errors.TextError` when a token is not in the vocabulary.
+        """
+        tokens = list(tokens)
+        unknown = self.vocab.unknown(tokens)
+        if unknown or not tokens:
+            raise TextError(
+                f"tokens {', '.join(repr(token) for token in unknown[:20])} are not in this "
+                f"model's {self.vocab.inventory} vocabulary"
+                if unknown
+                else "no tokens to synthesise"
+            )
+        mark = tokens[-1] if tokens[-1] in _CLAUSE_MARKS else ""
+        chunks = [
+            Chunk(
+                sentence=text,
+                tokens=tokens[start:end],
+                ids=self.vocab.encode(tokens[start:end], unknown="error"),
+                pause_ms=self.pauses_ms[boundary],
+            )
+            for start, end, boundary in self._split(tokens, mark)
+        ]
+        chunks[-1].pause_ms = 0.0
+        return PreparedText(text=text, chunks=chunks)
+
     def _split(self, tokens: list[str], mark: str) -> list[tuple[int, int, str]]:
         """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary)."""
         limit = self.max_chunk_tokens
@@ -791,3 +821,39 @@ def synthesize_command(
                 written.append(path)
             bar.update(len(batch))
     return written
+
+
+def synthesize_manifest_mels(
+    checkpoint: str | os.PathLike[str],
+    manifest: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress: bool = True,
+) -> Path:
+    """``fastspeak synthesize --sentences test.jsonl --mels-out FILE.npz``: the model's mels
+    for every utterance of a FEATDIR manifest, from the manifest's tokens (no text frontend),
+    saved as float16 (T, n_mels) arrays keyed by utterance id; judge them with
+    ``fastspeak evaluate --mels FILE.npz --sentences test.jsonl``.
+    """
+    from tqdm import tqdm
+
+    source = Path(manifest)
+    if not source.is_file() or source.suffix != ".jsonl":
+        raise SynthesisError(f"--sentences {source} is not a FEATDIR manifest (*.jsonl)")
+    entries = [json.loads(line) for line in source.read_text("utf-8").splitlines() if line.strip()]
+    synthesizer = Synthesizer.from_checkpoint(
+        checkpoint, device=device, vocoder="griffinlim", batch_size=batch_size
+    )
+    prepared = [synthesizer.prepare_tokens(entry["tokens"], entry["text"]) for entry in entries]
+    mels: dict[str, np.ndarray] = {}
+    for first in tqdm(range(0, len(entries), batch_size), disable=not progress, unit="batch"):
+        results = synthesizer.synthesize_prepared(
+            prepared[first : first + batch_size], vocode=False
+        )
+        for entry, result in zip(entries[first : first + batch_size], results, strict=True):
+            mels[entry["id"]] = result.mel.astype(np.float16)
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out_path, **mels)  # type: ignore[arg-type]
+    return out_path

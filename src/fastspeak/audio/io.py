@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
 try:  # soxr ships with librosa; scipy is the fallback so the package works without it.
     import soxr
@@ -64,6 +63,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"audio file {path} does not exist or is not a file")
+    import soundfile  # here, not at import: training and GPU machines need no audio I/O
+
     try:
         data, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.SoundFileError, RuntimeError, TypeError, ValueError) as error:
@@ -99,6 +100,8 @@ def save_audio(path: str | os.PathLike[str], wav: np.ndarray, sample_rate: int) 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    import soundfile
+
     try:
         os.chmod(temp_name, 0o644)  # mkstemp makes 0600; give the usual file mode
         soundfile.write(

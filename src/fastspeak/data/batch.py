@@ -46,6 +46,11 @@ class Batch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def static_frames(self) -> int:
+        """T of ``mels`` (max mel length, or more when collated with ``pad_multiple``)."""
+        return int(self.mels.size(1))
+
     def _map(self, function: Any) -> Batch:
         values = {}
         for item in fields(self):
@@ -62,9 +67,11 @@ class Batch:
         return self._map(lambda tensor: tensor.pin_memory())
 
 
-def pad_sequences(sequences: Sequence[Tensor], value: float = 0.0) -> Tensor:
-    """Stack tensors of shape (L_i, *rest) into (B, max L_i, *rest), padding with ``value``."""
+def pad_sequences(sequences: Sequence[Tensor], value: float = 0.0, multiple: int = 1) -> Tensor:
+    """Stack tensors of shape (L_i, *rest) into (B, L, *rest), padding with ``value``; L is
+    max L_i rounded up to a multiple of ``multiple``."""
     longest = max(int(sequence.shape[0]) for sequence in sequences)
+    longest = -(-longest // multiple) * multiple
     first = sequences[0]
     out = first.new_full((len(sequences), longest, *first.shape[1:]), value)
     for index, sequence in enumerate(sequences):
@@ -72,20 +79,31 @@ def pad_sequences(sequences: Sequence[Tensor], value: float = 0.0) -> Tensor:
     return out
 
 
-def collate(items: Sequence[dict[str, Any]]) -> Batch:
-    """Items of :class:`fastspeak.data.dataset.FeatureDataset` -> a padded :class:`Batch`."""
+def collate(items: Sequence[dict[str, Any]], pad_multiple: int = 1) -> Batch:
+    """Items of :class:`fastspeak.data.dataset.FeatureDataset` -> a padded :class:`Batch`.
+
+    ``pad_multiple``: N and T are rounded up to a multiple of it, so batches repeat a few
+    shapes and cuDNN / cuBLAS / oneDNN reuse the plans they chose for them (a new shape costs
+    a plan search; on a GPU that can cost more than the step's arithmetic).
+    """
     if not items:
         raise ValueError("cannot collate an empty list of items")
+    if pad_multiple < 1:
+        raise ValueError(f"pad_multiple must be >= 1 (got {pad_multiple})")
+
+    def pad(key: str) -> Tensor:
+        return pad_sequences([item[key] for item in items], multiple=pad_multiple)
+
     speaker_ids = [item["speaker_id"] for item in items]
     return Batch(
         ids=[item["id"] for item in items],
-        tokens=pad_sequences([item["tokens"] for item in items]),
+        tokens=pad("tokens"),
         token_lengths=torch.tensor([len(item["tokens"]) for item in items], dtype=torch.long),
-        mels=pad_sequences([item["mels"] for item in items]),
+        mels=pad("mels"),
         mel_lengths=torch.tensor([item["mels"].shape[0] for item in items], dtype=torch.long),
-        durations=pad_sequences([item["durations"] for item in items]),
-        pitch=pad_sequences([item["pitch"] for item in items]),
-        energy=pad_sequences([item["energy"] for item in items]),
+        durations=pad("durations"),
+        pitch=pad("pitch"),
+        energy=pad("energy"),
         speaker_ids=None
         if any(speaker is None for speaker in speaker_ids)
         else torch.tensor(speaker_ids, dtype=torch.long),

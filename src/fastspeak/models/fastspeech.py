@@ -33,7 +33,12 @@ from fastspeak.models.cbhg import CBHGPostNet
 from fastspeak.models.layers import FFTStack, PostNet, encode_tokens
 from fastspeak.models.ops import masked_fill_padding, regulate_length, sequence_mask
 from fastspeak.models.outputs import FastSpeechOutput
-from fastspeak.models.variance import Control, VariancePredictor, durations_from_log
+from fastspeak.models.variance import (
+    Control,
+    VariancePredictor,
+    durations_from_log,
+    output_length,
+)
 
 __all__ = ["FastSpeech"]
 
@@ -152,6 +157,7 @@ class FastSpeech(nn.Module):
         durations: Tensor,
         speaker_ids: Tensor | None = None,
         mel_lengths: Tensor | None = None,
+        static_frames: int | None = None,
     ) -> FastSpeechOutput:
         """Teacher-forced pass for training (FastSpeech, section 3.2: the length regulator
         uses the teacher's durations; the duration predictor is trained beside it).
@@ -163,6 +169,8 @@ class FastSpeech(nn.Module):
             speaker_ids: (B,) long, required when ``n_speakers > 1`` (ignored otherwise).
             mel_lengths: (B,) long target mel lengths; when given they must equal
                 ``durations.sum(1)`` (checked, one host sync) and fix T = max(mel_lengths).
+            static_frames: T of the outputs when the batch is padded beyond its longest
+                utterance (``Batch.static_frames``), so shapes repeat across steps.
         Returns:
             FastSpeechOutput with T = max(mel_lengths).
         """
@@ -173,6 +181,8 @@ class FastSpeech(nn.Module):
                     "durations do not sum to mel_lengths; the alignments and the mels disagree"
                 )
             max_length = int(mel_lengths.max())
+        if static_frames is not None:
+            max_length = static_frames
         hidden, token_mask = self._encode(tokens, token_lengths, speaker_ids)
         durations = masked_fill_padding(durations.long(), token_mask)
         prediction = self.duration_predictor(hidden, token_mask)
@@ -188,6 +198,7 @@ class FastSpeech(nn.Module):
         pitch_semitones: Control = 0.0,
         energy_db: Control = 0.0,
         max_frames: int | None = None,
+        static_frames: int | None = None,
     ) -> FastSpeechOutput:
         """Free-running synthesis (no gradients; call ``eval()`` first).
 
@@ -198,6 +209,7 @@ class FastSpeech(nn.Module):
             pitch_semitones, energy_db: accepted so one synthesis path serves both models;
                 FastSpeech has no pitch or energy control, so anything but 0 is a ValueError.
             max_frames: truncate every utterance to at most this many frames.
+            static_frames: T exactly (pad or truncate), with no host sync (CUDA graphs).
         Returns:
             FastSpeechOutput; durations are the rounded predicted frames (>= 1 frame per
             utterance).
@@ -218,7 +230,5 @@ class FastSpeech(nn.Module):
         if self.duration_domain == "linear":  # xcmyz: frames, kept >= 0 (its final ReLU)
             log_durations = torch.log1p(prediction.clamp(min=0.0))
         durations = durations_from_log(log_durations, token_mask, speed)
-        max_length = None
-        if max_frames is not None:  # a cap, not a pad: T = min(cap, longest utterance)
-            max_length = min(max_frames, int(durations.sum(dim=1).max()))
+        max_length = output_length(durations, max_frames, static_frames)
         return self._decode(hidden, token_mask, durations, prediction, max_length, False)

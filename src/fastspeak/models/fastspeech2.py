@@ -143,6 +143,7 @@ class FastSpeech2(nn.Module):
         energy: Tensor,
         speaker_ids: Tensor | None = None,
         mel_lengths: Tensor | None = None,
+        static_frames: int | None = None,
     ) -> FastSpeech2Output:
         """Teacher-forced pass for training.
 
@@ -155,6 +156,8 @@ class FastSpeech2(nn.Module):
             speaker_ids: (B,) long, required when ``n_speakers > 1`` (ignored otherwise).
             mel_lengths: (B,) long target mel lengths; when given they must equal
                 ``durations.sum(1)`` (checked, one host sync) and fix T = max(mel_lengths).
+            static_frames: T of the outputs when the batch is padded beyond its longest
+                utterance (``Batch.static_frames``), so shapes repeat across steps.
         Returns:
             FastSpeech2Output with T = max(mel_lengths); ``pitch``/``energy`` hold the
             normalised targets.
@@ -166,6 +169,8 @@ class FastSpeech2(nn.Module):
                     "durations do not sum to mel_lengths; the alignments and the mels disagree"
                 )
             max_length = int(mel_lengths.max())
+        if static_frames is not None:
+            max_length = static_frames
         hidden, token_mask = self._encode(tokens, token_lengths, speaker_ids)
         durations = masked_fill_padding(durations.long(), token_mask)
         adapted = self.variance_adaptor(hidden, token_mask, durations, pitch, energy, max_length)
@@ -181,6 +186,7 @@ class FastSpeech2(nn.Module):
         pitch_semitones: Control = 0.0,
         energy_db: Control = 0.0,
         max_frames: int | None = None,
+        static_frames: int | None = None,
     ) -> FastSpeech2Output:
         """Free-running synthesis with controls (no gradients; call ``eval()`` first).
 
@@ -191,12 +197,15 @@ class FastSpeech2(nn.Module):
             pitch_semitones: f0 shift in semitones applied in Hz (+12 = one octave up).
             energy_db: energy gain in dB applied to raw energy (+6 dB ~ x2).
             max_frames: truncate every utterance to at most this many frames.
+            static_frames: make T exactly this (pad or truncate) without reading the
+                predicted lengths back to the host, so the whole call has static shapes and
+                no host sync (CUDA graphs, export); ``mel_lengths`` still give each length.
         Returns:
             FastSpeech2Output; durations are the rounded predicted frames (>= 1 frame per
             utterance), ``pitch``/``energy`` the controlled normalised values used.
         """
         hidden, token_mask = self._encode(tokens, token_lengths, speaker_ids)
         adapted = self.variance_adaptor.infer(
-            hidden, token_mask, speed, pitch_semitones, energy_db, max_frames
+            hidden, token_mask, speed, pitch_semitones, energy_db, max_frames, static_frames
         )
         return self._decode(adapted, token_mask, teacher_forced=False)

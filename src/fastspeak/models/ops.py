@@ -32,9 +32,12 @@ def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
 def has_padding(mask: Tensor) -> bool:
     """False when every position of ``mask`` (bool, True = valid) is valid, so masking can be
     skipped (one utterance, or equal lengths). One host sync. Always True while tracing,
-    exporting or compiling, so a traced graph keeps the masked path for every input.
+    exporting, compiling or capturing a CUDA graph, so a recorded graph keeps the masked path
+    for every input (and a capture never syncs).
     """
     if torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export():
+        return True
+    if mask.is_cuda and torch.cuda.is_current_stream_capturing():
         return True
     return not bool(mask.all())
 

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from torch import Tensor
-
 from fastspeak.config import ConfigError, ModelConfig
 from fastspeak.models.fastspeech import FastSpeech
 from fastspeak.models.fastspeech2 import FastSpeech2
@@ -72,7 +70,7 @@ class ModelSpec:
             model.set_statistics(pitch=stats["pitch"], energy=stats["energy"])
         return model
 
-    def inputs_from(self, batch: Any) -> dict[str, Tensor | None]:
+    def inputs_from(self, batch: Any) -> dict[str, Any]:
         """The keyword arguments of ``forward`` taken from a Batch (or any object with
         those attributes)."""
         return {name: getattr(batch, name) for name in self.inputs}
@@ -92,6 +90,7 @@ MODELS: dict[str, ModelSpec] = {
             "energy",
             "speaker_ids",
             "mel_lengths",
+            "static_frames",
         ),
         variance_statistics=True,
     ),
@@ -100,7 +99,14 @@ MODELS: dict[str, ModelSpec] = {
         model=FastSpeech,
         loss=FastSpeechLoss,
         kind="fastspeech",
-        inputs=("tokens", "token_lengths", "durations", "speaker_ids", "mel_lengths"),
+        inputs=(
+            "tokens",
+            "token_lengths",
+            "durations",
+            "speaker_ids",
+            "mel_lengths",
+            "static_frames",
+        ),
         variance_statistics=False,
     ),
 }

@@ -42,6 +42,7 @@ __all__ = [
     "VariancePredictor",
     "VarianceStatistics",
     "durations_from_log",
+    "output_length",
 ]
 
 Control = float | Tensor
@@ -206,7 +207,9 @@ class VarianceFeature(nn.Module):
 def _control_tensor(value: Control, token_mask: Tensor, name: str) -> Tensor:
     """float, (B,) or (B, N) control -> float tensor (B, N)."""
     shape = token_mask.shape
-    tensor = torch.as_tensor(value, dtype=torch.float32, device=token_mask.device)
+    if not isinstance(value, Tensor):  # a fill kernel: no host-to-device copy (CUDA graphs)
+        return torch.full(shape, float(value), dtype=torch.float32, device=token_mask.device)
+    tensor = value.to(device=token_mask.device, dtype=torch.float32)
     if tensor.dim() == 1 and tensor.size(0) == shape[0]:
         tensor = tensor.unsqueeze(1)
     if tensor.dim() > 2 or (tensor.dim() == 2 and tensor.size(1) not in (1, shape[1])):
@@ -215,6 +218,23 @@ def _control_tensor(value: Control, token_mask: Tensor, name: str) -> Tensor:
             f"{tuple(shape)}; got shape {tuple(tensor.shape)}"
         )
     return tensor.expand(shape)
+
+
+def output_length(
+    durations: Tensor, max_length: int | None, static_length: int | None
+) -> int | None:
+    """T of a free-running output: ``static_length`` when given (no host sync), else the
+    longest utterance capped at ``max_length`` (one sync), else None (the longest).
+
+    durations: (B, N) predicted frames.
+    """
+    if static_length is not None:
+        if static_length < 1:
+            raise ValueError(f"static_frames must be >= 1 (got {static_length})")
+        return static_length
+    if max_length is not None:  # a cap, not a pad: T = min(cap, longest utterance)
+        return min(max_length, int(durations.sum(dim=1).max()))
+    return None
 
 
 def durations_from_log(log_durations: Tensor, token_mask: Tensor, speed: Control = 1.0) -> Tensor:
@@ -310,6 +330,7 @@ class VarianceAdaptor(nn.Module):
         pitch_semitones: Control = 0.0,
         energy_db: Control = 0.0,
         max_length: int | None = None,
+        static_length: int | None = None,
     ) -> VarianceAdaptorOutput:
         """Free-running: predicted durations, pitch and energy, with controls.
 
@@ -319,11 +340,11 @@ class VarianceAdaptor(nn.Module):
             pitch_semitones: f0 shift in semitones (+12 doubles f0); float, (B,) or (B, N).
             energy_db: energy gain in dB (+6 about doubles raw energy); float, (B,) or (B, N).
             max_length: truncate the output to at most this many frames.
+            static_length: T exactly (pad or truncate), with no host sync.
         """
         log_durations = self.duration_predictor(hidden, token_mask)
         durations = durations_from_log(log_durations, token_mask, speed)
-        if max_length is not None:  # a cap, not a pad: T = min(cap, longest utterance)
-            max_length = min(max_length, int(durations.sum(dim=1).max()))
+        max_length = output_length(durations, max_length, static_length)
         pitch_factor = energy_factor = None
         if isinstance(pitch_semitones, Tensor) or pitch_semitones != 0.0:
             semitones = _control_tensor(pitch_semitones, token_mask, "pitch_semitones")

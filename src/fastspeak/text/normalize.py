@@ -36,8 +36,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from unidecode import UnidecodeError, unidecode
-
 from fastspeak.text.errors import TextError
 
 DEFAULT_MAX_CHARS = 10000
@@ -99,6 +97,9 @@ def _fold_char(char: str) -> str:
         # controls, format chars, surrogates, private use, unassigned; emoji and other
         # symbols; stray combining marks left after NFC: dropped
         return ""
+    from unidecode import UnidecodeError, unidecode  # imported on first use: vocabularies
+    # (and so training) do not need the normaliser's dependencies
+
     try:
         folded = unidecode(char, errors="strict")
     except UnidecodeError:

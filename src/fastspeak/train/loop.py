@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import time
 from contextlib import nullcontext
@@ -107,6 +108,15 @@ def _forward(
 
 
 @torch.no_grad()
+def _all_past(deadline: float, context: Any) -> bool:
+    """True when the wall-clock ``deadline`` has passed on any process (all agree)."""
+    past = torch.tensor([float(time.monotonic() > deadline)], device=context.device)
+    if context.enabled:
+        dist.all_reduce(past, op=dist.ReduceOp.MAX)
+    return bool(past.item())
+
+
+@torch.no_grad()
 def validate(
     model: torch.nn.Module,
     criterion: torch.nn.Module,
@@ -116,7 +126,11 @@ def validate(
     inputs: tuple[str, ...],
 ) -> tuple[dict[str, float], tuple[Tensor, Tensor] | None]:
     """Mean loss terms over the loader (weighted by batch size) and (target, predicted) mels
-    (T, n_mels) of the first utterance, for a plot."""
+    (T, n_mels) of the first utterance, for a plot.
+
+    Besides the model's own loss terms, ``mel_l1`` is the L1 distance of the postnet mels to
+    the targets over valid frames: the same measure whatever mel loss the model trains with,
+    so FastSpeech and FastSpeech 2 runs compare on it."""
     was_training = model.training
     model.eval()
     sums: dict[str, float] = {}
@@ -125,7 +139,10 @@ def validate(
         batch = batch.to(device)
         output = _forward(model, batch, autocast, inputs)
         total, terms = criterion(batch, output)
-        for name, value in {"total": total, **terms}.items():
+        frames = output.mels_postnet.size(1)
+        distance = (output.mels_postnet.float() - batch.mels[:, :frames]).abs().mean(dim=-1)
+        mel_l1 = distance[output.mel_mask].mean()
+        for name, value in {"total": total, **terms, "mel_l1": mel_l1}.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
         count += len(batch)
         if example is None:
@@ -142,6 +159,7 @@ def train(
     resume: bool = False,
     init_from: str | Path | None = None,
     max_steps: int | None = None,
+    max_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Train the model named by ``config.model.name`` on a FEATDIR from ``fastspeak preprocess``.
 
@@ -155,6 +173,8 @@ def train(
             match (its architecture; vocabulary and speakers may differ).
         max_steps: stop at this global step (default ``train.max_steps``; the lr schedule
             always uses ``train.max_steps``, so stopping early and resuming changes nothing).
+        max_minutes: also stop (validating and saving as at the last step) at the first step
+            that ends after this many minutes of wall time; resume continues from there.
     Returns:
         {"step", "epoch", "skipped_steps", "losses" (total loss of every step of this call),
         "val" (last validation terms or None), "frames_per_second", "checkpoint", "model"}.
@@ -162,12 +182,14 @@ def train(
     feat_dir, run_dir = Path(feat_dir), Path(run_dir)
     context = init_distributed(config.train.device)
     try:
-        return _train(config, feat_dir, run_dir, resume, init_from, max_steps, context)
+        return _train(config, feat_dir, run_dir, resume, init_from, max_steps, max_minutes, context)
     finally:
         context.close()
 
 
-def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> dict[str, Any]:
+def _train(
+    config, feat_dir, run_dir, resume, init_from, max_steps, max_minutes, context
+) -> dict[str, Any]:
     device, rank, world = context.device, context.rank, context.world_size
     checkpointer = Checkpointer(
         run_dir, config.train.save_interval, config.train.milestone_interval
@@ -206,6 +228,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
         betas=tuple(opts.betas),
         eps=opts.eps,
         weight_decay=opts.weight_decay,
+        fused=device.type == "cuda",
     )
     amp = opts.amp is True or (opts.amp == "auto" and device.type == "cuda")
     amp_dtype = getattr(torch, opts.amp_dtype)
@@ -248,7 +271,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
         rank=rank,
     )
     loader_options = {
-        "collate_fn": collate,
+        "collate_fn": functools.partial(collate, pad_multiple=opts.pad_multiple),
         "num_workers": opts.num_workers,
         "pin_memory": device.type == "cuda",
         "persistent_workers": opts.num_workers > 0,
@@ -267,6 +290,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
         )
 
     total_steps = max_steps if max_steps is not None else opts.max_steps
+    deadline = None if max_minutes is None else time.monotonic() + 60.0 * max_minutes
     parameters = sum(p.numel() for p in model.parameters())
     logger.message(
         f"training {parameters / 1e6:.2f}M parameters on {device} x{world}, amp "
@@ -316,6 +340,8 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                 continue
             micro = 0
             step += 1
+            if deadline is not None and _all_past(deadline, context):
+                total_steps = step  # this step is the last: validate and save as usual
             lr = schedule(step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
