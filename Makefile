@@ -7,7 +7,7 @@ DEMO_DIR ?= data/demo
 export MALLOC_MMAP_MAX_ ?= 0
 export MALLOC_TRIM_THRESHOLD_ ?= 1000000000000
 
-.PHONY: install test format demo clean-demo
+.PHONY: install test format demo demo-data clean-demo
 
 install: $(VENV)/.installed
 
@@ -30,8 +30,15 @@ format: install
 	$(VENV)/bin/ruff format src tests benchmarks scripts
 	$(VENV)/bin/ruff check --fix src tests benchmarks scripts
 
-# Until a model exists, the demo runs the data pipeline end to end on a small teacher corpus.
+# The main job: text -> speech with the bundled default voice, offline.
 demo: install
+	$(FASTSPEAK) synthesize --text-file examples/demo_sentences.txt --out $(DEMO_DIR)/speech
+	$(FASTSPEAK) synthesize --text "Hello there. Thank you for trying fastspeak." --out $(DEMO_DIR)/hello.wav
+	@echo
+	@echo "speech: $(DEMO_DIR)/speech/NNNN.wav (+ .png mel pictures) and $(DEMO_DIR)/hello.wav"
+
+# The data pipeline end to end on a small teacher corpus: corpus -> features.
+demo-data: install
 	$(FASTSPEAK) corpus teacher --engine piper --num-sentences 24 --held-out 8 --out $(DEMO_DIR)/corpus
 	$(FASTSPEAK) preprocess --config configs/piper_joe/fastspeech2.yaml --data $(DEMO_DIR)/corpus --out $(DEMO_DIR)/features
 	@echo

@@ -171,6 +171,34 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_export(args: argparse.Namespace) -> int:
+    from fastspeak.voice import export_voice
+
+    card: dict = {}
+    for path in (args.card, args.report):
+        if path is not None and not path.is_file():
+            raise UserError(f"{path} does not exist")
+    if args.card is not None:
+        card.update(json.loads(args.card.read_text(encoding="utf-8")))
+    if args.report is not None:
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        card["evaluation"] = {
+            "items": report.get("num_items"),
+            "systems": {
+                name: {
+                    key: value
+                    for key, value in system["summary"].items()
+                    if isinstance(value, (int, float)) and value is not None
+                }
+                for name, system in report["systems"].items()
+            },
+        }
+    out = export_voice(args.checkpoint, args.out, card=card)
+    size = sum(path.stat().st_size for path in out.iterdir()) / 2**20
+    print(f"voice written to {out} ({size:.1f} MiB)")
+    return 0
+
+
 def _command_distill(args: argparse.Namespace) -> int:
     from fastspeak.data.distill import distill
 
@@ -308,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
             "joined with pauses that follow the punctuation."
         ),
     )
-    syn.add_argument("--checkpoint", type=Path, required=True)
+    syn.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a training checkpoint or a voice folder (default: the bundled voice)",
+    )
     syn.add_argument("--text", help="the text to speak")
     syn.add_argument("--text-file", type=Path, help="one utterance per line, batched")
     syn.add_argument("--out", type=Path, help="FILE.wav for --text, a folder for --text-file")
@@ -385,6 +417,27 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(handler=_command_evaluate)
+
+    ex = commands.add_parser(
+        "export",
+        help="pack a checkpoint for shipping: a voice folder (fp16 safetensors + JSON)",
+        description=(
+            "--format voice: OUT/model.safetensors (half-precision weights, EMA when present) "
+            "and OUT/voice.json (config, vocabulary, statistics, speakers, voice card). "
+            "Synthesis, evaluation and the server take the folder wherever they take a "
+            "checkpoint."
+        ),
+    )
+    ex.add_argument("--format", choices=["voice"], default="voice")
+    ex.add_argument("--checkpoint", type=Path, required=True)
+    ex.add_argument("--out", type=Path, required=True, help="the folder to write")
+    ex.add_argument("--card", type=Path, help="JSON voice card (data, licence, notes)")
+    ex.add_argument(
+        "--report",
+        type=Path,
+        help="a `fastspeak evaluate` REPORT.json: its summaries join the card",
+    )
+    ex.set_defaults(handler=_command_export)
     return parser
 
 

@@ -313,16 +313,18 @@ class Synthesizer:
     @classmethod
     def from_checkpoint(
         cls,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | None = None,
         device: str | torch.device = "cpu",
         vocoder: Vocoder | str = "griffinlim",
         use_ema: bool = True,
         **options: Any,
     ) -> Synthesizer:
-        """Load a training checkpoint (config, vocabulary, speakers and weights travel in it).
+        """Load a training checkpoint (config, vocabulary, speakers and weights travel in it)
+        or a voice folder (``fastspeak export --format voice``).
 
         Args:
-            path: a checkpoint written by ``fastspeak train``.
+            path: a checkpoint written by ``fastspeak train``, a voice folder, or None for the
+                voice bundled with fastspeak (:data:`fastspeak.voice.DEFAULT_VOICE`).
             use_ema: use the exponential-moving-average weights when the checkpoint has them
                 (the trainer validates with them; they are usually the better model).
             options: the remaining :class:`Synthesizer` arguments (``pauses_ms``,
@@ -332,7 +334,14 @@ class Synthesizer:
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        model, config, vocab, speakers, _ = load_acoustic_model(path, use_ema)
+        from fastspeak.voice import DEFAULT_VOICE, is_voice, load_voice
+
+        if path is None:
+            path = DEFAULT_VOICE
+        if is_voice(path):
+            model, config, vocab, speakers = load_voice(path)
+        else:
+            model, config, vocab, speakers, _ = load_acoustic_model(path, use_ema)
         return cls(
             model, config, vocab, vocoder=vocoder, speakers=speakers, device=device, **options
         )
@@ -733,7 +742,7 @@ def write_outputs(
 
 
 def synthesize_command(
-    checkpoint: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] | None,
     text: str | None = None,
     text_file: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] | None = None,

@@ -1,0 +1,161 @@
+"""Voices: a trained acoustic model packed for shipping, and the bundled default voice.
+
+A voice is a folder with two files (piper's "one model file + one JSON" contract):
+
+- ``model.safetensors``: the acoustic model's weights in half precision (the EMA weights when
+  the checkpoint has them); no optimizer, no training state.
+- ``voice.json``: ``{"format": "fastspeak-voice", "version": 1, "kind", "config", "vocab",
+  "speakers", "stats", "card"}`` — everything synthesis needs besides the weights, and the
+  voice card (data, licence, training, evaluation).
+
+``export_voice`` writes one from a ``fastspeak train`` checkpoint; ``load_voice`` rebuilds the
+model in fp32 on the CPU; :meth:`fastspeak.synthesis.Synthesizer.from_checkpoint` accepts a
+voice folder wherever it accepts a checkpoint, and ``DEFAULT_VOICE`` is the one shipped inside
+the package (used when no checkpoint is named).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastspeak.config import ConfigError, config_from_dict
+from fastspeak.text.errors import TextError
+from fastspeak.text.vocab import Vocabulary
+from fastspeak.train.checkpoint import CheckpointError
+
+__all__ = [
+    "DEFAULT_VOICE",
+    "VOICE_FORMAT",
+    "export_voice",
+    "is_voice",
+    "load_voice",
+    "voice_card",
+]
+
+VOICE_FORMAT = "fastspeak-voice"
+VOICE_VERSION = 1
+DEFAULT_VOICE = Path(__file__).resolve().parent / "voices" / "default"
+
+
+def is_voice(path: str | os.PathLike[str]) -> bool:
+    """True for a voice folder (it holds ``voice.json``)."""
+    return (Path(path) / "voice.json").is_file()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def export_voice(
+    checkpoint: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    card: dict[str, Any] | None = None,
+    use_ema: bool = True,
+) -> Path:
+    """Write the voice folder ``out`` from a training checkpoint.
+
+    Args:
+        checkpoint: a ``fastspeak train`` checkpoint.
+        out: the folder to write (created; existing voice files are replaced).
+        card: the voice card (free-form JSON: data, licence, steps, metrics, ...).
+        use_ema: ship the EMA weights when present.
+    Returns: ``out``.
+    """
+    from safetensors.torch import save
+
+    from fastspeak.synthesis import load_acoustic_model
+
+    model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
+    weights = {
+        name: tensor.detach().half().contiguous() for name, tensor in model.state_dict().items()
+    }
+    for name, tensor in model.state_dict().items():
+        if not tensor.is_floating_point():  # integer buffers keep their type
+            weights[name] = tensor.contiguous()
+    meta = {
+        "format": VOICE_FORMAT,
+        "version": VOICE_VERSION,
+        "kind": state.get("kind", "fastspeech2"),
+        "config": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "speakers": speakers,
+        "stats": state.get("stats"),
+        "card": {"step": state.get("step"), **(card or {})},
+    }
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write(folder / "model.safetensors", save(weights))
+    _atomic_write(
+        folder / "voice.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    )
+    return folder
+
+
+def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict[str, int]]:
+    """(model in fp32 eval mode on the CPU, Config, Vocabulary, speakers) of a voice folder.
+
+    Raises CheckpointError for a missing or damaged voice (the message names the file).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from fastspeak.models.registry import spec_for_kind
+
+    folder = Path(path)
+    if not is_voice(folder):
+        raise CheckpointError(f"{folder} is not a voice folder (no voice.json in it)")
+    try:
+        meta = json.loads((folder / "voice.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{folder / 'voice.json'} is not readable JSON ({error})") from error
+    if meta.get("format") != VOICE_FORMAT or meta.get("version") != VOICE_VERSION:
+        raise CheckpointError(
+            f"{folder / 'voice.json'} is not a {VOICE_FORMAT} v{VOICE_VERSION} file; re-export "
+            "it with `fastspeak export --format voice`"
+        )
+    spec = spec_for_kind(meta.get("kind", ""))
+    if spec is None:
+        raise CheckpointError(f"{folder}: unknown model kind {meta.get('kind')!r}")
+    try:
+        config = config_from_dict(meta["config"])
+        vocab = Vocabulary.from_dict(meta["vocab"])
+    except (ConfigError, TextError, KeyError) as error:
+        raise CheckpointError(f"{folder / 'voice.json'}: {error}") from error
+    model = spec.build(config.model)
+    try:
+        weights = load_file(str(folder / "model.safetensors"))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(
+            f"{folder / 'model.safetensors'} is not readable ({error})"
+        ) from error
+    state = model.state_dict()
+    converted = {
+        name: tensor.to(state[name].dtype) if name in state else tensor
+        for name, tensor in weights.items()
+    }
+    try:
+        model.load_state_dict(converted, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"{folder}: weights do not fit the voice's config ({error})"
+        ) from error
+    speakers = {str(name): int(index) for name, index in (meta.get("speakers") or {}).items()}
+    return model.eval(), config, vocab, speakers
+
+
+def voice_card(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``card`` entry of a voice folder's ``voice.json``."""
+    meta = json.loads((Path(path) / "voice.json").read_text(encoding="utf-8"))
+    return dict(meta.get("card") or {})

@@ -1,0 +1,87 @@
+"""Voice folders (fp16 safetensors + JSON) and the bundled default voice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from fastspeak.cli import main
+from fastspeak.synthesis import Synthesizer
+from fastspeak.train.checkpoint import CheckpointError
+from fastspeak.voice import DEFAULT_VOICE, export_voice, load_voice, voice_card
+
+TINY = Path(__file__).resolve().parents[1] / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("voice") / "run"
+    args = ["train", "--config", str(TINY), "--data", str(piper_featdir), "--out", str(run)]
+    sets = ["train.num_workers=0", "train.progress=false", "train.ema=true"]
+    assert main([*args, "--max-steps", "6", *[x for s in sets for x in ("--set", s)]]) == 0
+    return run / "checkpoints" / "latest.pt"
+
+
+def test_export_and_load_round_trip(checkpoint: Path, tmp_path: Path) -> None:
+    folder = export_voice(checkpoint, tmp_path / "voice", card={"name": "tiny"})
+    assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "voice.json"]
+    assert voice_card(folder) == {"step": 6, "name": "tiny"}
+    model, config, vocab, speakers = load_voice(folder)
+    assert all(t.dtype != np.float16 for t in model.state_dict().values())
+    text = "The colors don't intrude on the viewer."
+    from_checkpoint = Synthesizer.from_checkpoint(checkpoint).mel(text)  # EMA weights, fp32
+    from_voice = Synthesizer.from_checkpoint(folder).mel(text)  # the same weights in fp16
+    assert from_voice.shape == from_checkpoint.shape
+    np.testing.assert_allclose(from_voice, from_checkpoint, atol=0.05)
+
+
+def test_export_cli_with_card_and_report(checkpoint: Path, tmp_path: Path) -> None:
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"licence": "CC0"}))
+    report = tmp_path / "REPORT.json"
+    report.write_text(
+        json.dumps({"num_items": 3, "systems": {"m": {"summary": {"wer": 0.5, "x": None}}}})
+    )
+    out = tmp_path / "voice"
+    args = ["export", "--checkpoint", str(checkpoint), "--out", str(out), "--card", str(card)]
+    assert main([*args, "--report", str(report)]) == 0
+    assert voice_card(out) == {
+        "step": 6,
+        "licence": "CC0",
+        "evaluation": {"items": 3, "systems": {"m": {"wer": 0.5}}},
+    }
+    wav = tmp_path / "hello.wav"
+    assert (
+        main(["synthesize", "--checkpoint", str(out), "--text", "Hello.", "--out", str(wav)]) == 0
+    )
+    assert soundfile.info(str(wav)).frames > 0
+
+
+def test_damaged_voices_are_named(checkpoint: Path, tmp_path: Path) -> None:
+    folder = export_voice(checkpoint, tmp_path / "voice")
+    meta = json.loads((folder / "voice.json").read_text())
+    (folder / "voice.json").write_text(json.dumps({**meta, "format": "other"}))
+    with pytest.raises(CheckpointError, match="fastspeak-voice"):
+        load_voice(folder)
+    (folder / "voice.json").write_text(json.dumps(meta))
+    (folder / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(CheckpointError, match="model.safetensors"):
+        load_voice(folder)
+    with pytest.raises(CheckpointError, match="not a voice folder"):
+        load_voice(tmp_path)
+
+
+def test_bundled_default_voice_speaks(tmp_path: Path) -> None:
+    files = list(DEFAULT_VOICE.iterdir())
+    assert sum(path.stat().st_size for path in files) < 40 * 2**20
+    card = voice_card(DEFAULT_VOICE)
+    assert card["teacher_licence"] and card["evaluation"]["items"] == 250
+    wav = tmp_path / "default.wav"
+    assert main(["synthesize", "--text", "Hello there.", "--out", str(wav), "--quiet"]) == 0
+    data, rate = soundfile.read(str(wav))
+    assert rate == 22050 and 0.3 < len(data) / rate < 3.0
+    assert np.abs(data).max() > 0.05
