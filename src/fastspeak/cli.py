@@ -171,6 +171,33 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_serve(args: argparse.Namespace) -> int:
+    import torch
+    import uvicorn
+
+    from fastspeak.serve import create_app
+    from fastspeak.synthesis import Synthesizer
+    from fastspeak.voice import DEFAULT_VOICE, is_voice, voice_card
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    path = args.checkpoint if args.checkpoint is not None else DEFAULT_VOICE
+    synthesizer = Synthesizer.from_checkpoint(path, device=args.device, vocoder=args.vocoder)
+    name = "default" if args.checkpoint is None else Path(path).stem
+    card = voice_card(path) if is_voice(path) else {}
+    app = create_app(
+        synthesizer,
+        voice_name=name,
+        card=card,
+        max_chars=args.max_chars,
+        max_queue=args.max_queue,
+        workers=args.workers,
+    )
+    print(f"serving {path} on http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _command_export(args: argparse.Namespace) -> int:
     from fastspeak.voice import export_voice
 
@@ -417,6 +444,26 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(handler=_command_evaluate)
+
+    sv = commands.add_parser(
+        "serve",
+        help="HTTP server with a web page: /api/tts, /v1/audio/speech, /api/voices, /health",
+        description=(
+            "Serve one voice over HTTP (FastAPI + uvicorn). Open http://HOST:PORT/ for the web "
+            "page. POST /api/tts {text, speaker, speed, pitch, energy, stream} -> audio/wav; "
+            "POST /v1/audio/speech (OpenAI-style); GET /api/voices; GET /health."
+        ),
+    )
+    sv.add_argument("--checkpoint", type=Path, help="checkpoint or voice folder (default: bundled)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--max-chars", type=int, default=2000, help="longer texts get 413")
+    sv.add_argument("--max-queue", type=int, default=64, help="waiting requests beyond get 503")
+    sv.add_argument("--workers", type=int, default=1, help="synthesis threads")
+    sv.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    sv.add_argument("--vocoder", default="griffinlim")
+    sv.add_argument("--device", default="cpu")
+    sv.set_defaults(handler=_command_serve)
 
     ex = commands.add_parser(
         "export",

@@ -36,7 +36,7 @@ import numbers
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -667,6 +667,33 @@ class Synthesizer:
         results = self.synthesize_batch(texts, speaker, speed, pitch_semitones, energy_db)
         return [result.wav for result in results if result.wav is not None]
 
+    def stream(
+        self,
+        text: str,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> Iterator[np.ndarray]:
+        """Speak ``text`` sentence by sentence: yields each sentence's waveform ((T,) float32,
+        its following pause included) as soon as it is made. Concatenated, the pieces equal
+        :meth:`synth` of the whole text. The text is checked before the first piece.
+        """
+        prepared = self.prepare(text)
+        groups: list[list[Chunk]] = []
+        for chunk in prepared.chunks:  # the pieces of one (long) sentence stay together
+            if groups and groups[-1][-1].sentence == chunk.sentence:
+                groups[-1].append(chunk)
+            else:
+                groups.append([chunk])
+        for group in groups:
+            piece = PreparedText(text=group[0].sentence, chunks=group)
+            (result,) = self.synthesize_prepared(
+                [piece], speaker, speed, pitch_semitones, energy_db, vocode=True
+            )
+            assert result.wav is not None
+            yield result.wav
+
     def mel(
         self,
         text: str,
@@ -685,7 +712,8 @@ class Synthesizer:
 # -- files ----------------------------------------------------------------------------------
 
 
-def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
+def mel_figure(mel: np.ndarray, duration: float, title: str = "") -> Any:
+    """A matplotlib Figure of a (T_mel, n_mels) log mel over ``duration`` seconds."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -709,9 +737,14 @@ def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
     )
     axes.set_xlabel("time (s)")
     axes.set_ylabel("mel channel")
-    axes.set_title(path.stem)
+    axes.set_title(title)
     figure.colorbar(image, ax=axes, label="log mel", pad=0.01)
     figure.subplots_adjust(left=0.1, right=1.0, bottom=0.16, top=0.9)
+    return figure
+
+
+def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
+    figure = mel_figure(mel, duration, path.stem)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     os.close(handle)

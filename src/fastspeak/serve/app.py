@@ -1,0 +1,253 @@
+"""The HTTP server: ``create_app(synthesizer)`` -> a FastAPI app (no globals, nothing at import).
+
+Endpoints:
+    ``GET  /``                  the web page (text box, control sliders, play, mel picture)
+    ``GET  /health``            ``{"status": "ok", "sample_rate", "queue"}``
+    ``GET  /api/voices``        the voice: name, speakers, sample rate, card
+    ``POST /api/tts``           JSON ``{text, speaker?, speed, pitch, energy, stream?}`` -> audio/wav;
+                                ``stream: true`` sends each sentence as soon as it is made
+    ``POST /api/mel``           same body -> image/png of the mel
+    ``POST /v1/audio/speech``   OpenAI-style ``{input, voice?, speed?, response_format: wav|pcm}``
+
+Limits: text longer than ``max_chars`` -> 413; a bad field -> 422; both JSON
+``{"error": ...}``. Synthesis runs in worker threads (``workers``, default 1), and at most
+``max_queue`` requests wait for one; more get 503 with ``Retry-After``. Request fields never
+name files: a speaker is a name or index from the voice's own table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import struct
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from fastspeak.synthesis import SynthesisError, Synthesizer, mel_figure
+from fastspeak.text.errors import TextError
+
+__all__ = ["create_app", "wav_header"]
+
+
+class TTSRequest(BaseModel):
+    text: str = Field(min_length=1)
+    speaker: str | int | None = None
+    speed: float = Field(1.0, gt=0.25, le=4.0)
+    pitch: float = Field(0.0, ge=-12.0, le=12.0, description="semitones")
+    energy: float = Field(0.0, ge=-20.0, le=20.0, description="dB")
+    stream: bool = False
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI ``/v1/audio/speech``: ``model`` and ``voice`` are accepted; ``voice`` picks a
+    speaker of a multi-speaker model (ignored by a single-speaker voice)."""
+
+    input: str = Field(min_length=1)
+    model: str | None = None
+    voice: str | None = None
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    response_format: Literal["wav", "pcm"] = "wav"
+
+
+def wav_header(sample_rate: int, samples: int | None) -> bytes:
+    """44-byte RIFF/WAVE header for 16-bit mono PCM; ``samples=None`` (streaming) writes the
+    maximum sizes, which players read as "until the end of the stream"."""
+    data = 0xFFFFFFFF - 36 if samples is None else samples * 2
+    return (
+        b"RIFF"
+        + struct.pack("<I", min(36 + data, 0xFFFFFFFF))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data)
+    )
+
+
+def pcm16(wav: np.ndarray) -> bytes:
+    """float waveform in [-1, 1] -> little-endian 16-bit PCM bytes."""
+    return (np.clip(wav, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class _Busy(Exception):
+    """More requests are waiting than the queue holds."""
+
+
+class _Queue:
+    """Runs synthesis in ``workers`` threads; at most ``max_queue`` callers wait for one."""
+
+    def __init__(self, workers: int, max_queue: int) -> None:
+        self.slots = asyncio.Semaphore(workers)
+        self.max_queue, self.waiting = max_queue, 0
+
+    async def run(self, function: Callable[[], Any], admit: bool = True) -> Any:
+        """``function()`` in a worker thread once a worker is free. ``admit=False`` (the next
+        sentence of a stream already answered) waits even when the queue is full."""
+        if admit and self.waiting >= self.max_queue:
+            raise _Busy
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            return await asyncio.to_thread(function)
+        finally:
+            self.slots.release()
+
+
+def create_app(
+    synthesizer: Synthesizer,
+    voice_name: str = "default",
+    card: dict[str, Any] | None = None,
+    max_chars: int = 2000,
+    max_queue: int = 64,
+    workers: int = 1,
+) -> FastAPI:
+    """The server for one loaded voice; see the module docstring for the endpoints."""
+    queue: _Queue | None = None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        nonlocal queue
+        queue = _Queue(workers, max_queue)  # created inside the server's event loop
+        yield
+
+    app = FastAPI(title="fastspeak", lifespan=lifespan)
+    sample_rate = synthesizer.sample_rate
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(part) for part in item['loc'][1:]) or 'body'}: {item['msg']}"
+            for item in error.errors()
+        ]
+        return _error(422, "; ".join(problems))
+
+    def check(text: str, speaker: str | int | None) -> JSONResponse | None:
+        if len(text) > max_chars:
+            return _error(413, f"text has {len(text)} characters; this server takes {max_chars}")
+        if speaker is not None:
+            try:
+                synthesizer.speaker_id(speaker)
+            except SynthesisError as error:
+                return _error(422, str(error))
+        return None
+
+    async def run(function: Callable[[], Any], admit: bool = True) -> Any:
+        assert queue is not None
+        return await queue.run(function, admit)
+
+    def busy() -> JSONResponse:
+        return _error(503, "the server is busy; retry shortly", {"Retry-After": "1"})
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> HTMLResponse:
+        html = resources.files("fastspeak.serve").joinpath("static/index.html").read_text()
+        return HTMLResponse(html)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        waiting = queue.waiting if queue is not None else 0
+        return {"status": "ok", "sample_rate": sample_rate, "queue": waiting}
+
+    @app.get("/api/voices")
+    async def voices() -> list[dict[str, Any]]:
+        return [
+            {
+                "name": voice_name,
+                "speakers": list(synthesizer.speakers),
+                "sample_rate": sample_rate,
+                "card": card or {},
+            }
+        ]
+
+    async def speak(
+        text: str, speaker: str | int | None, speed: float, pitch: float, energy: float
+    ) -> np.ndarray | JSONResponse:
+        try:
+            wav, _ = await run(lambda: synthesizer.synth(text, speaker, speed, pitch, energy))
+        except _Busy:
+            return busy()
+        except (TextError, SynthesisError) as error:
+            return _error(422, str(error))
+        return wav
+
+    @app.post("/api/tts")
+    async def tts(request: TTSRequest) -> Response:
+        problem = check(request.text, request.speaker)
+        if problem is not None:
+            return problem
+        controls = (request.speaker, request.speed, request.pitch, request.energy)
+        if request.stream:
+            return await _stream(request.text, controls)
+        wav = await speak(request.text, *controls)
+        if isinstance(wav, JSONResponse):
+            return wav
+        return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
+
+    async def _stream(text: str, controls: tuple) -> Response:
+        try:  # the text is checked (and the first sentence made) before the response starts
+            pieces: Iterator[np.ndarray] = synthesizer.stream(text, *controls)
+            first = await run(lambda: next(pieces, None))
+        except _Busy:
+            return busy()
+        except (TextError, SynthesisError) as error:
+            return _error(422, str(error))
+
+        async def body() -> AsyncIterator[bytes]:
+            yield wav_header(sample_rate, None)
+            piece = first
+            while piece is not None:
+                yield pcm16(piece)
+                piece = await run(lambda: next(pieces, None), admit=False)
+
+        return StreamingResponse(body(), media_type="audio/wav")
+
+    @app.post("/api/mel")
+    async def mel(request: TTSRequest) -> Response:
+        problem = check(request.text, request.speaker)
+        if problem is not None:
+            return problem
+        controls = (request.speaker, request.speed, request.pitch, request.energy)
+        try:
+            spectrogram = await run(lambda: synthesizer.mel(request.text, *controls))
+        except _Busy:
+            return busy()
+        except (TextError, SynthesisError) as error:
+            return _error(422, str(error))
+        hop_seconds = synthesizer.config.audio.hop_length / sample_rate
+        return Response(_mel_png(spectrogram, hop_seconds), media_type="image/png")
+
+    @app.post("/v1/audio/speech")
+    async def openai_speech(request: SpeechRequest) -> Response:
+        speaker = request.voice if request.voice in synthesizer.speakers else None
+        problem = check(request.input, speaker)
+        if problem is not None:
+            return problem
+        wav = await speak(request.input, speaker, request.speed, 0.0, 0.0)
+        if isinstance(wav, JSONResponse):
+            return wav
+        if request.response_format == "pcm":
+            return Response(pcm16(wav), media_type="audio/pcm")
+        return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
+
+    return app
+
+
+def _mel_png(mel: np.ndarray, hop_seconds: float) -> bytes:
+    """(T, n_mels) log mel -> PNG bytes, drawn as ``fastspeak synthesize`` draws it."""
+    buffer = io.BytesIO()
+    mel_figure(mel, len(mel) * hop_seconds).savefig(buffer, format="png")
+    return buffer.getvalue()

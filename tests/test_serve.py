@@ -1,0 +1,156 @@
+"""The HTTP server on loopback with the bundled voice, and its web page in headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import soundfile
+
+from fastspeak.serve.app import _Busy, _Queue, wav_header
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "fastspeak.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(command + ["--max-chars", "500", "--threads", "1"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                    assert json.load(response)["status"] == "ok"
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("fastspeak serve did not start") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def post(url: str, body: dict) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    wav, rate = soundfile.read(io.BytesIO(data))
+    return wav, rate
+
+
+def test_health_and_voices(server: str) -> None:
+    with urllib.request.urlopen(server + "/api/voices") as response:
+        (voice,) = json.load(response)
+    assert voice["name"] == "default" and voice["sample_rate"] == 22050
+    assert voice["card"]["teacher_licence"]
+
+
+def test_tts_and_speed(server: str) -> None:
+    status, kind, data = post(server + "/api/tts", {"text": "Hello there, how are you?"})
+    assert status == 200 and kind == "audio/wav"
+    normal, rate = read_wav(data)
+    assert rate == 22050 and 0.5 < len(normal) / rate < 4 and np.abs(normal).max() > 0.05
+    status, _, data = post(server + "/api/tts", {"text": "Hello there, how are you?", "speed": 2})
+    fast, _ = read_wav(data)
+    assert 0.35 < len(fast) / len(normal) < 0.65
+
+
+def test_stream_sends_sentences_that_add_up(server: str) -> None:
+    text = "The first sentence is here. And here is the second one! Is this the third?"
+    status, _, whole = post(server + "/api/tts", {"text": text})
+    status, kind, streamed = post(server + "/api/tts", {"text": text, "stream": True})
+    assert status == 200 and kind == "audio/wav"
+    assert streamed[:44] == wav_header(22050, None)
+    assert len(streamed) - 44 == len(whole) - 44  # same samples, header sizes aside
+
+
+def test_limits_and_errors_are_json(server: str) -> None:
+    status, kind, data = post(server + "/api/tts", {"text": "x" * 501})
+    assert status == 413 and kind == "application/json" and "500" in json.loads(data)["error"]
+    status, _, data = post(server + "/api/tts", {"text": "Hi.", "speed": -1})
+    assert status == 422 and "speed" in json.loads(data)["error"]
+    status, _, data = post(server + "/api/tts", {"text": "Hi.", "speaker": "../../etc/passwd"})
+    assert status == 422 and "error" in json.loads(data)
+    status, _, data = post(server + "/api/tts", {"text": "!!!"})
+    assert status == 422 and "error" in json.loads(data)
+    status, _, data = post(server + "/api/tts", {"wrong": 1})
+    assert status == 422 and "text" in json.loads(data)["error"]
+
+
+def test_openai_speech_and_mel(server: str) -> None:
+    status, kind, data = post(server + "/v1/audio/speech", {"model": "x", "input": "Good day."})
+    assert status == 200 and kind == "audio/wav" and read_wav(data)[0].size > 0
+    status, kind, pcm = post(
+        server + "/v1/audio/speech", {"input": "Good day.", "response_format": "pcm"}
+    )
+    assert status == 200 and kind == "audio/pcm" and len(pcm) == len(data) - 44
+    status, kind, png = post(server + "/api/mel", {"text": "Good day."})
+    assert status == 200 and kind == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_queue_is_bounded() -> None:
+    """One worker busy, one request waiting: the next is refused, the waiting one still runs."""
+    release = threading.Event()
+
+    async def scenario() -> list:
+        queue = _Queue(workers=1, max_queue=1)
+        first = asyncio.create_task(queue.run(release.wait))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(queue.run(lambda: "second"))
+        await asyncio.sleep(0.05)
+        with pytest.raises(_Busy):
+            await queue.run(lambda: "third")
+        release.set()
+        return [await first, await second, queue.waiting]
+
+    assert asyncio.run(scenario()) == [True, "second", 0]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian chromium")
+def test_web_page_in_headless_chromium(server: str, tmp_path) -> None:
+    command = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={tmp_path}",
+        "--virtual-time-budget=60000",
+        "--dump-dom",
+        server + "/?selftest=1",
+    ]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=180).stdout
+    start = dom.index('<pre id="selftest">') + len('<pre id="selftest">')
+    result = json.loads(dom[start : dom.index("</pre>", start)].replace("&quot;", '"'))
+    assert result["voice"] == "default" and result["speed_label"] == "1.25"
+    assert result["audio_header"] == "RIFF" and result["audio_bytes"] > 10000
+    assert result["mel_width"] > 100
+    assert result["too_long_status"].startswith("error 413")
