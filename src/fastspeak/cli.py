@@ -199,8 +199,17 @@ def _command_serve(args: argparse.Namespace) -> int:
 
 
 def _command_export(args: argparse.Namespace) -> int:
-    from fastspeak.voice import export_voice
+    from fastspeak.voice import DEFAULT_VOICE, export_voice
 
+    source = args.checkpoint if args.checkpoint is not None else DEFAULT_VOICE
+    if args.format == "onnx":
+        from fastspeak.export import export_onnx
+
+        out = export_onnx(source, args.out)
+        print(f"ONNX model written to {out / 'acoustic.onnx'} (+ voice.json)")
+        return 0
+    if args.checkpoint is None:
+        raise UserError("--format voice needs --checkpoint (a training checkpoint)")
     card: dict = {}
     for path in (args.card, args.report):
         if path is not None and not path.is_file():
@@ -472,11 +481,17 @@ def build_parser() -> argparse.ArgumentParser:
             "--format voice: OUT/model.safetensors (half-precision weights, EMA when present) "
             "and OUT/voice.json (config, vocabulary, statistics, speakers, voice card). "
             "Synthesis, evaluation and the server take the folder wherever they take a "
-            "checkpoint."
+            "checkpoint. --format onnx: OUT/acoustic.onnx (controls as inputs, dynamic "
+            "lengths) + OUT/voice.json, for onnxruntime without torch (fastspeak.runtime)."
         ),
     )
-    ex.add_argument("--format", choices=["voice"], default="voice")
-    ex.add_argument("--checkpoint", type=Path, required=True)
+    ex.add_argument(
+        "--format",
+        choices=["voice", "onnx"],
+        default="voice",
+        help="voice: fp16 safetensors + JSON; onnx: OUT/acoustic.onnx + OUT/voice.json",
+    )
+    ex.add_argument("--checkpoint", type=Path, help="checkpoint or voice (default: bundled)")
     ex.add_argument("--out", type=Path, required=True, help="the folder to write")
     ex.add_argument("--card", type=Path, help="JSON voice card (data, licence, notes)")
     ex.add_argument(

@@ -11,7 +11,21 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["has_padding", "masked_fill_padding", "regulate_length", "sequence_mask"]
+__all__ = [
+    "has_padding",
+    "is_recording",
+    "masked_fill_padding",
+    "regulate_length",
+    "sequence_mask",
+]
+
+
+def is_recording() -> bool:
+    """True while tracing, compiling or exporting to ONNX: values must not be read back to
+    Python there (the first input's values would be baked into the recorded graph)."""
+    return bool(
+        torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()
+    )
 
 
 def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
@@ -35,7 +49,7 @@ def has_padding(mask: Tensor) -> bool:
     exporting, compiling or capturing a CUDA graph, so a recorded graph keeps the masked path
     for every input (and a capture never syncs).
     """
-    if torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export():
+    if is_recording():
         return True
     if mask.is_cuda and torch.cuda.is_current_stream_capturing():
         return True
@@ -83,13 +97,21 @@ def regulate_length(
     mel_lengths = (
         ends[:, -1] if tokens else torch.zeros(batch, dtype=torch.long, device=hidden.device)
     )
-    if max_length is None:
-        max_length = int(mel_lengths.max()) if batch else 0
-    frames = torch.arange(max_length, device=hidden.device).expand(batch, max_length)
+    length: int | Tensor
+    if max_length is not None:
+        length = max_length
+    elif is_recording():  # a tensor, so a traced/exported graph keeps the length dynamic
+        length = mel_lengths.max()
+    else:
+        length = int(mel_lengths.max()) if batch else 0
+    frames = torch.arange(length, device=hidden.device).unsqueeze(0).expand(batch, -1)  # type: ignore[arg-type]
     # Number of tokens that end at or before frame t = index of the token covering frame t.
-    index = torch.searchsorted(ends, frames.contiguous(), right=True)
+    if is_recording():  # ONNX has no searchsorted: count the ends directly, (B, T, N)
+        index = (ends.unsqueeze(1) <= frames.unsqueeze(2)).sum(dim=2)
+    else:
+        index = torch.searchsorted(ends, frames.contiguous(), right=True)
     index = index.clamp(max=max(tokens - 1, 0))
-    expanded = hidden.gather(1, index.unsqueeze(-1).expand(batch, max_length, channels))
-    mel_lengths = mel_lengths.clamp(max=max_length)
+    expanded = hidden.gather(1, index.unsqueeze(-1).expand(-1, -1, channels))
+    mel_lengths = mel_lengths.clamp(max=frames.size(1))
     valid = frames < mel_lengths.unsqueeze(1)
     return masked_fill_padding(expanded, valid), mel_lengths

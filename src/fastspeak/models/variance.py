@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from fastspeak.config import ModelConfig, VarianceConfig
 from fastspeak.models.layers import Dropout
-from fastspeak.models.ops import masked_fill_padding, regulate_length, sequence_mask
+from fastspeak.models.ops import is_recording, masked_fill_padding, regulate_length, sequence_mask
 from fastspeak.models.outputs import VarianceAdaptorOutput
 
 __all__ = [
@@ -254,7 +254,7 @@ def durations_from_log(log_durations: Tensor, token_mask: Tensor, speed: Control
     if not isinstance(speed, Tensor):
         if not speed > 0:
             raise ValueError(f"speed must be > 0 (got {speed})")
-    elif bool((speed_tensor[token_mask] <= 0).any()):
+    elif not is_recording() and bool((speed_tensor[token_mask] <= 0).any()):
         raise ValueError("speed must be > 0 at every token")
     frames = ((torch.exp(log_durations) - 1.0) / speed_tensor).clamp(min=0.0)
     frames = masked_fill_padding(frames, token_mask)

@@ -1,0 +1,112 @@
+"""ONNX export of the acoustic model, from the same model code (no second "_jit" copy).
+
+``export_onnx(checkpoint_or_voice, out_dir)`` writes:
+
+- ``acoustic.onnx``: free-running synthesis with the controls as inputs and dynamic lengths.
+  Inputs: ``tokens`` (B, N) int64, ``token_lengths`` (B,) int64, ``speed`` (B,) float32, and
+  for FastSpeech 2 ``pitch_semitones`` (B,) and ``energy_db`` (B,) float32 (and
+  ``speaker_ids`` (B,) int64 for multi-speaker models). Outputs: ``mels`` (B, T, n_mels)
+  natural-log mel (zero past each length), ``mel_lengths`` (B,) int64.
+- ``voice.json``: the voice's config, vocabulary, statistics, speakers and card (the same
+  file as a voice folder), so :mod:`fastspeak.runtime` needs nothing else.
+
+One ONNX call handles at most ``model.max_seq_len`` frames per utterance (the positional
+table); the runtime splits long text into chunks as the Synthesizer does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from fastspeak.synthesis import load_acoustic_model
+from fastspeak.voice import VOICE_FORMAT, VOICE_VERSION, is_voice, load_voice, voice_card
+
+__all__ = ["AcousticExport", "export_onnx"]
+
+OPSET = 17
+
+
+class AcousticExport(nn.Module):
+    """``model.infer`` with tensor controls, the signature the ONNX graph gets."""
+
+    def __init__(self, model: nn.Module, kind: str) -> None:
+        super().__init__()
+        self.model, self.kind = model, kind
+        self.multi_speaker = getattr(model.config, "n_speakers", 0) > 1
+
+    def input_names(self) -> list[str]:
+        names = ["tokens", "token_lengths", "speed"]
+        if self.kind == "fastspeech2":
+            names += ["pitch_semitones", "energy_db"]
+        return names + (["speaker_ids"] if self.multi_speaker else [])
+
+    def forward(self, tokens: Tensor, token_lengths: Tensor, *controls: Tensor) -> tuple:
+        named = dict(zip(self.input_names()[2:], controls, strict=True))
+        output = self.model.infer(  # type: ignore[operator]
+            tokens, token_lengths, named.pop("speaker_ids", None), **named
+        )
+        return output.mels_postnet, output.mel_lengths
+
+
+def example_inputs(module: AcousticExport, tokens: int = 12) -> tuple[Tensor, ...]:
+    """Two utterances of ``tokens`` and ``tokens - 3`` ids, neutral controls."""
+    ids = torch.randint(1, 20, (2, tokens), generator=torch.Generator().manual_seed(0))
+    ids[1, tokens - 3 :] = 0
+    values: dict[str, Tensor] = {
+        "tokens": ids,
+        "token_lengths": torch.tensor([tokens, tokens - 3]),
+        "speed": torch.ones(2),
+        "pitch_semitones": torch.zeros(2),
+        "energy_db": torch.zeros(2),
+        "speaker_ids": torch.zeros(2, dtype=torch.long),
+    }
+    return tuple(values[name] for name in module.input_names())
+
+
+def export_onnx(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Export the acoustic model of a checkpoint or voice folder to ``out/acoustic.onnx``
+    (+ ``out/voice.json``). Returns ``out``."""
+    if is_voice(source):
+        model, config, vocab, speakers = load_voice(source)
+        meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
+        kind, stats, card = meta["kind"], meta.get("stats"), voice_card(source)
+    else:
+        model, config, vocab, speakers, state = load_acoustic_model(source)
+        kind, stats, card = state.get("kind", "fastspeech2"), state.get("stats"), {}
+    module = AcousticExport(model.float().eval(), kind).eval()
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = module.input_names()
+    dynamic: dict[str, Any] = {name: {0: "batch"} for name in names}
+    dynamic["tokens"] = {0: "batch", 1: "tokens"}
+    dynamic.update(mels={0: "batch", 1: "frames"}, mel_lengths={0: "batch"})
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            example_inputs(module),
+            str(folder / "acoustic.onnx"),
+            input_names=names,
+            output_names=["mels", "mel_lengths"],
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    meta = {
+        "format": VOICE_FORMAT,
+        "version": VOICE_VERSION,
+        "kind": kind,
+        "config": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "speakers": speakers,
+        "stats": stats,
+        "card": card,
+        "onnx": {"acoustic": "acoustic.onnx", "inputs": names, "opset": OPSET},
+    }
+    (folder / "voice.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    return folder
