@@ -94,3 +94,43 @@ def test_bundled_voice_exports_through_the_cli(tmp_path: Path) -> None:
     worst = max(run_both(module, session, tokens, controls) for tokens in (9, 60))
     print(f"bundled voice: max |onnx - torch| mel difference {worst:.2e}")
     assert worst < 1e-4
+
+
+NO_TORCH = """
+import importlib.abc, importlib.machinery, sys
+class _Refuse(importlib.abc.Loader):
+    def create_module(self, spec):
+        raise ImportError("torch is not allowed here")
+    def exec_module(self, module):
+        raise ImportError("torch is not allowed here")
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            return importlib.machinery.ModuleSpec(name, _Refuse())
+sys.meta_path.insert(0, _Finder())
+import numpy as np
+from fastspeak.runtime import OnnxVoice
+voice = OnnxVoice(sys.argv[1])
+mel = voice.mel(sys.argv[2], speed=1.1, pitch_semitones=1.0)
+np.save(sys.argv[3], mel)
+assert "torch" not in sys.modules
+"""
+
+
+def test_runtime_without_torch_matches_the_synthesizer(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from fastspeak.synthesis import Synthesizer
+
+    out = tmp_path / "onnx"
+    assert main(["export", "--format", "onnx", "--out", str(out)]) == 0
+    text = "Hello there. This has two sentences, and a comma!"
+    result = tmp_path / "mel.npy"
+    script = tmp_path / "no_torch.py"
+    script.write_text(NO_TORCH)
+    subprocess.run([sys.executable, str(script), str(out), text, str(result)], check=True)
+    onnx_mel = np.load(result)
+    torch_mel = Synthesizer.from_checkpoint().mel(text, speed=1.1, pitch_semitones=1.0)
+    assert onnx_mel.shape == torch_mel.shape
+    np.testing.assert_allclose(onnx_mel, torch_mel, atol=1e-3)

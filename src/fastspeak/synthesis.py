@@ -30,14 +30,12 @@ with silent frames (``audio.log_floor``) of the pause lengths rounded to whole f
 from __future__ import annotations
 
 import json
-import logging
 import math
 import numbers
 import os
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +45,9 @@ import torch
 from fastspeak.audio.io import save_audio
 from fastspeak.config import Config, ConfigError, config_from_dict
 from fastspeak.models.registry import AcousticModel, model_spec, spec_for_kind
+from fastspeak.text.chunks import DEFAULT_PAUSES_MS, Chunk, PreparedText, TextChunker
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
-from fastspeak.text.symbols import PUNCTUATION_TOKENS, WORD_BOUNDARY, is_boundary
 from fastspeak.text.vocab import Vocabulary
 from fastspeak.train.checkpoint import CheckpointError, load_checkpoint
 from fastspeak.vocoders.base import Vocoder, make_vocoder
@@ -66,30 +64,6 @@ __all__ = [
     "synthesize_command",
     "write_outputs",
 ]
-
-log = logging.getLogger(__name__)
-
-DEFAULT_PAUSES_MS: dict[str, float] = {
-    ".": 300.0,
-    "?": 350.0,
-    "!": 350.0,
-    ";": 250.0,
-    ":": 250.0,
-    ",": 150.0,
-    "—": 200.0,
-    "…": 400.0,
-    WORD_BOUNDARY: 50.0,
-    "": 0.0,
-}
-"""Silence (ms) inserted after a chunk, keyed by the punctuation token that ends it.
-
-Sentences end in ``. ? !``; ``, ; : — …`` end chunks only where a sentence longer than
-``max_chunk_tokens`` was cut; ``|`` is a cut at a word boundary and ``""`` a cut with no
-boundary at all (or a last sentence with no mark; nothing follows the last chunk anyway).
-Override any entry with ``Synthesizer(..., pauses_ms={".": 400})``.
-"""
-
-_CLAUSE_MARKS = frozenset(PUNCTUATION_TOKENS.values())
 
 
 class SynthesisError(ValueError):
@@ -162,34 +136,6 @@ def load_acoustic_model(
 
 
 # -- data -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Chunk:
-    """One model input: a sentence or a piece of a long sentence.
-
-    Attributes:
-        sentence: the normalized sentence it comes from.
-        tokens: its tokens that are in the vocabulary; ``ids`` the matching ids.
-        pause_ms: silence after it in the output (0 for the last chunk of a text).
-        frames: mel frames the model made for it (set by synthesis).
-    """
-
-    sentence: str
-    tokens: list[str]
-    ids: list[int]
-    pause_ms: float = 0.0
-    frames: int = 0
-
-
-@dataclass
-class PreparedText:
-    """A text turned into model inputs by :meth:`Synthesizer.prepare`."""
-
-    text: str
-    chunks: list[Chunk]
-    skipped_tokens: dict[str, int] = field(default_factory=dict)
-    """Tokens not in the vocabulary, with counts; they were left out."""
 
 
 @dataclass
@@ -266,20 +212,13 @@ class Synthesizer:
                 f"the model makes {model.config.n_mels} mel channels but audio.n_mels is "
                 f"{config.audio.n_mels}; the config does not belong to this model"
             )
-        if max_chunk_tokens < 8 or batch_size < 1:
-            raise SynthesisError("max_chunk_tokens must be >= 8 and batch_size >= 1")
-        self.max_chunk_tokens = max_chunk_tokens
+        if batch_size < 1:
+            raise SynthesisError("batch_size must be >= 1")
         self.batch_size = batch_size
-        self.pauses_ms = dict(DEFAULT_PAUSES_MS)
-        for key, value in (pauses_ms or {}).items():
-            if key not in DEFAULT_PAUSES_MS:
-                raise SynthesisError(
-                    f"no pause is defined for {key!r}; the keys are "
-                    f"{', '.join(repr(k) for k in DEFAULT_PAUSES_MS)}"
-                )
-            if not (math.isfinite(value) and value >= 0):
-                raise SynthesisError(f"pause for {key!r} must be >= 0 ms (got {value})")
-            self.pauses_ms[key] = float(value)
+        try:
+            self.chunker = TextChunker(self.processor, vocab, pauses_ms, max_chunk_tokens)
+        except ValueError as error:
+            raise SynthesisError(str(error)) from error
 
         n_speakers = model.config.n_speakers
         self._speakers = {str(name): int(index) for name, index in (speakers or {}).items()}
@@ -405,99 +344,12 @@ class Synthesizer:
     # -- text -> chunks -----------------------------------------------------------------
 
     def prepare(self, text: str) -> PreparedText:
-        """Split, phonemise and encode ``text`` (steps 1-2 of the module docstring).
-
-        Raises :class:`~fastspeak.text.errors.TextError` for empty or unspeakable text and when
-        no token of the text is in the vocabulary.
-        """
-        if not isinstance(text, str):
-            raise TextError(f"text must be a string (got {type(text).__name__})")
-        chunks: list[Chunk] = []
-        skipped: Counter[str] = Counter()
-        for sentence in self.processor.sentences(text):
-            tokens = self.processor.tokens_from_normalized(sentence)
-            kept = [token for token in tokens if token in self.vocab]
-            skipped.update(token for token in tokens if token not in self.vocab)
-            if all(is_boundary(token) for token in kept):
-                continue  # nothing left to say but pauses
-            mark = sentence[-1] if sentence[-1] in _CLAUSE_MARKS else ""
-            for start, end, boundary in self._split(kept, mark):
-                piece = kept[start:end]
-                chunks.append(
-                    Chunk(
-                        sentence=sentence,
-                        tokens=piece,
-                        ids=self.vocab.encode(piece, unknown="error"),
-                        pause_ms=self.pauses_ms[boundary],
-                    )
-                )
-        if not chunks:
-            missing = ", ".join(repr(token) for token in list(skipped)[:20])
-            raise TextError(
-                f"none of the {self.vocab.inventory} symbols of {text[:40]!r} are in this "
-                f"model's vocabulary (unknown: {missing}); rephrase the text"
-            )
-        chunks[-1].pause_ms = 0.0
-        if skipped:
-            log.warning(
-                "skipped %d token(s) not in the vocabulary: %s",
-                sum(skipped.values()),
-                ", ".join(f"{token!r} x{count}" for token, count in skipped.most_common(10)),
-            )
-        return PreparedText(text=text, chunks=chunks, skipped_tokens=dict(skipped))
+        """Split, phonemise and encode ``text``: :meth:`TextChunker.prepare`."""
+        return self.chunker.prepare(text)
 
     def prepare_tokens(self, tokens: Sequence[str], text: str = "") -> PreparedText:
-        """Model inputs from symbols already in the model's inventory (e.g. a FEATDIR
-        manifest's ``tokens``, or phonemes from another frontend): no text processing.
-
-        Long sequences are cut as :meth:`prepare` cuts them. Raises
-        :class:`~fastspeak.text.errors.TextError` when a token is not in the vocabulary.
-        """
-        tokens = list(tokens)
-        unknown = self.vocab.unknown(tokens)
-        if unknown or not tokens:
-            raise TextError(
-                f"tokens {', '.join(repr(token) for token in unknown[:20])} are not in this "
-                f"model's {self.vocab.inventory} vocabulary"
-                if unknown
-                else "no tokens to synthesise"
-            )
-        mark = tokens[-1] if tokens[-1] in _CLAUSE_MARKS else ""
-        chunks = [
-            Chunk(
-                sentence=text,
-                tokens=tokens[start:end],
-                ids=self.vocab.encode(tokens[start:end], unknown="error"),
-                pause_ms=self.pauses_ms[boundary],
-            )
-            for start, end, boundary in self._split(tokens, mark)
-        ]
-        chunks[-1].pause_ms = 0.0
-        return PreparedText(text=text, chunks=chunks)
-
-    def _split(self, tokens: list[str], mark: str) -> list[tuple[int, int, str]]:
-        """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary)."""
-        limit = self.max_chunk_tokens
-        pieces: list[tuple[int, int, str]] = []
-        start = 0
-        while len(tokens) - start > limit:
-            end = None
-            for low, kinds in ((start + limit // 2, _CLAUSE_MARKS), (start, {WORD_BOUNDARY})):
-                end = next(
-                    (e for e in range(start + limit, low, -1) if tokens[e - 1] in kinds), None
-                )
-                if end is not None:
-                    break
-            boundary = tokens[end - 1] if end is not None else ""
-            end = end if end is not None else start + limit
-            pieces.append((start, end, boundary))
-            start = end
-            while start < len(tokens) - 1 and tokens[start] == WORD_BOUNDARY:
-                start += 1  # the inserted pause replaces the word gap
-        if pieces and all(is_boundary(token) for token in tokens[start:]):
-            start = pieces.pop()[0]  # a lone final mark stays with the words before it
-        pieces.append((start, len(tokens), mark))
-        return pieces
+        """Model inputs from symbols of the model's inventory: :meth:`TextChunker.prepare_tokens`."""
+        return self.chunker.prepare_tokens(tokens, text)
 
     # -- synthesis ----------------------------------------------------------------------
 

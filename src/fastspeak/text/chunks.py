@@ -1,0 +1,200 @@
+"""Text -> model inputs: sentences, tokens in the vocabulary, chunks and the pauses between.
+
+No torch here: the PyTorch :class:`~fastspeak.synthesis.Synthesizer` and the onnxruntime
+runtime (:mod:`fastspeak.runtime`) cut text the same way through :class:`TextChunker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastspeak.text.errors import TextError
+from fastspeak.text.processor import TextProcessor
+from fastspeak.text.symbols import PUNCTUATION_TOKENS, WORD_BOUNDARY, is_boundary
+from fastspeak.text.vocab import Vocabulary
+
+__all__ = ["DEFAULT_PAUSES_MS", "Chunk", "PreparedText", "TextChunker"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAUSES_MS: dict[str, float] = {
+    ".": 300.0,
+    "?": 350.0,
+    "!": 350.0,
+    ";": 250.0,
+    ":": 250.0,
+    ",": 150.0,
+    "—": 200.0,
+    "…": 400.0,
+    WORD_BOUNDARY: 50.0,
+    "": 0.0,
+}
+"""Silence (ms) inserted after a chunk, keyed by the punctuation token that ends it.
+
+Sentences end in ``. ? !``; ``, ; : — …`` end chunks only where a sentence longer than
+``max_chunk_tokens`` was cut; ``|`` is a cut at a word boundary and ``""`` a cut with no
+boundary at all (or a last sentence with no mark; nothing follows the last chunk anyway).
+Override any entry with ``Synthesizer(..., pauses_ms={".": 400})``.
+"""
+
+_CLAUSE_MARKS = frozenset(PUNCTUATION_TOKENS.values())
+
+
+@dataclass
+class Chunk:
+    """One model input: a sentence or a piece of a long sentence.
+
+    Attributes:
+        sentence: the normalized sentence it comes from.
+        tokens: its tokens that are in the vocabulary; ``ids`` the matching ids.
+        pause_ms: silence after it in the output (0 for the last chunk of a text).
+        frames: mel frames the model made for it (set by synthesis).
+    """
+
+    sentence: str
+    tokens: list[str]
+    ids: list[int]
+    pause_ms: float = 0.0
+    frames: int = 0
+
+
+@dataclass
+class PreparedText:
+    """A text turned into model inputs by :meth:`TextChunker.prepare`."""
+
+    text: str
+    chunks: list[Chunk]
+    skipped_tokens: dict[str, int] = field(default_factory=dict)
+    """Tokens not in the vocabulary, with counts; they were left out."""
+
+
+class TextChunker:
+    """Cuts text into model inputs.
+
+    Args:
+        processor: the text frontend of the model's config.
+        vocab: the model's vocabulary (tokens outside it are skipped, with a warning).
+        pauses_ms: overrides of :data:`DEFAULT_PAUSES_MS`.
+        max_chunk_tokens: longest token sequence given to the model at once (>= 8).
+    Raises ValueError for a bad pause table or chunk length.
+    """
+
+    def __init__(
+        self,
+        processor: TextProcessor,
+        vocab: Vocabulary,
+        pauses_ms: Mapping[str, float] | None = None,
+        max_chunk_tokens: int = 256,
+    ) -> None:
+        if max_chunk_tokens < 8:
+            raise ValueError(f"max_chunk_tokens must be >= 8 (got {max_chunk_tokens})")
+        self.processor, self.vocab, self.max_chunk_tokens = processor, vocab, max_chunk_tokens
+        self.pauses_ms = dict(DEFAULT_PAUSES_MS)
+        for key, value in (pauses_ms or {}).items():
+            if key not in DEFAULT_PAUSES_MS:
+                raise ValueError(
+                    f"no pause is defined for {key!r}; the keys are "
+                    f"{', '.join(repr(k) for k in DEFAULT_PAUSES_MS)}"
+                )
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"pause for {key!r} must be >= 0 ms (got {value})")
+            self.pauses_ms[key] = float(value)
+
+    def prepare(self, text: str) -> PreparedText:
+        """Split, phonemise and encode ``text`` (sentences, tokens, chunks).
+
+        Raises :class:`~fastspeak.text.errors.TextError` for empty or unspeakable text and when
+        no token of the text is in the vocabulary.
+        """
+        if not isinstance(text, str):
+            raise TextError(f"text must be a string (got {type(text).__name__})")
+        chunks: list[Chunk] = []
+        skipped: Counter[str] = Counter()
+        for sentence in self.processor.sentences(text):
+            tokens = self.processor.tokens_from_normalized(sentence)
+            kept = [token for token in tokens if token in self.vocab]
+            skipped.update(token for token in tokens if token not in self.vocab)
+            if all(is_boundary(token) for token in kept):
+                continue  # nothing left to say but pauses
+            mark = sentence[-1] if sentence[-1] in _CLAUSE_MARKS else ""
+            for start, end, boundary in self._split(kept, mark):
+                piece = kept[start:end]
+                chunks.append(
+                    Chunk(
+                        sentence=sentence,
+                        tokens=piece,
+                        ids=self.vocab.encode(piece, unknown="error"),
+                        pause_ms=self.pauses_ms[boundary],
+                    )
+                )
+        if not chunks:
+            missing = ", ".join(repr(token) for token in list(skipped)[:20])
+            raise TextError(
+                f"none of the {self.vocab.inventory} symbols of {text[:40]!r} are in this "
+                f"model's vocabulary (unknown: {missing}); rephrase the text"
+            )
+        chunks[-1].pause_ms = 0.0
+        if skipped:
+            log.warning(
+                "skipped %d token(s) not in the vocabulary: %s",
+                sum(skipped.values()),
+                ", ".join(f"{token!r} x{count}" for token, count in skipped.most_common(10)),
+            )
+        return PreparedText(text=text, chunks=chunks, skipped_tokens=dict(skipped))
+
+    def prepare_tokens(self, tokens: Sequence[str], text: str = "") -> PreparedText:
+        """Model inputs from symbols already in the model's inventory (e.g. a FEATDIR
+        manifest's ``tokens``, or phonemes from another frontend): no text processing.
+
+        Long sequences are cut as :meth:`prepare` cuts them. Raises
+        :class:`~fastspeak.text.errors.TextError` when a token is not in the vocabulary.
+        """
+        tokens = list(tokens)
+        unknown = self.vocab.unknown(tokens)
+        if unknown or not tokens:
+            raise TextError(
+                f"tokens {', '.join(repr(token) for token in unknown[:20])} are not in this "
+                f"model's {self.vocab.inventory} vocabulary"
+                if unknown
+                else "no tokens to synthesise"
+            )
+        mark = tokens[-1] if tokens[-1] in _CLAUSE_MARKS else ""
+        chunks = [
+            Chunk(
+                sentence=text,
+                tokens=tokens[start:end],
+                ids=self.vocab.encode(tokens[start:end], unknown="error"),
+                pause_ms=self.pauses_ms[boundary],
+            )
+            for start, end, boundary in self._split(tokens, mark)
+        ]
+        chunks[-1].pause_ms = 0.0
+        return PreparedText(text=text, chunks=chunks)
+
+    def _split(self, tokens: list[str], mark: str) -> list[tuple[int, int, str]]:
+        """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary)."""
+        limit = self.max_chunk_tokens
+        pieces: list[tuple[int, int, str]] = []
+        start = 0
+        while len(tokens) - start > limit:
+            end = None
+            for low, kinds in ((start + limit // 2, _CLAUSE_MARKS), (start, {WORD_BOUNDARY})):
+                end = next(
+                    (e for e in range(start + limit, low, -1) if tokens[e - 1] in kinds), None
+                )
+                if end is not None:
+                    break
+            boundary = tokens[end - 1] if end is not None else ""
+            end = end if end is not None else start + limit
+            pieces.append((start, end, boundary))
+            start = end
+            while start < len(tokens) - 1 and tokens[start] == WORD_BOUNDARY:
+                start += 1  # the inserted pause replaces the word gap
+        if pieces and all(is_boundary(token) for token in tokens[start:]):
+            start = pieces.pop()[0]  # a lone final mark stays with the words before it
+        pieces.append((start, len(tokens), mark))
+        return pieces
