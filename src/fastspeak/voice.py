@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from fastspeak.config import ConfigError, config_from_dict
+from fastspeak.files import atomic_write_bytes
 from fastspeak.text.errors import TextError
 from fastspeak.text.vocab import Vocabulary
 from fastspeak.train.checkpoint import CheckpointError
@@ -44,18 +44,6 @@ DEFAULT_VOICE = Path(__file__).resolve().parent / "voices" / "default"
 def is_voice(path: str | os.PathLike[str]) -> bool:
     """True for a voice folder (it holds ``voice.json``)."""
     return (Path(path) / "voice.json").is_file()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def export_voice(
@@ -96,8 +84,8 @@ def export_voice(
     }
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(folder / "model.safetensors", save(weights))
-    _atomic_write(
+    atomic_write_bytes(folder / "model.safetensors", save(weights))
+    atomic_write_bytes(
         folder / "voice.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
     )
     return folder

@@ -15,15 +15,14 @@ The steps are:
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fastspeak.files import atomic_write_text
 from fastspeak.text.symbols import is_boundary, is_silence_label
 
 
@@ -177,19 +176,6 @@ def write_textgrid(
         )
         lines.extend(_format_interval(i, s) for i, s in enumerate(segments, start=1))
     atomic_write_text(Path(path), "".join(lines))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to ``path`` via a temporary file and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def check_contiguous(segments: Sequence[Segment], duration: float, tolerance: float) -> None:

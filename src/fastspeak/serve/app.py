@@ -173,75 +173,68 @@ def create_app(
             }
         ]
 
-    async def speak(
-        text: str, speaker: str | int | None, speed: float, pitch: float, energy: float
-    ) -> np.ndarray | JSONResponse:
+    async def guarded(text: str, speaker: str | int | None, work: Callable[[], Any]) -> Any:
+        """``work()`` through the queue after the request checks; a JSONResponse on refusal."""
+        problem = check(text, speaker)
+        if problem is not None:
+            return problem
         try:
-            wav, _ = await run(lambda: synthesizer.synth(text, speaker, speed, pitch, energy))
+            return await run(work)
         except _Busy:
             return busy()
         except (TextError, SynthesisError) as error:
             return _error(422, str(error))
-        return wav
+
+    def wav_response(wav: np.ndarray) -> Response:
+        return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
 
     @app.post("/api/tts")
     async def tts(request: TTSRequest) -> Response:
-        problem = check(request.text, request.speaker)
-        if problem is not None:
-            return problem
         controls = (request.speaker, request.speed, request.pitch, request.energy)
         if request.stream:
-            return await _stream(request.text, controls)
-        wav = await speak(request.text, *controls)
-        if isinstance(wav, JSONResponse):
-            return wav
-        return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
+            pieces: Iterator[np.ndarray] = synthesizer.stream(request.text, *controls)
+            # the text is checked, and the first sentence made, before the response starts
+            first = await guarded(request.text, request.speaker, lambda: next(pieces, None))
+            if isinstance(first, JSONResponse):
+                return first
 
-    async def _stream(text: str, controls: tuple) -> Response:
-        try:  # the text is checked (and the first sentence made) before the response starts
-            pieces: Iterator[np.ndarray] = synthesizer.stream(text, *controls)
-            first = await run(lambda: next(pieces, None))
-        except _Busy:
-            return busy()
-        except (TextError, SynthesisError) as error:
-            return _error(422, str(error))
+            async def body() -> AsyncIterator[bytes]:
+                yield wav_header(sample_rate, None)
+                piece = first
+                while piece is not None:
+                    yield pcm16(piece)
+                    piece = await run(lambda: next(pieces, None), admit=False)
 
-        async def body() -> AsyncIterator[bytes]:
-            yield wav_header(sample_rate, None)
-            piece = first
-            while piece is not None:
-                yield pcm16(piece)
-                piece = await run(lambda: next(pieces, None), admit=False)
-
-        return StreamingResponse(body(), media_type="audio/wav")
+            return StreamingResponse(body(), media_type="audio/wav")
+        result = await guarded(
+            request.text, request.speaker, lambda: synthesizer.synth(request.text, *controls)
+        )
+        return result if isinstance(result, JSONResponse) else wav_response(result[0])
 
     @app.post("/api/mel")
     async def mel(request: TTSRequest) -> Response:
-        problem = check(request.text, request.speaker)
-        if problem is not None:
-            return problem
         controls = (request.speaker, request.speed, request.pitch, request.energy)
-        try:
-            spectrogram = await run(lambda: synthesizer.mel(request.text, *controls))
-        except _Busy:
-            return busy()
-        except (TextError, SynthesisError) as error:
-            return _error(422, str(error))
+        result = await guarded(
+            request.text, request.speaker, lambda: synthesizer.mel(request.text, *controls)
+        )
+        if isinstance(result, JSONResponse):
+            return result
         hop_seconds = synthesizer.config.audio.hop_length / sample_rate
-        return Response(_mel_png(spectrogram, hop_seconds), media_type="image/png")
+        return Response(_mel_png(result, hop_seconds), media_type="image/png")
 
     @app.post("/v1/audio/speech")
     async def openai_speech(request: SpeechRequest) -> Response:
         speaker = request.voice if request.voice in synthesizer.speakers else None
-        problem = check(request.input, speaker)
-        if problem is not None:
-            return problem
-        wav = await speak(request.input, speaker, request.speed, 0.0, 0.0)
-        if isinstance(wav, JSONResponse):
-            return wav
+        result = await guarded(
+            request.input,
+            speaker,
+            lambda: synthesizer.synth(request.input, speaker, request.speed),
+        )
+        if isinstance(result, JSONResponse):
+            return result
         if request.response_format == "pcm":
-            return Response(pcm16(wav), media_type="audio/pcm")
-        return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
+            return Response(pcm16(result[0]), media_type="audio/pcm")
+        return wav_response(result[0])
 
     return app
 
