@@ -312,3 +312,22 @@ def test_export_is_fp16_generator_only_and_loads(tmp_path: Path, suffix: str) ->
     assert wavs.shape == (1, 8 * HOP)
     with pytest.raises(VocoderError, match="NAME.safetensors or NAME.pt"):
         export_generator(path, tmp_path / "joe.onnx")
+
+
+def test_shipped_configs_fit_the_piper_audio() -> None:
+    configs = TINY.parent
+    v1 = load_config(configs / "hifigan.yaml")
+    v3 = load_config(configs / "hifigan_v3.yaml")
+    for config in (v1, v3):
+        config.vocoder.check_audio(config.audio)
+        assert config.vocoder.train.segment_size == 8192 and config.vocoder.train.loss_f_max is None
+    assert v1.vocoder.generator.upsample_initial_channel == 512
+    assert v3.vocoder.generator.resblock == 2
+
+
+def test_autocast_keeps_the_waveform_in_fp32() -> None:
+    torch.manual_seed(4)
+    generator = HiFiGANGenerator(tiny_layout("v3"), AUDIO.n_mels)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        wavs = generator(torch.randn(1, AUDIO.n_mels, 3))
+    assert wavs.dtype == torch.float32 and torch.isfinite(wavs).all()

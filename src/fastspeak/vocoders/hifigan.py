@@ -224,7 +224,9 @@ class HiFiGANGenerator(nn.Module):
             for block in blocks[1:]:
                 fused = fused + block(x, mask)
             x = fused / self.num_kernels
-        x = self.conv_post(_masked(F.leaky_relu(x), mask))  # jik876: default slope 0.01 here
+        x = _masked(F.leaky_relu(x), mask)  # jik876: the default slope 0.01 here
+        with torch.autocast(x.device.type, enabled=False):  # the waveform itself in fp32
+            x = self.conv_post(x.float())
         return torch.tanh(x).squeeze(1)
 
 
