@@ -331,3 +331,18 @@ def test_autocast_keeps_the_waveform_in_fp32() -> None:
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         wavs = generator(torch.randn(1, AUDIO.n_mels, 3))
     assert wavs.dtype == torch.float32 and torch.isfinite(wavs).all()
+
+
+def test_discriminator_trains_under_autocast() -> None:
+    torch.manual_seed(5)
+    discriminator = HiFiGANDiscriminator(tiny_discriminator()).train()
+    wavs = torch.randn(2, 2048) * 0.1
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = discriminator(wavs)
+    loss, _ = discriminator_loss(*output.split(1))
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert output.scores[len(discriminator.periods)].dtype == torch.float32  # spectral norm: fp32
+    assert all(
+        torch.isfinite(p.grad).all() for p in discriminator.parameters() if p.grad is not None
+    )

@@ -74,7 +74,7 @@ def test_train_vocoder_cli_writes_checkpoint_and_resumes_exactly(
     straight = train_vocoder(tiny_vocoder(), piper_featdir, tmp_path / "straight", max_steps=3)
     run = tmp_path / "run"
     common = ["--config", TINY, "--data", piper_featdir, "--out", run]
-    val = ["--set", "vocoder.train.val_interval=2"]
+    val = ["--set", "vocoder.train.val_interval=2", "--set", "vocoder.train.sample_interval=2"]
     assert run_cli("train-vocoder", *common, *val, "--max-steps", 2) == 0
     first = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert first["kind"] == "hifigan" and first["step"] == 2 and first["batch_in_epoch"] == 2
@@ -210,6 +210,43 @@ def test_synthesizer_and_cli_speak_through_the_trained_vocoder(
     assert code == 0 and out.is_file()
     with pytest.raises(Exception, match="holds a hifigan model"):
         Synthesizer.from_checkpoint(vocoder_checkpoint)
+
+
+def test_device_pack_round_trip_is_exact_and_needs_no_corpus(
+    piper_featdir: Path, gta_dir: Path, tmp_path: Path
+) -> None:
+    """scripts/device/vocoder_pack.py: 16-bit audio spans + GTA mels, unpacked into a folder
+    that train-vocoder reads as --data and --gta without the corpus or soundfile."""
+    script = Path(__file__).parent.parent / "scripts" / "device" / "vocoder_pack.py"
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    packed, unpacked = tmp_path / "packed", tmp_path / "unpacked"
+    for arguments in (
+        ["pack", piper_featdir, packed, "--minutes", "0.05", "--val", "1", "--gta", gta_dir],
+        ["unpack", packed, unpacked],
+    ):
+        completed = subprocess.run(
+            [sys.executable, str(script), *map(str, arguments)],
+            env=environment, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-2000:]
+    train_entries = featdir_entries(unpacked, "train")
+    assert 1 <= len(train_entries) < 10 and len(featdir_entries(unpacked, "val")) == 1
+    spans = {entry["id"]: entry for entry in gta_entries(gta_dir, "train")}
+    for entry in train_entries:
+        pcm = np.load(entry["audio"])
+        span = spans[entry["id"]]
+        original = load_audio(span["audio"], AUDIO.sample_rate)[
+            span["audio_start"] : span["audio_end"]
+        ]
+        assert pcm.dtype == np.int16 and np.array_equal(
+            pcm, np.round(original * 32768).astype(np.int16)
+        )
+    whole = VocoderDataset(train_entries, AUDIO, None)[0]
+    source = VocoderDataset(list(spans.values()), AUDIO, None, root=gta_dir)
+    reference = source[[e["id"] for e in spans.values()].index(whole["id"])]
+    assert torch.equal(whole["wavs"], reference["wavs"])
+    packed_gta = VocoderDataset(gta_entries(unpacked, "train"), AUDIO, None, root=unpacked)[0]
+    assert torch.allclose(packed_gta["mels"], reference["mels"])
 
 
 WORKER = """

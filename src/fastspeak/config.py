@@ -644,7 +644,10 @@ class VocoderTrainConfig:
     input mel's ``audio.f_max``); the generator's input mel is always the audio section's.
     ``amp``: as ``train.amp`` (bf16 autocast on CUDA for "auto"). ``grad_clip`` 0 = none (the
     paper clips nothing); non-finite steps are skipped either way. ``val_utterances``: how
-    many validation utterances are vocoded whole for ``val/mel_l1`` and the audio samples.
+    many validation utterances are vocoded whole for ``val/mel_l1`` (every ``val_interval``
+    steps). ``sample_interval``: TensorBoard audio samples and mel plots (matplotlib) of two of
+    them every so many steps and at the first validation; 0 = none. ``batch_size`` is per
+    process (DDP).
     """
 
     max_steps: int = 2_500_000

@@ -40,6 +40,7 @@ from fastspeak.data.sampler import LengthBucketSampler
 
 __all__ = [
     "EpochBatchSampler",
+    "read_wav",
     "VocoderDataset",
     "corpus_audio_paths",
     "featdir_entries",
@@ -71,12 +72,26 @@ def corpus_audio_paths(feat_dir: str | Path) -> dict[str, Path]:
 
 
 def featdir_entries(feat_dir: str | Path, split: str) -> list[dict[str, Any]]:
-    """Items of a FEATDIR split as whole recordings: {id, audio, audio_start 0, audio_end None}."""
+    """Items of a FEATDIR split as whole recordings: {id, audio, audio_start 0, audio_end None}.
+
+    Manifests whose entries name their own ``audio`` (with ``audio_start``/``audio_end``; a
+    relative path is taken from the FEATDIR) are used as they are: no corpus is looked up.
+    """
     feat_dir = Path(feat_dir)
     manifest = feat_dir / f"{split}.jsonl"
     entries = _manifest(manifest)
     if not entries:
         return []
+    if all("audio" in entry for entry in entries):  # a self-contained folder (vocoder_pack.py)
+        return [
+            {
+                "id": entry["id"],
+                "audio": str(feat_dir / entry["audio"]),  # relative to the folder, or absolute
+                "audio_start": entry.get("audio_start", 0),
+                "audio_end": entry.get("audio_end"),
+            }
+            for entry in entries
+        ]
     audio = corpus_audio_paths(feat_dir)
     missing = [entry["id"] for entry in entries if entry["id"] not in audio]
     if missing:
@@ -101,7 +116,20 @@ def gta_entries(gta_dir: str | Path, split: str) -> list[dict[str, Any]]:
                 f"{manifest} ({entry.get('id')}) has no audio span: it was not completed by "
                 "`fastspeak gta`; re-run it into a new folder"
             )
+        entry["audio"] = str(gta_dir / entry["audio"])  # relative paths: from the GTADIR
     return entries
+
+
+def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
+    """(T,) float32 in [-1, 1]: audio files through :func:`~fastspeak.audio.io.load_audio`;
+    ``.npy`` arrays (int16 PCM or float, already at ``sample_rate``, as vocoder_pack.py writes
+    them for machines without audio libraries) with numpy alone."""
+    if Path(path).suffix != ".npy":
+        return load_audio(path, sample_rate)
+    wav = np.load(path)
+    if wav.dtype == np.int16:
+        return wav.astype(np.float32) / 32768.0
+    return wav.astype(np.float32)
 
 
 class VocoderDataset(Dataset):
@@ -144,7 +172,7 @@ class VocoderDataset(Dataset):
     def _pair(self, entry: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """The whole utterance: mel (T, n_mels) float32 and waveform (T * hop,) float32."""
         hop = self.audio.hop_length
-        wav = load_audio(entry["audio"], self.audio.sample_rate)
+        wav = read_wav(entry["audio"], self.audio.sample_rate)
         wav = wav[entry["audio_start"] : entry["audio_end"]]
         if self.root is None:
             minimum = max(self.segment_size or 0, self.audio.n_fft // 2 + 1)

@@ -299,6 +299,8 @@ def _train(
     opts = config.vocoder.train
     logger = TrainLogger(run_dir, enabled=context.is_main)
 
+    if device.type == "cuda":  # every training batch has one shape: let cuDNN pick kernels
+        torch.backends.cudnn.benchmark = True
     torch.manual_seed(opts.seed)
     generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
     discriminator = HiFiGANDiscriminator(config.vocoder.discriminator).to(device)
@@ -477,7 +479,7 @@ def _train(
                     generator, trainer.criterion, val_set, opts.val_utterances, device
                 )
                 logger.scalars("val", val_terms, step)
-                if sample_due or first_validation:
+                if sample_due or (first_validation and opts.sample_interval > 0):
                     for index, example in enumerate(examples[:2]):
                         generated = example["generated"]
                         logger.audio(f"val/generated_{index}", generated, sample_rate, step)

@@ -349,7 +349,12 @@ class HiFiGANDiscriminator(nn.Module):
         for index, discriminator in enumerate(self.scales):
             if index > 0:
                 x = self.pool(x.unsqueeze(1)).squeeze(1)
-            score, layers = discriminator(x)
+            if index == 0:  # spectral norm's power iteration fails under autocast in some
+                # torch versions (pytorch#125544): this one always runs in fp32
+                with torch.autocast(x.device.type, enabled=False):
+                    score, layers = discriminator(x.float())
+            else:
+                score, layers = discriminator(x)
             scores.append(score)
             features.append(layers)
         return DiscriminatorOutput(scores, features)
