@@ -107,6 +107,50 @@ def _command_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_train_vocoder(args: argparse.Namespace) -> int:
+    from fastspeak.train.gan_loop import train_vocoder
+
+    config = load_config(args.config, args.overrides)
+    result = train_vocoder(
+        config,
+        feat_dir=args.data,
+        run_dir=args.out,
+        resume=args.resume,
+        init_from=args.init_from,
+        gta_dir=args.gta,
+        max_steps=args.max_steps,
+        max_minutes=args.max_minutes,
+    )
+    print(f"trained the vocoder to step {result['step']} in {args.out}")
+    print(f"  checkpoint: {result['checkpoint']}")
+    print(f"  use it with: --vocoder hifigan:{result['checkpoint']}")
+    print(f"  skipped steps (non-finite): {result['skipped_steps']}")
+    if result.get("val"):
+        print(f"  validation: {json.dumps(result['val'])}")
+    return 0
+
+
+def _command_gta(args: argparse.Namespace) -> int:
+    from fastspeak.data.gta import write_gta
+
+    report = write_gta(
+        args.checkpoint,
+        args.data,
+        args.out,
+        batch_size=args.batch_size,
+        device=args.device,
+        use_ema=not args.no_ema,
+        progress=not args.quiet,
+    )
+    _print_summary(
+        "ground-truth-aligned mels",
+        args.out,
+        {key: report["gta"].get(key) for key in ("utterances", "max_span_mel_difference")}
+        | {"mean_abs_mel_difference": report["distillation"].get("mean_abs_mel_difference")},
+    )
+    return 0
+
+
 def _command_synthesize(args: argparse.Namespace) -> int:
     from fastspeak.synthesis import synthesize_command, synthesize_manifest_mels
 
@@ -363,6 +407,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.set_defaults(handler=_command_train)
 
+    voc = commands.add_parser(
+        "train-vocoder",
+        help="train the HiFi-GAN vocoder on a FEATDIR's recordings (or GTA mels)",
+        description=(
+            "Train HiFi-GAN (Kong et al. 2020; vocoder.generator.variant v1/v2/v3) on random "
+            "segments of the recordings of FEATDIR's corpus, or with --gta on an acoustic "
+            "model's ground-truth-aligned mels (`fastspeak gta`). Writes RUNDIR/checkpoints "
+            "(latest.pt + milestones), tensorboard/ (losses, validation mel L1, audio), "
+            "train_log.jsonl. Use the result with --vocoder hifigan:RUNDIR/checkpoints/"
+            "latest.pt. Multi-GPU: torchrun --nproc_per_node K -m fastspeak.cli train-vocoder ..."
+        ),
+    )
+    _add_config_arguments(voc)
+    voc.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    voc.add_argument("--out", type=Path, required=True, help="run folder (RUNDIR)")
+    voc.add_argument("--resume", action="store_true", help="continue RUNDIR at its exact step")
+    voc.add_argument(
+        "--init-from",
+        type=Path,
+        help="fine-tune: a new run starting from this train-vocoder checkpoint (with --gta)",
+    )
+    voc.add_argument("--gta", type=Path, help="GTADIR from fastspeak gta: train on its mels")
+    voc.add_argument("--max-steps", type=int, help="stop at this step (default: config)")
+    voc.add_argument(
+        "--max-minutes",
+        type=float,
+        help="also stop (validate, save) after this much wall time; --resume continues",
+    )
+    voc.set_defaults(handler=_command_train_vocoder)
+
+    gta = commands.add_parser(
+        "gta",
+        help="ground-truth-aligned mels of a trained acoustic model, for vocoder fine-tuning",
+        description=(
+            "Run a trained acoustic model teacher-forced (the data's durations, pitch, energy) "
+            "over every utterance of FEATDIR and write GTADIR: its mels (same frame counts as "
+            "the recordings' mels) per id, manifests naming the audio span of each, and "
+            "report.json. Then: fastspeak train-vocoder --gta GTADIR --init-from VOCODER_CKPT."
+        ),
+    )
+    gta.add_argument("--checkpoint", type=Path, required=True, help="the acoustic model")
+    gta.add_argument("--data", type=Path, required=True, help="the FEATDIR it was trained on")
+    gta.add_argument("--out", type=Path, required=True, help="GTADIR (must be new)")
+    gta.add_argument("--batch-size", type=int, default=16)
+    gta.add_argument("--device", default="cpu")
+    gta.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA weights")
+    gta.add_argument("--quiet", action="store_true", help="no progress bar")
+    gta.set_defaults(handler=_command_gta)
+
     syn = commands.add_parser(
         "synthesize",
         help="text -> wav (+ a PNG of the mel) with a trained checkpoint",
@@ -393,7 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")
     syn.add_argument("--energy", type=float, default=0.0, help="energy change in dB")
     syn.add_argument("--batch-size", type=int, default=8)
-    syn.add_argument("--vocoder", default="griffinlim")
+    syn.add_argument(
+        "--vocoder",
+        default="griffinlim",
+        help="griffinlim (default) or hifigan:PATH (a train-vocoder checkpoint or an "
+        "exported generator)",
+    )
     syn.add_argument("--device", default="cpu")
     syn.add_argument("--quiet", action="store_true")
     syn.set_defaults(handler=_command_synthesize)
@@ -449,7 +547,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", type=Path, required=True, help="REPORT.json (REPORT.md beside it)")
     ev.add_argument("--limit", type=int, help="only the first N sentences")
-    ev.add_argument("--vocoder", default="griffinlim")
+    ev.add_argument(
+        "--vocoder",
+        default="griffinlim",
+        help="griffinlim (default) or hifigan:PATH (a train-vocoder checkpoint or an "
+        "exported generator)",
+    )
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(handler=_command_evaluate)

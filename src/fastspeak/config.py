@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -113,6 +114,7 @@ class Config:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     model: ModelConfig = field(default_factory=lambda: ModelConfig())
     train: TrainConfig = field(default_factory=lambda: TrainConfig())
+    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -474,4 +476,268 @@ class TrainConfig:
         if self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"):
             raise ConfigError(
                 f"train.device must be auto, cpu, cuda, cuda:N or mps (got {self.device!r})"
+            )
+
+
+HIFIGAN_VARIANTS: dict[str, dict[str, Any]] = {
+    "v1": {
+        "resblock": 1,
+        "upsample_rates": [8, 8, 2, 2],
+        "upsample_kernel_sizes": [16, 16, 4, 4],
+        "upsample_initial_channel": 512,
+        "resblock_kernel_sizes": [3, 7, 11],
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+    },
+    "v2": {
+        "resblock": 1,
+        "upsample_rates": [8, 8, 2, 2],
+        "upsample_kernel_sizes": [16, 16, 4, 4],
+        "upsample_initial_channel": 128,
+        "resblock_kernel_sizes": [3, 7, 11],
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+    },
+    "v3": {
+        "resblock": 2,
+        "upsample_rates": [8, 8, 4],
+        "upsample_kernel_sizes": [16, 16, 8],
+        "upsample_initial_channel": 256,
+        "resblock_kernel_sizes": [3, 5, 7],
+        "resblock_dilation_sizes": [[1, 2], [2, 6], [3, 12]],
+    },
+}
+"""The generators of HiFi-GAN (Kong et al. 2020, arXiv 2010.05646, table 1 / jik876's
+config_v1/v2/v3.json): V1 for quality (13.9M parameters), V2 small (0.9M), V3 fast (1.5M)."""
+
+
+@dataclass
+class HiFiGANConfig:
+    """The HiFi-GAN generator (Kong et al. 2020, section 2.1): ``variant`` picks the paper's
+    V1/V2/V3 layout; any layout field left null takes the variant's value (filled in here, so
+    a saved config is explicit), a set one replaces it (e.g. fewer channels for tests).
+
+    The upsampling rates must multiply to ``audio.hop_length`` (checked against the audio
+    section by :meth:`VocoderConfig.check_audio`); each transposed convolution's kernel must be
+    at least its rate with an even difference, so it makes exactly ``rate`` samples per input.
+    """
+
+    variant: Literal["v1", "v2", "v3"] = "v1"
+    resblock: Literal[1, 2] | None = None
+    upsample_rates: list[int] | None = None
+    upsample_kernel_sizes: list[int] | None = None
+    upsample_initial_channel: int | None = None
+    resblock_kernel_sizes: list[int] | None = None
+    resblock_dilation_sizes: list[list[int]] | None = None
+    leaky_relu_slope: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.variant not in HIFIGAN_VARIANTS:
+            raise ConfigError(
+                f"vocoder.generator.variant must be one of {sorted(HIFIGAN_VARIANTS)} "
+                f"(got {self.variant!r})"
+            )
+        for name, value in HIFIGAN_VARIANTS[self.variant].items():
+            if getattr(self, name) is None:
+                setattr(self, name, json.loads(json.dumps(value)))  # a fresh copy
+        assert self.upsample_rates is not None and self.upsample_kernel_sizes is not None
+        assert self.resblock_kernel_sizes is not None and self.resblock_dilation_sizes is not None
+        assert self.upsample_initial_channel is not None
+        prefix = "vocoder.generator"
+        if self.resblock not in (1, 2):
+            raise ConfigError(f"{prefix}.resblock must be 1 or 2 (got {self.resblock!r})")
+        if not self.upsample_rates or len(self.upsample_rates) != len(self.upsample_kernel_sizes):
+            raise ConfigError(
+                f"{prefix}.upsample_rates ({self.upsample_rates}) and upsample_kernel_sizes "
+                f"({self.upsample_kernel_sizes}) must be non-empty lists of the same length"
+            )
+        for rate, kernel in zip(self.upsample_rates, self.upsample_kernel_sizes, strict=True):
+            if rate < 1 or kernel < rate or (kernel - rate) % 2:
+                raise ConfigError(
+                    f"{prefix}: upsample rate {rate} with kernel {kernel}: need rate >= 1, "
+                    "kernel >= rate and kernel - rate even (e.g. kernel = 2 x rate)"
+                )
+        if self.upsample_initial_channel < 2 ** len(self.upsample_rates):
+            raise ConfigError(
+                f"{prefix}.upsample_initial_channel ({self.upsample_initial_channel}) must be "
+                f">= 2 ** len(upsample_rates) = {2 ** len(self.upsample_rates)}: channels halve "
+                "at every upsampling"
+            )
+        if not self.resblock_kernel_sizes or len(self.resblock_kernel_sizes) != len(
+            self.resblock_dilation_sizes
+        ):
+            raise ConfigError(
+                f"{prefix}.resblock_kernel_sizes and resblock_dilation_sizes must be non-empty "
+                "lists of the same length (one dilation list per kernel size)"
+            )
+        needed = 3 if self.resblock == 1 else 2
+        for kernel, dilations in zip(
+            self.resblock_kernel_sizes, self.resblock_dilation_sizes, strict=True
+        ):
+            if kernel < 1 or kernel % 2 != 1:
+                raise ConfigError(f"{prefix}.resblock_kernel_sizes must be odd (got {kernel})")
+            if len(dilations) != needed or any(d < 1 for d in dilations):
+                raise ConfigError(
+                    f"{prefix}: resblock type {self.resblock} takes {needed} dilations >= 1 per "
+                    f"kernel (got {dilations})"
+                )
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per mel frame this generator makes: the product of the upsampling rates."""
+        assert self.upsample_rates is not None
+        return math.prod(self.upsample_rates)
+
+
+@dataclass
+class DiscriminatorConfig:
+    """HiFi-GAN's discriminators (Kong et al. 2020, section 2.2-2.3): the multi-period
+    discriminator (one 2-D conv stack per period over the waveform folded to (T/p, p)) and the
+    multi-scale discriminator (``scales`` 1-D conv stacks on the waveform average-pooled
+    0, 1, 2... times). The channel lists are the paper's; smaller ones are for tests.
+
+    ``period_channels``: output channels of the period stack (all strided by 3 along time
+    except the last, stride 1). ``scale_channels``/``scale_groups``: the seven grouped 1-D
+    convs of a scale discriminator (kernels 15, 41, 41, 41, 41, 41, 5).
+    """
+
+    periods: list[int] = field(default_factory=lambda: [2, 3, 5, 7, 11])
+    scales: int = 3
+    period_channels: list[int] = field(default_factory=lambda: [32, 128, 512, 1024, 1024])
+    scale_channels: list[int] = field(
+        default_factory=lambda: [128, 128, 256, 512, 1024, 1024, 1024]
+    )
+    scale_groups: list[int] = field(default_factory=lambda: [1, 4, 16, 16, 16, 16, 1])
+
+    def __post_init__(self) -> None:
+        prefix = "vocoder.discriminator"
+        if any(period < 2 for period in self.periods) or len(set(self.periods)) != len(
+            self.periods
+        ):
+            raise ConfigError(f"{prefix}.periods must be distinct and >= 2 (got {self.periods})")
+        if self.scales < 0 or (self.scales == 0 and not self.periods):
+            raise ConfigError(f"{prefix}: need scales >= 0 and at least one discriminator")
+        if not self.period_channels or any(c < 1 for c in self.period_channels):
+            raise ConfigError(f"{prefix}.period_channels must be a non-empty list of >= 1")
+        if len(self.scale_channels) != 7 or len(self.scale_groups) != 7:
+            raise ConfigError(
+                f"{prefix}.scale_channels and scale_groups must hold 7 values each (the "
+                "seven convs of a scale discriminator)"
+            )
+        inputs = [1, *self.scale_channels[:-1]]
+        for index, (channels_in, channels, groups) in enumerate(
+            zip(inputs, self.scale_channels, self.scale_groups, strict=True)
+        ):
+            if groups < 1 or channels_in % groups or channels % groups:
+                raise ConfigError(
+                    f"{prefix}: scale conv {index} has {channels_in} -> {channels} channels in "
+                    f"{groups} groups; groups must divide both"
+                )
+
+
+@dataclass
+class VocoderTrainConfig:
+    """HiFi-GAN training (Kong et al. 2020, section 3 / jik876's config_v1.json): AdamW
+    (0.8, 0.99), lr 2e-4 decayed x0.999 per epoch, batch 16 segments of 8192 samples, loss
+    ``adversarial + feature_loss_weight x feature matching + mel_loss_weight x mel L1``.
+
+    ``loss_f_max``: upper edge of the mel filterbank used by the mel-L1 LOSS (the paper's
+    ``fmax_for_loss``: null = Nyquist, the full band, so the generator is also pushed above the
+    input mel's ``audio.f_max``); the generator's input mel is always the audio section's.
+    ``amp``: as ``train.amp`` (bf16 autocast on CUDA for "auto"). ``grad_clip`` 0 = none (the
+    paper clips nothing); non-finite steps are skipped either way. ``val_utterances``: how
+    many validation utterances are vocoded whole for ``val/mel_l1`` (every ``val_interval``
+    steps). ``sample_interval``: TensorBoard audio samples and mel plots (matplotlib) of two of
+    them every so many steps and at the first validation; 0 = none. ``batch_size`` is per
+    process (DDP).
+    """
+
+    max_steps: int = 2_500_000
+    batch_size: int = 16
+    segment_size: int = 8192
+    learning_rate: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.8, 0.99])
+    weight_decay: float = 0.01
+    lr_decay: float = 0.999
+    mel_loss_weight: float = 45.0
+    feature_loss_weight: float = 2.0
+    loss_f_max: float | None = None
+    grad_clip: float = 0.0
+    amp: bool | Literal["auto"] = "auto"
+    amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    seed: int = 1234
+    device: str = "auto"
+    num_workers: int = 4
+    log_interval: int = 100
+    val_interval: int = 1000
+    val_utterances: int = 4
+    sample_interval: int = 5000
+    save_interval: int = 1000
+    milestone_interval: int = 100000
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        prefix = "vocoder.train"
+        for name in ("max_steps", "batch_size", "segment_size", "log_interval", "val_interval"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{prefix}.{name} must be >= 1 (got {getattr(self, name)})")
+        for name in (
+            "num_workers",
+            "val_utterances",
+            "sample_interval",
+            "save_interval",
+            "milestone_interval",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{prefix}.{name} must be >= 0 (got {getattr(self, name)})")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"{prefix}.learning_rate must be > 0 (got {self.learning_rate})")
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise ConfigError(f"{prefix}.lr_decay must be in (0, 1] (got {self.lr_decay})")
+        if len(self.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in self.betas):
+            raise ConfigError(f"{prefix}.betas must be two numbers in [0, 1) (got {self.betas})")
+        for name in ("weight_decay", "mel_loss_weight", "feature_loss_weight", "grad_clip"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{prefix}.{name} must be >= 0 (got {getattr(self, name)})")
+        if self.loss_f_max is not None and not self.loss_f_max > 0:
+            raise ConfigError(f"{prefix}.loss_f_max must be > 0 or null (got {self.loss_f_max})")
+        if self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+            raise ConfigError(
+                f"{prefix}.device must be auto, cpu, cuda, cuda:N or mps (got {self.device!r})"
+            )
+
+
+@dataclass
+class VocoderConfig:
+    """The neural vocoder (HiFi-GAN) and its training: ``fastspeak train-vocoder``."""
+
+    generator: HiFiGANConfig = field(default_factory=HiFiGANConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    train: VocoderTrainConfig = field(default_factory=VocoderTrainConfig)
+
+    def check_audio(self, audio: AudioConfig) -> None:
+        """Raise ConfigError unless this vocoder fits ``audio``: the generator makes
+        ``audio.hop_length`` samples per frame, segments are whole frames, the loss band is
+        below Nyquist."""
+        rates = self.generator.upsample_rates
+        if self.generator.hop_length != audio.hop_length:
+            raise ConfigError(
+                f"vocoder.generator.upsample_rates {rates} multiply to "
+                f"{self.generator.hop_length} samples per frame but audio.hop_length is "
+                f"{audio.hop_length}; choose rates whose product is {audio.hop_length}"
+            )
+        segment = self.train.segment_size
+        if segment % audio.hop_length:
+            raise ConfigError(
+                f"vocoder.train.segment_size ({segment}) must be a multiple of audio.hop_length "
+                f"({audio.hop_length}), e.g. {max(1, round(segment / audio.hop_length)) * audio.hop_length}"
+            )
+        if segment <= audio.n_fft // 2:
+            raise ConfigError(
+                f"vocoder.train.segment_size ({segment}) must exceed audio.n_fft // 2 "
+                f"({audio.n_fft // 2}) for the mel loss's STFT"
+            )
+        f_max = self.train.loss_f_max
+        if f_max is not None and f_max > audio.sample_rate / 2:
+            raise ConfigError(
+                f"vocoder.train.loss_f_max ({f_max}) exceeds Nyquist ({audio.sample_rate / 2}); "
+                "lower it or set it to null (= Nyquist)"
             )

@@ -8,12 +8,15 @@ magnitude STFT, ``center=True``) in channels-first layout, like HiFi-GAN::
     # wavs: (B, T_mel * hop_length) float, zero after each item's wav_lengths = lengths * hop
 
 Vocoders are built by name through :func:`make_vocoder`, so the CLI, the server and the
-synthesis facade never import a concrete class.
+synthesis facade never import a concrete class. A vocoder with trained weights is named
+``NAME:PATH`` (``--vocoder hifigan:runs/voc/checkpoints/latest.pt``), the same as
+``make_vocoder("hifigan", audio, checkpoint="runs/voc/checkpoints/latest.pt")``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,7 +24,18 @@ import torch
 
 from fastspeak.config import AudioConfig
 
-__all__ = ["Vocoder", "VocoderFactory", "available_vocoders", "make_vocoder", "register_vocoder"]
+__all__ = [
+    "Vocoder",
+    "VocoderError",
+    "VocoderFactory",
+    "available_vocoders",
+    "make_vocoder",
+    "register_vocoder",
+]
+
+
+class VocoderError(ValueError):
+    """A vocoder name, file or setting the user gave does not fit; the message names the fix."""
 
 
 @runtime_checkable
@@ -48,6 +62,7 @@ VocoderFactory = Callable[..., Vocoder]
 
 _BUILTIN: dict[str, str] = {
     "griffinlim": "fastspeak.vocoders.griffinlim:GriffinLim",
+    "hifigan": "fastspeak.vocoders.hifigan:hifigan_vocoder",
 }
 """Built-in vocoders as ``module:attribute``, imported only when asked for."""
 
@@ -68,19 +83,32 @@ def make_vocoder(name: str, audio_config: AudioConfig, **options: Any) -> Vocode
     """Build the vocoder called ``name`` for ``audio_config``.
 
     Args:
-        name: ``"griffinlim"`` (no weights, any config) or a registered name.
+        name: ``"griffinlim"`` (no weights, any config), ``"hifigan:PATH"`` (trained weights:
+            a ``fastspeak train-vocoder`` checkpoint or an exported generator) or a registered
+            name. ``"NAME:PATH"`` is short for ``make_vocoder(NAME, ..., checkpoint=PATH)``.
         audio_config: the mel settings of the acoustic model that feeds it.
         options: passed to the vocoder's constructor (e.g. ``n_iter=64`` for Griffin-Lim).
     Raises:
-        ValueError: an unknown name (the message lists the valid ones).
+        VocoderError: an unknown name (the message lists the valid ones), or a checkpoint given
+            to a vocoder that takes none.
     """
+    if name not in _REGISTERED and name not in _BUILTIN and ":" in name:
+        name, checkpoint = name.split(":", 1)
+        if "checkpoint" in options:
+            raise VocoderError(f"vocoder {name!r}: give the checkpoint once, not in both places")
+        options = {**options, "checkpoint": checkpoint}
     factory = _REGISTERED.get(name)
     if factory is None:
         target = _BUILTIN.get(name)
         if target is None:
-            raise ValueError(
-                f"unknown vocoder {name!r}; choose one of {', '.join(available_vocoders())}"
+            raise VocoderError(
+                f"unknown vocoder {name!r}; choose one of {', '.join(available_vocoders())} "
+                "(vocoders with trained weights: NAME:PATH, e.g. hifigan:runs/voc/latest.pt)"
             )
         module_name, attribute = target.split(":")
         factory = getattr(importlib.import_module(module_name), attribute)
+    if "checkpoint" in options and "checkpoint" not in inspect.signature(factory).parameters:
+        raise VocoderError(
+            f"vocoder {name!r} has no trained weights; use --vocoder {name} without :PATH"
+        )
     return factory(audio_config, **options)

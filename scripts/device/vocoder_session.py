@@ -1,0 +1,211 @@
+"""One GPU-machine session for issue #6 (HiFi-GAN), run as a single prepared command.
+
+On the device machine (PyTorch there; no soundfile, no corpus, no judges), from the repo root,
+with the pack of ``scripts/device/vocoder_pack.py`` carried::
+
+    PYTHONPATH=src:. python3 scripts/device/vocoder_session.py --packed .carry/vocoder_gta
+
+Stages (each time-limited inside one overall ``--budget``; helpers from gpu_session.py):
+
+1. unpack the carried recordings (+ GTA mels) into ``$WORK/vocoder``;
+2. pretraining: every ``--run NAME=CONFIG`` (default V1 ``hifigan.yaml`` and V3
+   ``hifigan_v3.yaml``) trained side by side on the GPU for ``--minutes`` of wall time on
+   mels computed from the recordings (``fastspeak train-vocoder --max-minutes``);
+3. fine-tuning (when the pack has GTA mels): each ``--fine-tune NAME`` run continued on the
+   GTA mels for ``--ft-minutes`` (``--gta --init-from``), as ``NAME_gta``;
+4. export: every run's generator, weight norm removed, fp16 (:func:`export_generator`).
+
+Results in ``$OUT`` (at most 8 files of 16 MiB come back): ``session.log``; ``results.tar``
+(train logs, the JSON of every generator, the generators that fit); generators over 15 MiB
+(V1: 27.9 MB in fp16) as ``NAME.part0.pt``/``NAME.part1.pt``. Back here::
+
+    python scripts/device/vocoder_session.py join FILES_AT runs/gpu_vocoder
+    # -> runs/gpu_vocoder/NAME.json + NAME.pt for each run: --vocoder hifigan:runs/gpu_vocoder/NAME.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from scripts.device.gpu_session import OUT, START, WORK, left, log, stage
+
+SLACK = 60.0  # seconds a train-vocoder run needs beyond --max-minutes (start-up, last save)
+
+
+def train_command(
+    config: str, data: Path, run: Path, minutes: float, args: argparse.Namespace
+) -> list[str]:
+    sets = {
+        "vocoder.train.num_workers": args.workers,
+        "vocoder.train.log_interval": 50,
+        "vocoder.train.val_interval": 500,
+        "vocoder.train.sample_interval": 0,  # no matplotlib on the device
+        "vocoder.train.save_interval": 1_000_000,  # latest.pt is written at the end
+        "vocoder.train.milestone_interval": 0,
+        "vocoder.train.progress": "false",
+        "vocoder.train.device": args.device,
+    }
+    command = [sys.executable, "-m", "fastspeak.cli", "train-vocoder", "--config", config]
+    command += ["--data", str(data), "--out", str(run), "--max-minutes", f"{minutes:.2f}"]
+    for key, value in sets.items():
+        command += ["--set", f"{key}={value}"]
+    for override in args.set:
+        command += ["--set", override]
+    return command
+
+
+def run_together(commands: dict[str, list[str]], limit: float) -> None:
+    """Start every command at once, wait at most ``limit`` seconds in all, log each tail."""
+    began = time.monotonic()
+    processes = {}
+    for name, command in commands.items():
+        handle = (WORK / f"train_{name}.out").open("w")
+        processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+    for name, process in processes.items():
+        try:
+            code = process.wait(timeout=max(1.0, limit - (time.monotonic() - began)))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = 124
+        tail = (WORK / f"train_{name}.out").read_text(errors="replace").splitlines()[-8:]
+        log(f"== train {name}: rc {code}, {time.monotonic() - began:.0f} s")
+        log("\n".join("   " + line[-300:] for line in tail))
+
+
+def export_all(runs: dict[str, Path], part_bytes: int) -> None:
+    """Export each finished run's generator; bundle small files, split big generators."""
+    import torch
+
+    from fastspeak.vocoders.hifigan import export_generator
+
+    ship = WORK / "ship"
+    bundle = []
+    for name, run in runs.items():
+        train_log = run / "train_log.jsonl"
+        if train_log.is_file():
+            target = ship / f"{name}_train_log.jsonl"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(train_log.read_bytes())
+            bundle.append(target)
+        checkpoint = run / "checkpoints" / "latest.pt"
+        if not checkpoint.is_file():
+            log(f"export {name}: no checkpoint")
+            continue
+        weights, meta = export_generator(checkpoint, ship / f"{name}.pt")
+        bundle.append(meta)
+        if weights.stat().st_size <= part_bytes:
+            bundle.append(weights)
+        else:  # split by tensor names into two halves that each come back
+            state = torch.load(weights, weights_only=True)
+            names = list(state)
+            half, total, parts = 0, 0, [[], []]
+            size = sum(state[key].numel() * 2 for key in names)
+            for key in names:
+                parts[half].append(key)
+                total += state[key].numel() * 2
+                if half == 0 and total >= size / 2:
+                    half = 1
+            for index, keys in enumerate(parts):
+                torch.save({key: state[key] for key in keys}, OUT / f"{name}.part{index}.pt")
+        log(f"export {name}: {weights.stat().st_size / 2**20:.1f} MiB fp16 ({meta.name})")
+    with tarfile.open(OUT / "results.tar", "w") as archive:
+        for path in bundle:
+            archive.add(path, arcname=path.name)
+
+
+def join(files_at: Path, destination: Path) -> None:
+    """Back on the CPU machine: results.tar + split parts -> NAME.json + NAME.pt per run."""
+    import torch
+
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(files_at / "results.tar") as archive:
+        archive.extractall(destination, filter="data")
+    for part in sorted(files_at.glob("*.part0.pt")):
+        name = part.name[: -len(".part0.pt")]
+        state = {}
+        for index in (0, 1):
+            state.update(torch.load(files_at / f"{name}.part{index}.pt", weights_only=True))
+        torch.save(state, destination / f"{name}.pt")
+    for meta in sorted(destination.glob("*.json")):
+        print(f"--vocoder hifigan:{meta}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "join":
+        join(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packed", type=Path, required=True, help="vocoder_pack.py output")
+    parser.add_argument("--budget", type=float, default=480.0, help="seconds for everything")
+    parser.add_argument("--minutes", type=float, default=4.0, help="pretraining wall time")
+    parser.add_argument("--ft-minutes", type=float, default=1.0, help="GTA fine-tuning time")
+    parser.add_argument(
+        "--run",
+        action="append",
+        help="NAME=CONFIG to pretrain (default v1=configs/piper_joe/hifigan.yaml and "
+        "v3=configs/piper_joe/hifigan_v3.yaml)",
+    )
+    parser.add_argument("--fine-tune", action="append", help="runs to fine-tune (default v3)")
+    parser.add_argument("--set", action="append", default=[], help="override for every run")
+    parser.add_argument("--workers", type=int, default=6, help="data workers per run")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--part-mib", type=float, default=15.0, help="split generators above")
+    args = parser.parse_args()
+    runs_wanted = dict(
+        item.split("=", 1)
+        for item in args.run
+        or ["v1=configs/piper_joe/hifigan.yaml", "v3=configs/piper_joe/hifigan_v3.yaml"]
+    )
+    fine_tune = args.fine_tune or ["v3"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    log(f"session: {vars(args)}")
+    if args.device.startswith("cuda"):
+        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
+    data = WORK / "vocoder"
+    command = [sys.executable, "scripts/device/vocoder_pack.py", "unpack", str(args.packed)]
+    if stage("unpack", [*command, str(data)], 90, args.budget) != 0:
+        return
+    has_gta = (data / "gta").is_dir()
+    ft_time = args.ft_minutes * 60 + SLACK if has_gta and args.ft_minutes > 0 else 0.0
+    export_time = 30.0
+    limit = min(args.minutes * 60 + SLACK, left(args.budget) - ft_time - export_time)
+    minutes = min(args.minutes, max(0.1, (limit - SLACK) / 60))
+    log(f"== pretrain {sorted(runs_wanted)} together for {minutes:.2f} min, limit {limit:.0f} s")
+    runs = {name: WORK / name for name in runs_wanted}
+    run_together(
+        {
+            name: train_command(config, data, runs[name], minutes, args)
+            for name, config in runs_wanted.items()
+        },
+        limit,
+    )
+    if ft_time:
+        commands = {}
+        for name in fine_tune:
+            source = runs[name] / "checkpoints" / "latest.pt"
+            if not source.is_file():
+                continue
+            runs[f"{name}_gta"] = WORK / f"{name}_gta"
+            minutes = min(args.ft_minutes, max(0.1, (left(args.budget) - export_time - SLACK) / 60))
+            command = train_command(runs_wanted[name], data, runs[f"{name}_gta"], minutes, args)
+            commands[f"{name}_gta"] = [*command, "--gta", str(data), "--init-from", str(source)]
+        if commands:
+            log(f"== fine-tune {sorted(commands)} on GTA mels for {minutes:.2f} min")
+            run_together(commands, max(30.0, left(args.budget) - export_time))
+    try:
+        export_all(runs, int(args.part_mib * 2**20))
+    except Exception as error:  # noqa: BLE001 - log it: the session must still end cleanly
+        log(f"export failed: {error!r}")
+    log(f"session done in {time.monotonic() - START:.0f} s")
+    log(json.dumps({"files": sorted(path.name for path in OUT.iterdir())}))
+
+
+if __name__ == "__main__":
+    main()

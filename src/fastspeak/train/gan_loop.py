@@ -1,0 +1,532 @@
+"""Training loop of the HiFi-GAN vocoder (Kong et al. 2020; jik876/hifi-gan's recipe), explicit.
+
+    train_vocoder(config, feat_dir, run_dir, resume=False, init_from=None, gta_dir=None,
+                  max_steps=None, max_minutes=None)
+
+One step, on a batch of random segments (``vocoder.train.segment_size`` samples and their
+mel frames; see :mod:`fastspeak.data.vocoder`):
+
+1. the generator makes ``generated`` from the mels;
+2. discriminator update: LSGAN loss on ``[wavs, generated.detach()]`` (one pass over both);
+3. generator update: adversarial + 2 x feature matching + 45 x mel L1, the discriminators
+   frozen (no weight gradients computed for them).
+
+AdamW (0.8, 0.99, weight decay 0.01), lr ``2e-4 x 0.999 ** epoch`` (a pure function of the
+epoch, so a resumed run has the exact lr without scheduler state). bf16 autocast on CUDA
+(``vocoder.train.amp``; fp16 uses one GradScaler for both optimizers); losses in fp32. A
+guard skips an update whose loss or gradient norm is not finite. The data order and segment
+positions follow (seed, epoch), so ``--resume`` continues exactly where ``latest.pt`` left
+off. Under torchrun each rank takes its share of the batches (DDP, NCCL/gloo, through
+:mod:`fastspeak.train.distributed`); only rank 0 validates, logs and writes checkpoints.
+
+Fine-tuning (``--init-from CKPT``, usually with ``--gta GTADIR``): a new run starts from a
+train-vocoder checkpoint's generator, discriminators and optimizer states; the step count
+starts again at 0 and the lr carries on decaying from the source's epochs.
+
+run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones (kind ``hifigan``: generator
+as ``model``, ``discriminator``, both optimizers, scaler, step, epoch, batch_in_epoch, config,
+data), ``tensorboard/`` (loss terms, lr, gradient norms, validation mel L1, audio samples and
+mel plots), ``train_log.jsonl``, ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import yaml
+from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from fastspeak.config import Config, ConfigError, config_from_dict
+from fastspeak.data.alignments import atomic_write_text
+from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.data.vocoder import (
+    EpochBatchSampler,
+    VocoderDataset,
+    featdir_entries,
+    gta_entries,
+)
+from fastspeak.train.checkpoint import Checkpointer, CheckpointError, load_checkpoint
+from fastspeak.train.distributed import DistributedContext, init_distributed
+from fastspeak.train.log import TrainLogger, plot_mels
+from fastspeak.train.loop import MAX_CONSECUTIVE_SKIPS, _all_past
+from fastspeak.vocoders.hifigan import (
+    CHECKPOINT_KIND,
+    GeneratorLoss,
+    HiFiGANDiscriminator,
+    HiFiGANGenerator,
+    discriminator_loss,
+)
+
+__all__ = ["GANTrainer", "train_vocoder"]
+
+
+@dataclass
+class GANTrainer:
+    """One HiFi-GAN optimisation step (both updates) over a batch; see the module docstring.
+
+    ``generator_net``/``discriminator_net`` are the modules the forward passes go through
+    (DDP wrappers, or the plain modules); the discriminator pass of the generator update uses
+    the plain ``discriminator`` with its parameters frozen, so DDP never reduces gradients
+    it does not need.
+    """
+
+    generator: HiFiGANGenerator
+    discriminator: HiFiGANDiscriminator
+    generator_optimizer: torch.optim.Optimizer
+    discriminator_optimizer: torch.optim.Optimizer
+    criterion: GeneratorLoss
+    scaler: torch.amp.GradScaler
+    autocast: Any
+    grad_clip: float = 0.0
+    generator_net: torch.nn.Module | None = None
+    discriminator_net: torch.nn.Module | None = None
+    context: DistributedContext | None = None
+
+    def _finite(self, loss: Tensor, norm: Tensor) -> bool:
+        finite = (torch.isfinite(loss) & torch.isfinite(norm)).float()
+        if self.context is not None and self.context.enabled:
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        return bool(finite.item())
+
+    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, module: Any) -> Tensor:
+        """Backward, unscale, clip (or just measure) and step unless non-finite; grad norm."""
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(optimizer)
+        clip = self.grad_clip if self.grad_clip > 0 else math.inf
+        norm = torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+        if self._finite(loss.detach(), norm):
+            self.scaler.step(optimizer)
+        else:
+            norm = torch.full_like(norm, math.nan)
+        optimizer.zero_grad(set_to_none=True)
+        return norm
+
+    def step(self, mels: Tensor, wavs: Tensor) -> dict[str, float]:
+        """mels (B, n_mels, F), wavs (B, F * hop) -> the step's loss terms (floats).
+
+        ``generator_grad_norm``/``discriminator_grad_norm`` are NaN when that update was
+        skipped as non-finite.
+        """
+        generator_net = self.generator_net or self.generator
+        discriminator_net = self.discriminator_net or self.discriminator
+        batch = wavs.shape[0]
+        with self.autocast:
+            generated = generator_net(mels).float()  # (B, F * hop)
+            both = discriminator_net(torch.cat([wavs, generated.detach()]))
+        real, fake = both.split(batch)
+        loss_d, terms_d = discriminator_loss(real, fake)
+        norm_d = self._update(loss_d, self.discriminator_optimizer, self.discriminator)
+
+        self.discriminator.requires_grad_(False)
+        try:
+            with self.autocast:
+                both = self.discriminator(torch.cat([wavs, generated]))
+            real, fake = both.split(batch)
+            loss_g, terms_g = self.criterion(wavs, generated, real, fake)
+            norm_g = self._update(loss_g, self.generator_optimizer, self.generator)
+        finally:
+            self.discriminator.requires_grad_(True)
+        self.scaler.update()
+        values = {
+            "generator": loss_g.detach(),
+            "discriminator": loss_d.detach(),
+            **{f"discriminator_{name}": value for name, value in terms_d.items()},
+            **terms_g,
+            "generator_grad_norm": norm_g,
+            "discriminator_grad_norm": norm_d,
+        }
+        return {name: float(value) for name, value in values.items()}
+
+
+def _prepare_config(
+    config: Config, feat_dir: Path, gta_dir: Path | None, source: dict[str, Any] | None
+) -> Config:
+    """Audio settings from FEATDIR/config.yaml (and the GTADIR's, which must agree); the
+    generator and discriminator layout from the checkpoint when resuming or fine-tuning."""
+    config = copy.deepcopy(config)
+    data_file = feat_dir / "config.yaml"
+    if not data_file.is_file():
+        raise ConfigError(f"{data_file} does not exist; --data must be a FEATDIR")
+    config.audio = config_from_dict(yaml.safe_load(data_file.read_text())).audio
+    if gta_dir is not None:
+        gta_file = gta_dir / "config.yaml"
+        if not (gta_dir / "report.json").is_file() or not gta_file.is_file():
+            raise ConfigError(f"{gta_dir} is not a GTADIR made by `fastspeak gta`")
+        gta_audio = config_from_dict(yaml.safe_load(gta_file.read_text())).audio
+        if gta_audio != config.audio:
+            raise ConfigError(
+                f"{gta_dir} has audio settings {gta_audio} but {feat_dir} has {config.audio}; "
+                "make the GTA mels from the same FEATDIR"
+            )
+    if source is not None:
+        saved = config_from_dict(source["config"])
+        config.vocoder.generator = saved.vocoder.generator
+        config.vocoder.discriminator = saved.vocoder.discriminator
+        if saved.audio != config.audio:
+            raise ConfigError(
+                f"the checkpoint was trained on audio settings {saved.audio} but {feat_dir} "
+                f"has {config.audio}; a vocoder only fits the mels it was trained on"
+            )
+    config.vocoder.check_audio(config.audio)
+    return config
+
+
+@torch.no_grad()
+def validate(
+    generator: HiFiGANGenerator,
+    criterion: GeneratorLoss,
+    dataset: VocoderDataset,
+    count: int,
+    device: torch.device,
+) -> tuple[dict[str, float], list[dict[str, Tensor]]]:
+    """Mean mel L1 (the loss's mel) of the first ``count`` whole validation utterances, and
+    for each an example on the CPU: ``real``/``generated`` waveforms (T_wav,),
+    ``real_mel``/``generated_mel`` (T, n_mels) loss mels."""
+    was_training = generator.training
+    generator.eval()
+    total, examples = 0.0, []
+    for index in range(min(count, len(dataset))):
+        item = dataset[index]
+        mels, wavs = item["mels"].unsqueeze(0).to(device), item["wavs"].unsqueeze(0).to(device)
+        generated = generator(mels).float()
+        real_mel, generated_mel = criterion.mel(wavs), criterion.mel(generated)
+        total += float((real_mel - generated_mel).abs().mean())
+        examples.append(
+            {
+                "real": wavs[0].cpu(),
+                "generated": generated[0].cpu(),
+                "real_mel": real_mel[0].cpu(),
+                "generated_mel": generated_mel[0].cpu(),
+            }
+        )
+    generator.train(was_training)
+    return {"mel_l1": total / max(len(examples), 1)}, examples
+
+
+def train_vocoder(
+    config: Config,
+    feat_dir: str | Path,
+    run_dir: str | Path,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    gta_dir: str | Path | None = None,
+    max_steps: int | None = None,
+    max_minutes: float | None = None,
+) -> dict[str, Any]:
+    """Train HiFi-GAN (``config.vocoder``) on the recordings of a FEATDIR, or on GTA mels.
+
+    Args:
+        config: the run's config (``vocoder`` section; audio comes from ``feat_dir``).
+        feat_dir: FEATDIR from ``fastspeak preprocess`` (its corpus must be reachable).
+        run_dir: output folder (see the module docstring).
+        resume: continue ``run_dir/checkpoints/latest.pt`` exactly (same data source).
+        init_from: fine-tune: start a new run from this train-vocoder checkpoint.
+        gta_dir: train on the GTA mels of ``fastspeak gta`` (with their audio spans) instead
+            of mels computed from the recordings.
+        max_steps: stop at this step (default ``vocoder.train.max_steps``).
+        max_minutes: also stop (validating and saving) after this much wall time.
+    Returns:
+        {"step", "epoch", "skipped_steps", "losses" (generator loss of every step of this
+        call), "val" (last validation or None), "checkpoint", "generator", "discriminator",
+        "audio_seconds_per_second"}.
+    """
+    feat_dir, run_dir = Path(feat_dir), Path(run_dir)
+    gta_dir = None if gta_dir is None else Path(gta_dir)
+    context = init_distributed(config.vocoder.train.device)
+    try:
+        return _train(
+            config, feat_dir, run_dir, resume, init_from, gta_dir, max_steps, max_minutes, context
+        )
+    finally:
+        context.close()
+
+
+def _load_source(path: Path | str, what: str) -> dict[str, Any]:
+    checkpoint = load_checkpoint(path)
+    if checkpoint.get("kind") != CHECKPOINT_KIND:
+        raise CheckpointError(
+            f"{what} {path} holds a {checkpoint.get('kind', 'fastspeech2')} model, not a "
+            "HiFi-GAN vocoder written by `fastspeak train-vocoder`"
+        )
+    return checkpoint
+
+
+def _train(
+    config: Config,
+    feat_dir: Path,
+    run_dir: Path,
+    resume: bool,
+    init_from: str | Path | None,
+    gta_dir: Path | None,
+    max_steps: int | None,
+    max_minutes: float | None,
+    context: DistributedContext,
+) -> dict[str, Any]:
+    device, world = context.device, context.world_size
+    opts = config.vocoder.train
+    checkpointer = Checkpointer(run_dir, opts.save_interval, opts.milestone_interval)
+    data = {"feat_dir": str(feat_dir.resolve()), "gta_dir": gta_dir and str(gta_dir.resolve())}
+    checkpoint = source = None
+    if resume:
+        if init_from is not None:
+            raise CheckpointError("--resume continues RUNDIR; --init-from starts a new run")
+        checkpoint = _load_source(checkpointer.latest, "--resume: checkpoint")
+        if checkpoint.get("data", {}).get("gta_dir") != data["gta_dir"]:
+            raise CheckpointError(
+                f"{checkpointer.latest} trained on GTA mels from "
+                f"{checkpoint.get('data', {}).get('gta_dir')} but this run gives --gta "
+                f"{data['gta_dir']}; resume with the same data, or start a new run with "
+                "--init-from to fine-tune on other data"
+            )
+    elif checkpointer.latest.exists():
+        raise CheckpointError(
+            f"{run_dir} already holds a training run ({checkpointer.latest}); pass --resume to "
+            "continue it or choose another --out"
+        )
+    elif init_from is not None:
+        source = _load_source(init_from, "--init-from")
+    config = _prepare_config(config, feat_dir, gta_dir, checkpoint or source)
+    opts = config.vocoder.train
+    logger = TrainLogger(run_dir, enabled=context.is_main)
+
+    if device.type == "cuda":  # every training batch has one shape: let cuDNN pick kernels
+        torch.backends.cudnn.benchmark = True
+    torch.manual_seed(opts.seed)
+    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
+    discriminator = HiFiGANDiscriminator(config.vocoder.discriminator).to(device)
+    optimizers = [
+        torch.optim.AdamW(
+            module.parameters(),
+            lr=opts.learning_rate,
+            betas=(opts.betas[0], opts.betas[1]),
+            weight_decay=opts.weight_decay,
+        )
+        for module in (generator, discriminator)
+    ]
+    amp = opts.amp is True or (opts.amp == "auto" and device.type == "cuda")
+    amp_dtype = getattr(torch, opts.amp_dtype)
+    if amp and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        logger.message(
+            "warning: vocoder.train.amp on a CPU without native bf16 (avx512_bf16/AMX): "
+            "autocast runs emulated kernels, many times slower than fp32; set it to false"
+        )
+    scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
+    step = epoch = batch_in_epoch = skipped = lr_epochs_before = 0
+    loaded = checkpoint or source
+    if loaded is not None:
+        generator.load_state_dict(loaded["model"])
+        discriminator.load_state_dict(loaded["discriminator"])
+        optimizers[0].load_state_dict(loaded["optimizer"])
+        optimizers[1].load_state_dict(loaded["discriminator_optimizer"])
+        if loaded.get("scaler") is not None and scaler.is_enabled():
+            scaler.load_state_dict(loaded["scaler"])
+    if checkpoint is not None:
+        step, epoch = checkpoint["step"], checkpoint["epoch"]
+        batch_in_epoch, skipped = checkpoint["batch_in_epoch"], checkpoint["skipped_steps"]
+        lr_epochs_before = checkpoint["lr_epochs_before"]
+    elif source is not None:
+        lr_epochs_before = source["lr_epochs_before"] + source["epoch"]
+        logger.message(f"fine-tuning from {init_from} (its step {source['step']})")
+
+    def wrap(module: torch.nn.Module) -> torch.nn.Module:
+        if not context.enabled:
+            return module
+        return DistributedDataParallel(
+            module, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    trainer = GANTrainer(
+        generator=generator,
+        discriminator=discriminator,
+        generator_optimizer=optimizers[0],
+        discriminator_optimizer=optimizers[1],
+        criterion=GeneratorLoss(config.audio, opts).to(device),
+        scaler=scaler,
+        autocast=torch.autocast(device.type, dtype=amp_dtype, enabled=amp),
+        grad_clip=opts.grad_clip,
+        generator_net=wrap(generator),
+        discriminator_net=wrap(discriminator),
+        context=context,
+    )
+
+    if gta_dir is not None:
+        train_entries, val_entries = gta_entries(gta_dir, "train"), gta_entries(gta_dir, "val")
+    else:
+        train_entries = featdir_entries(feat_dir, "train")
+        val_entries = featdir_entries(feat_dir, "val") if context.is_main else []
+    if not train_entries:
+        raise ConfigError(f"{gta_dir or feat_dir}/train.jsonl holds no utterances")
+    train_set = VocoderDataset(
+        train_entries, config.audio, opts.segment_size, root=gta_dir, seed=opts.seed
+    )
+    val_set = VocoderDataset(val_entries, config.audio, None, root=gta_dir)
+    sampler = EpochBatchSampler(
+        LengthBucketSampler(
+            [1] * len(train_set),
+            opts.batch_size,
+            shuffle=True,
+            seed=opts.seed,
+            num_replicas=world,
+            rank=context.rank,
+        )
+    )
+    loader = DataLoader(
+        train_set,
+        batch_sampler=sampler,
+        num_workers=opts.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=opts.num_workers > 0,
+    )
+    if context.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
+        )
+
+    total_steps = max_steps if max_steps is not None else opts.max_steps
+    deadline = None if max_minutes is None else time.monotonic() + 60.0 * max_minutes
+    sample_rate = config.audio.sample_rate
+    logger.message(
+        f"training HiFi-GAN {config.vocoder.generator.variant} "
+        f"({sum(p.numel() for p in generator.parameters()) / 1e6:.2f}M generator, "
+        f"{sum(p.numel() for p in discriminator.parameters()) / 1e6:.2f}M discriminator "
+        f"parameters) on {device} x{world}, amp {opts.amp_dtype if amp else 'off'}, "
+        f"{len(train_set)} utterances{' (GTA mels)' if gta_dir else ''}, "
+        f"step {step} -> {total_steps}"
+    )
+    progress = tqdm(
+        total=total_steps,
+        initial=step,
+        disable=not (context.is_main and opts.progress),
+        unit="step",
+    )
+    losses: list[float] = []
+    window: dict[str, Any] = {"samples": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
+    call_samples, call_start = 0, time.perf_counter()
+    consecutive, val_terms, saved, first_validation = 0, None, None, True
+    generator.train()
+    discriminator.train()
+    while step < total_steps:
+        lr = opts.learning_rate * opts.lr_decay ** (lr_epochs_before + epoch)
+        for optimizer in optimizers:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        sampler.set_epoch(epoch, batch_in_epoch)
+        if batch_in_epoch == 0 and len(sampler) == 0:
+            raise ValueError(f"the training data gives no batches for {world} process(es)")
+        for batch in loader:
+            batch_in_epoch += 1
+            mels = batch["mels"].to(device, non_blocking=True)
+            wavs = batch["wavs"].to(device, non_blocking=True)
+            terms = trainer.step(mels, wavs)
+            step += 1
+            samples = wavs.numel()
+            window["samples"] += samples
+            call_samples += samples
+            if deadline is not None and _all_past(deadline, context):
+                total_steps = step
+            if math.isfinite(terms["generator_grad_norm"]) and math.isfinite(
+                terms["discriminator_grad_norm"]
+            ):
+                consecutive = 0
+                window["n"] += 1
+                for name, value in terms.items():
+                    window["sums"][name] = window["sums"].get(name, 0.0) + value
+            else:
+                skipped, consecutive = skipped + 1, consecutive + 1
+                logger.message(f"step {step}: non-finite loss or gradient norm, update skipped")
+                if consecutive >= MAX_CONSECUTIVE_SKIPS:
+                    raise RuntimeError(
+                        f"{consecutive} consecutive steps had a non-finite loss or gradient; "
+                        "lower vocoder.train.learning_rate, check the data, or disable amp"
+                    )
+            losses.append(terms["generator"])
+            progress.update(1)
+
+            if step % opts.log_interval == 0 or step == total_steps:
+                elapsed = time.perf_counter() - window["start"]
+                values = {
+                    name: value / max(window["n"], 1) for name, value in window["sums"].items()
+                }
+                values.update(
+                    learning_rate=lr,
+                    skipped_steps=skipped,
+                    audio_seconds_per_second=window["samples"]
+                    * world
+                    / sample_rate
+                    / max(elapsed, 1e-9),
+                )
+                logger.scalars("train", values, step)
+                progress.set_postfix(mel=f"{values.get('mel_l1', math.nan):.3f}")
+                window = {"samples": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
+            sample_due = opts.sample_interval > 0 and step % opts.sample_interval == 0
+            if (
+                context.is_main
+                and len(val_set)
+                and (step % opts.val_interval == 0 or sample_due or step == total_steps)
+            ):
+                val_terms, examples = validate(
+                    generator, trainer.criterion, val_set, opts.val_utterances, device
+                )
+                logger.scalars("val", val_terms, step)
+                if sample_due or (first_validation and opts.sample_interval > 0):
+                    for index, example in enumerate(examples[:2]):
+                        generated = example["generated"]
+                        logger.audio(f"val/generated_{index}", generated, sample_rate, step)
+                        if first_validation:
+                            logger.audio(f"val/real_{index}", example["real"], sample_rate, step)
+                        figure = plot_mels(
+                            example["real_mel"].numpy(),
+                            example["generated_mel"].numpy(),
+                            f"step {step}",
+                        )
+                        logger.figure(f"val/mel_{index}", figure, step)
+                first_validation = False
+            if context.is_main and checkpointer.due(step, force=step == total_steps):
+                state = {
+                    "kind": CHECKPOINT_KIND,
+                    "model": generator.state_dict(),
+                    "discriminator": discriminator.state_dict(),
+                    "optimizer": optimizers[0].state_dict(),
+                    "discriminator_optimizer": optimizers[1].state_dict(),
+                    "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                    "step": step,
+                    "epoch": epoch,
+                    "batch_in_epoch": batch_in_epoch,
+                    "lr_epochs_before": lr_epochs_before,
+                    "skipped_steps": skipped,
+                    "config": config.to_dict(),
+                    "data": data,
+                    "init_from": None if init_from is None else str(init_from),
+                }
+                saved = checkpointer.save(step, state)
+            if step >= total_steps:
+                break
+        else:
+            epoch, batch_in_epoch = epoch + 1, 0
+    progress.close()
+    logger.close()
+    return {
+        "step": step,
+        "epoch": epoch,
+        "skipped_steps": skipped,
+        "losses": losses,
+        "val": val_terms,
+        "checkpoint": saved,
+        "generator": generator,
+        "discriminator": discriminator,
+        "audio_seconds_per_second": call_samples
+        * world
+        / sample_rate
+        / max(time.perf_counter() - call_start, 1e-9),
+    }

@@ -1,0 +1,288 @@
+"""HiFi-GAN training on a real (tiny) piper FEATDIR, on CPU: segment data, `fastspeak
+train-vocoder` with exact resume, `fastspeak gta` and fine-tuning on its mels, the trained
+vocoder in the Synthesizer, two-process DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from fastspeak.audio.io import load_audio
+from fastspeak.audio.mel import MelSpectrogram, mel_frames
+from fastspeak.cli import main
+from fastspeak.config import load_config
+from fastspeak.data.gta import find_audio_span
+from fastspeak.data.vocoder import VocoderDataset, featdir_entries, gta_entries
+from fastspeak.synthesis import Synthesizer
+from fastspeak.train.checkpoint import load_checkpoint
+from fastspeak.train.gan_loop import train_vocoder
+from fastspeak.train.loop import train
+
+CONFIGS = Path(__file__).parent.parent / "configs" / "piper_joe"
+TINY = CONFIGS / "hifigan_tiny.yaml"
+TINY_ACOUSTIC = CONFIGS / "fastspeech2_tiny.yaml"
+AUDIO = load_config(TINY).audio
+HOP = AUDIO.hop_length
+
+
+def same_state(first: dict, second: dict) -> bool:
+    return first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_segments_are_slices_of_the_utterance_mel_and_reproducible(piper_featdir: Path) -> None:
+    entries = featdir_entries(piper_featdir, "train")
+    assert len(entries) == 10 and all(Path(e["audio"]).is_file() for e in entries)
+    segments = VocoderDataset(entries, AUDIO, 4096, seed=5)
+    whole = VocoderDataset(entries, AUDIO, None)
+    item, full = segments[(3, 2)], whole[2]
+    assert item["mels"].shape == (80, 16) and item["wavs"].shape == (4096,)
+    frames = full["mels"].shape[1]
+    assert full["wavs"].shape == (frames * HOP,)
+    wav = load_audio(entries[2]["audio"], AUDIO.sample_rate)
+    assert frames == mel_frames(len(wav), HOP)
+    mel = MelSpectrogram(AUDIO)(torch.from_numpy(wav)).T
+    assert torch.allclose(full["mels"], mel, atol=1e-5)  # THE mel of the recording
+    starts = [
+        s for s in range(frames - 15) if torch.equal(full["mels"][:, s : s + 16], item["mels"])
+    ]
+    assert len(starts) == 1
+    start = starts[0]
+    assert torch.equal(item["wavs"], full["wavs"][start * HOP : (start + 16) * HOP])
+    assert torch.equal(segments[(3, 2)]["wavs"], item["wavs"])  # (seed, epoch, index) fixes it
+    assert len({int(segments[(epoch, 2)]["wavs"].abs().argmax()) for epoch in range(6)}) > 1
+
+
+def run_cli(*arguments: str) -> int:
+    return main([str(argument) for argument in arguments])
+
+
+def tiny_vocoder(*overrides: str):
+    return load_config(TINY, list(overrides))
+
+
+def test_train_vocoder_cli_writes_checkpoint_and_resumes_exactly(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    torch.set_num_threads(1)
+    straight = train_vocoder(tiny_vocoder(), piper_featdir, tmp_path / "straight", max_steps=3)
+    run = tmp_path / "run"
+    common = ["--config", TINY, "--data", piper_featdir, "--out", run]
+    val = ["--set", "vocoder.train.val_interval=2", "--set", "vocoder.train.sample_interval=2"]
+    assert run_cli("train-vocoder", *common, *val, "--max-steps", 2) == 0
+    first = load_checkpoint(run / "checkpoints" / "latest.pt")
+    assert first["kind"] == "hifigan" and first["step"] == 2 and first["batch_in_epoch"] == 2
+    assert (
+        first["data"]["gta_dir"] is None
+        and first["config"]["vocoder"]["generator"]["variant"] == "v1"
+    )
+    assert run_cli("train-vocoder", *common, "--max-steps", 2) == 2  # no silent overwrite
+    assert run_cli("train-vocoder", *common, *val, "--resume", "--max-steps", 3) == 0
+    resumed = load_checkpoint(run / "checkpoints" / "latest.pt")
+    assert resumed["step"] == straight["step"] == 3
+    assert same_state(resumed["model"], straight["generator"].state_dict())
+    assert same_state(resumed["discriminator"], straight["discriminator"].state_dict())
+    records = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+    train_losses = [r["generator"] for r in records if r["split"] == "train"]
+    assert train_losses == straight["losses"]
+    val_records = [r for r in records if r["split"] == "val"]
+    assert val_records and np.isfinite(val_records[0]["mel_l1"])
+    assert {"mel_l1", "adversarial", "feature_matching", "discriminator", "learning_rate"} <= set(
+        records[0]
+    )
+    assert records[0]["learning_rate"] == pytest.approx(2e-4)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = sorted((run / "tensorboard").glob("events.out.tfevents.*"))[0]
+    accumulator = EventAccumulator(str(events), size_guidance={"audio": 0, "images": 0})
+    accumulator.Reload()
+    assert {"val/generated_0", "val/real_0"} <= set(accumulator.Tags()["audio"])
+    assert "val/mel_0" in accumulator.Tags()["images"]
+
+
+@pytest.fixture(scope="module")
+def acoustic_checkpoint(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = load_config(
+        TINY_ACOUSTIC,
+        ["train.num_workers=0", "train.progress=false", "train.batch_size=4",
+         "train.save_interval=0", "train.milestone_interval=0", "train.val_interval=1000"],
+    )  # fmt: skip
+    result = train(config, piper_featdir, tmp_path_factory.mktemp("acoustic"), max_steps=2)
+    return result["checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def gta_dir(
+    acoustic_checkpoint: Path, piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    out = tmp_path_factory.mktemp("gta") / "gta"
+    code = run_cli(
+        "gta", "--checkpoint", acoustic_checkpoint, "--data", piper_featdir, "--out", out,
+        "--batch-size", 4, "--quiet",
+    )  # fmt: skip
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def vocoder_checkpoint(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("vocoder")
+    return train_vocoder(tiny_vocoder(), piper_featdir, run, max_steps=1)["checkpoint"]
+
+
+def test_gta_mels_have_the_audio_frame_count(gta_dir: Path, piper_featdir: Path) -> None:
+    report = json.loads((gta_dir / "report.json").read_text())
+    assert report["gta"]["utterances"] == 13 and report["distillation"]["mode"] == "teacher-forced"
+    assert report["gta"]["trimmed"] > 0  # edge silence was trimmed: spans had to be found
+    assert report["gta"]["max_span_mel_difference"] < 0.01
+    mel = MelSpectrogram(AUDIO)
+    for split in ("train", "val", "test"):
+        source = {e["id"]: e for e in map(json.loads, (piper_featdir / f"{split}.jsonl").open())}
+        for entry in gta_entries(gta_dir, split):
+            wav = load_audio(entry["audio"], AUDIO.sample_rate)[
+                entry["audio_start"] : entry["audio_end"]
+            ]
+            with np.load(gta_dir / entry["features"]) as stored:
+                gta_mels = stored["mels"]
+            assert gta_mels.shape == (mel_frames(len(wav), HOP), 80) == (entry["frames"], 80)
+            assert entry["frames"] == source[entry["id"]]["frames"]
+            with np.load(piper_featdir / source[entry["id"]]["features"]) as stored:
+                original = stored["mels"].astype(np.float32)
+            recomputed = mel(torch.from_numpy(wav)).numpy()
+            assert np.abs(recomputed - original).mean() < 0.01  # the span IS the features' audio
+            assert np.abs(gta_mels.astype(np.float32) - original).mean() > 0.05  # model mels
+    item = VocoderDataset(gta_entries(gta_dir, "train"), AUDIO, 4096, root=gta_dir)[(0, 0)]
+    assert item["mels"].shape == (80, 16) and item["wavs"].shape == (4096,)
+
+
+def test_find_audio_span_recovers_a_trim(piper_featdir: Path) -> None:
+    entry = featdir_entries(piper_featdir, "train")[0]
+    wav = load_audio(entry["audio"], AUDIO.sample_rate)
+    mel = MelSpectrogram(AUDIO)
+    start, end = 7 * HOP, len(wav) - 1000
+    stored = mel(torch.from_numpy(wav[start:end])).numpy().astype(np.float16).astype(np.float32)
+    found_start, found_end, difference = find_audio_span(wav, stored, mel)
+    assert found_start == start and mel_frames(found_end - found_start, HOP) == stored.shape[0]
+    assert difference < 0.01
+
+
+def test_fine_tune_on_gta_mels(
+    gta_dir: Path, piper_featdir: Path, vocoder_checkpoint: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "finetune"
+    common = ["--config", TINY, "--data", piper_featdir, "--out", run]
+    source = load_checkpoint(vocoder_checkpoint)
+    assert run_cli("train-vocoder", *common, "--gta", gta_dir, "--init-from", vocoder_checkpoint,
+                   "--max-steps", 1) == 0  # fmt: skip
+    tuned = load_checkpoint(run / "checkpoints" / "latest.pt")
+    assert tuned["step"] == 1 and tuned["data"]["gta_dir"] == str(gta_dir.resolve())
+    assert tuned["init_from"] == str(vocoder_checkpoint)
+    assert tuned["lr_epochs_before"] == source["epoch"]
+    assert not same_state(tuned["model"], source["model"])
+    # a resume must keep the data source
+    assert run_cli("train-vocoder", *common, "--resume", "--max-steps", 2) == 2
+    assert run_cli("train-vocoder", *common, "--gta", gta_dir, "--resume", "--max-steps", 2) == 0
+
+
+def test_synthesizer_and_cli_speak_through_the_trained_vocoder(
+    acoustic_checkpoint: Path, vocoder_checkpoint: Path, tmp_path: Path
+) -> None:
+    text = "The cat sat on the mat. Rain fell all day long."
+    hifigan = Synthesizer.from_checkpoint(
+        acoustic_checkpoint, vocoder=f"hifigan:{vocoder_checkpoint}"
+    )
+    result = hifigan.synthesize(text)
+    assert result.wav is not None and result.sample_rate == AUDIO.sample_rate
+    pauses = sum(round(c.pause_ms * AUDIO.sample_rate / 1000) for c in result.chunks)
+    assert len(result.wav) == sum(c.frames for c in result.chunks) * HOP + pauses
+    assert np.isfinite(result.wav).all() and np.abs(result.wav).max() <= 1.0
+    out = tmp_path / "hello.wav"
+    code = run_cli(
+        "synthesize", "--checkpoint", acoustic_checkpoint, "--text", "We met at noon.",
+        "--out", out, "--vocoder", f"hifigan:{vocoder_checkpoint}", "--quiet",
+    )  # fmt: skip
+    assert code == 0 and out.is_file()
+    with pytest.raises(Exception, match="holds a hifigan model"):
+        Synthesizer.from_checkpoint(vocoder_checkpoint)
+
+
+def test_device_pack_round_trip_is_exact_and_needs_no_corpus(
+    piper_featdir: Path, gta_dir: Path, tmp_path: Path
+) -> None:
+    """scripts/device/vocoder_pack.py: 16-bit audio spans + GTA mels, unpacked into a folder
+    that train-vocoder reads as --data and --gta without the corpus or soundfile."""
+    script = Path(__file__).parent.parent / "scripts" / "device" / "vocoder_pack.py"
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    packed, unpacked = tmp_path / "packed", tmp_path / "unpacked"
+    for arguments in (
+        ["pack", piper_featdir, packed, "--minutes", "0.05", "--val", "1", "--gta", gta_dir],
+        ["unpack", packed, unpacked],
+    ):
+        completed = subprocess.run(
+            [sys.executable, str(script), *map(str, arguments)],
+            env=environment, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-2000:]
+    train_entries = featdir_entries(unpacked, "train")
+    assert 1 <= len(train_entries) < 10 and len(featdir_entries(unpacked, "val")) == 1
+    spans = {entry["id"]: entry for entry in gta_entries(gta_dir, "train")}
+    for entry in train_entries:
+        pcm = np.load(entry["audio"])
+        span = spans[entry["id"]]
+        original = load_audio(span["audio"], AUDIO.sample_rate)[
+            span["audio_start"] : span["audio_end"]
+        ]
+        assert pcm.dtype == np.int16 and np.array_equal(
+            pcm, np.round(original * 32768).astype(np.int16)
+        )
+    whole = VocoderDataset(train_entries, AUDIO, None)[0]
+    source = VocoderDataset(list(spans.values()), AUDIO, None, root=gta_dir)
+    reference = source[[e["id"] for e in spans.values()].index(whole["id"])]
+    assert torch.equal(whole["wavs"], reference["wavs"])
+    packed_gta = VocoderDataset(gta_entries(unpacked, "train"), AUDIO, None, root=unpacked)[0]
+    assert torch.allclose(packed_gta["mels"], reference["mels"])
+
+
+WORKER = """
+import hashlib, json, os, sys
+from pathlib import Path
+from fastspeak.config import load_config
+from fastspeak.train.gan_loop import train_vocoder
+
+tiny, feat_dir, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+result = train_vocoder(load_config(tiny), feat_dir, out / "run", max_steps=2)
+digest = hashlib.sha256()
+for module in ("generator", "discriminator"):
+    for name, tensor in sorted(result[module].state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+(out / f"rank{os.environ['RANK']}.json").write_text(
+    json.dumps({"digest": digest.hexdigest(), "losses": result["losses"], "step": result["step"]}))
+"""
+
+
+def test_two_process_ddp_keeps_generator_and_discriminator_identical(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        str(script), str(TINY), str(piper_featdir), str(tmp_path),
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    completed = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert ranks[0]["step"] == ranks[1]["step"] == 2
+    assert ranks[0]["digest"] == ranks[1]["digest"]
+    assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank trained on its own segments
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 2
