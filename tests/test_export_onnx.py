@@ -134,3 +134,42 @@ def test_runtime_without_torch_matches_the_synthesizer(tmp_path: Path) -> None:
     torch_mel = Synthesizer.from_checkpoint().mel(text, speed=1.1, pitch_semitones=1.0)
     assert onnx_mel.shape == torch_mel.shape
     np.testing.assert_allclose(onnx_mel, torch_mel, atol=1e-3)
+
+
+def test_vocoder_onnx_gives_audio_without_torch(tmp_path: Path) -> None:
+    """A (tiny, untrained) HiFi-GAN exported beside the voice: runtime audio == PyTorch's."""
+    import subprocess
+    import sys
+
+    from fastspeak.config import load_config
+    from fastspeak.train.checkpoint import save_checkpoint
+    from fastspeak.vocoders.hifigan import HiFiGANGenerator, load_generator
+
+    config = load_config(Path(__file__).parent.parent / "configs/piper_joe/hifigan_tiny.yaml")
+    torch.manual_seed(3)
+    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
+    checkpoint = tmp_path / "voc.pt"
+    save_checkpoint(
+        checkpoint,
+        {"kind": "hifigan", "model": generator.state_dict(), "config": config.to_dict()},
+    )
+    out = tmp_path / "onnx"
+    args = ["export", "--format", "onnx", "--out", str(out), "--vocoder", f"hifigan:{checkpoint}"]
+    assert main(args) == 0
+    script = tmp_path / "no_torch.py"
+    script.write_text(
+        NO_TORCH.replace(
+            "voice.mel(sys.argv[2], speed=1.1, pitch_semitones=1.0)", "voice.synth(sys.argv[2])[0]"
+        )
+    )
+    result = tmp_path / "wav.npy"
+    subprocess.run([sys.executable, str(script), str(out), "Hello.", str(result)], check=True)
+    wav = np.load(result)
+    from fastspeak.synthesis import Synthesizer
+
+    torch_mel = Synthesizer.from_checkpoint().mel("Hello.")
+    torch_generator, _, _ = load_generator(checkpoint)
+    with torch.no_grad():
+        expected = torch_generator(torch.from_numpy(torch_mel).T[None]).numpy()[0]
+    assert wav.shape == expected.shape == (len(torch_mel) * 256,)
+    np.testing.assert_allclose(wav, expected, atol=1e-3)

@@ -249,8 +249,10 @@ def _command_export(args: argparse.Namespace) -> int:
     if args.format == "onnx":
         from fastspeak.export import export_onnx
 
-        out = export_onnx(source, args.out)
-        print(f"ONNX model written to {out / 'acoustic.onnx'} (+ voice.json)")
+        vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
+        out = export_onnx(source, args.out, vocoder=vocoder)
+        written = ", ".join(path.name for path in sorted(out.iterdir()))
+        print(f"ONNX export written to {out}: {written}")
         return 0
     if args.checkpoint is None:
         raise UserError("--format voice needs --checkpoint (a training checkpoint)")
@@ -597,6 +599,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--checkpoint", type=Path, help="checkpoint or voice (default: bundled)")
     ex.add_argument("--out", type=Path, required=True, help="the folder to write")
     ex.add_argument("--card", type=Path, help="JSON voice card (data, licence, notes)")
+    ex.add_argument(
+        "--vocoder",
+        help="with --format onnx: also export this HiFi-GAN (hifigan:PATH) as vocoder.onnx",
+    )
     ex.add_argument(
         "--report",
         type=Path,

@@ -9,6 +9,8 @@
   natural-log mel (zero past each length), ``mel_lengths`` (B,) int64.
 - ``voice.json``: the voice's config, vocabulary, statistics, speakers and card (the same
   file as a voice folder), so :mod:`fastspeak.runtime` needs nothing else.
+- ``vocoder.onnx`` (when a HiFi-GAN is given): ``mels`` (B, n_mels, T) -> ``wavs``
+  (B, T * hop), weight norm folded; with it the runtime makes audio without torch.
 
 One ONNX call handles at most ``model.max_seq_len`` frames per utterance (the positional
 table); the runtime splits long text into chunks as the Synthesizer does.
@@ -27,7 +29,7 @@ from torch import Tensor, nn
 from fastspeak.synthesis import load_acoustic_model
 from fastspeak.voice import VOICE_FORMAT, VOICE_VERSION, is_voice, load_voice, voice_card
 
-__all__ = ["AcousticExport", "export_onnx"]
+__all__ = ["AcousticExport", "export_onnx", "export_vocoder_onnx"]
 
 OPSET = 17
 
@@ -69,9 +71,36 @@ def example_inputs(module: AcousticExport, tokens: int = 12) -> tuple[Tensor, ..
     return tuple(values[name] for name in module.input_names())
 
 
-def export_onnx(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+def export_vocoder_onnx(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """A HiFi-GAN (``train-vocoder`` checkpoint or exported generator) -> ``out`` (.onnx)."""
+    from fastspeak.vocoders.hifigan import load_generator
+
+    generator, audio, _ = load_generator(path)
+    mels = torch.randn(2, audio.n_mels, 24, generator=torch.Generator().manual_seed(0))
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            generator.float().eval(),
+            (mels,),
+            str(target),
+            input_names=["mels"],
+            output_names=["wavs"],
+            dynamic_axes={"mels": {0: "batch", 2: "frames"}, "wavs": {0: "batch", 1: "samples"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return target
+
+
+def export_onnx(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    vocoder: str | os.PathLike[str] | None = None,
+) -> Path:
     """Export the acoustic model of a checkpoint or voice folder to ``out/acoustic.onnx``
-    (+ ``out/voice.json``). Returns ``out``."""
+    (+ ``out/voice.json``), and a HiFi-GAN ``vocoder`` to ``out/vocoder.onnx``. Returns
+    ``out``."""
     if is_voice(source):
         model, config, vocab, speakers = load_voice(source)
         meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
@@ -108,5 +137,8 @@ def export_onnx(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> 
         "card": card,
         "onnx": {"acoustic": "acoustic.onnx", "inputs": names, "opset": OPSET},
     }
+    if vocoder is not None:
+        export_vocoder_onnx(vocoder, folder / "vocoder.onnx")
+        meta["onnx"]["vocoder"] = "vocoder.onnx"
     (folder / "voice.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
     return folder
