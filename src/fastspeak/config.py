@@ -519,7 +519,7 @@ class AlignerConfig:
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
     joint_weight: float = 1.0
-    max_prior_deviation: float = 0.1
+    max_prior_deviation: float = 0.15
 
     def __post_init__(self) -> None:
         for name in ("text_channels", "attention_channels", "steps", "batch_size"):
