@@ -418,6 +418,10 @@ class TrainConfig:
     ``max_steps``. ``amp``: "auto" = bf16 autocast on CUDA, none on CPU; true/false force it
     (CPU bf16 autocast is only worth it on CPUs with native bf16 — AVX-512 BF16 or AMX; on an
     AVX2-only CPU such as the development machine it is 40-60x slower than fp32).
+    ``durations``: where the model's durations come from: ``data`` (the FEATDIR's: teacher
+    timings, MFA TextGrids or a ``--durations`` file, chosen at preprocessing) or ``learned``
+    (an aligner trained jointly with the model, the ``align`` section; see
+    :mod:`fastspeak.aligners.joint`).
     """
 
     max_steps: int = 900000
@@ -448,6 +452,7 @@ class TrainConfig:
     save_interval: int = 1000  # checkpoints/latest.pt
     milestone_interval: int = 100000  # checkpoints/step_XXXXXXXXX.pt, kept
     progress: bool = True
+    durations: Literal["data", "learned"] = "data"
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "grad_accumulation", "bucket_batches")

@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import math
 import time
+from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from fastspeak.aligners.joint import JointAlignment, aligned_loader, check_joint_config
 from fastspeak.config import Config, ConfigError, config_from_dict
 from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import Batch, collate
@@ -110,7 +112,7 @@ def _forward(
 def validate(
     model: torch.nn.Module,
     criterion: torch.nn.Module,
-    loader: DataLoader,
+    loader: Iterable[Batch],
     device: torch.device,
     autocast: Any,
     inputs: tuple[str, ...],
@@ -199,9 +201,16 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
             f"init from {init_from}: {load_matching_weights(model, source['model']).summary()}"
         )
     model.to(device)
+    joint = None  # train.durations=learned: an aligner trained beside the model
+    if opts.durations == "learned":
+        check_joint_config(config, spec.variance_statistics, context.enabled)
+        joint = JointAlignment(config).to(device)
+        if checkpoint is not None and checkpoint.get("aligner") is not None:
+            joint.load_weights(checkpoint["aligner"])
+    trained = [*model.parameters(), *(joint.parameters() if joint is not None else ())]
     schedule = LearningRateSchedule.from_config(opts, config.model.hidden)
     optimizer = torch.optim.Adam(
-        model.parameters(),
+        trained,
         lr=schedule(1),
         betas=tuple(opts.betas),
         eps=opts.eps,
@@ -297,6 +306,8 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
             window["frames"] += frames
             call_frames += frames
             batch = batch.to(device)
+            if joint is not None:  # MAS durations replace the data's; the aligner loss joins
+                batch, align_loss, align_terms = joint(batch, step + 1)
             torch.manual_seed(hash((opts.seed, step, micro, rank)) & (2**62 - 1))
             if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
                 saved_norms = [buffer.clone() for buffer in norm_buffers]
@@ -304,6 +315,8 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
             with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
                 output = _forward(network, batch, autocast, spec.inputs)
                 total, terms = criterion(batch, output)
+                if joint is not None:
+                    total, terms = total + align_loss, {**terms, **align_terms}
                 scaler.scale(total / accumulation).backward()
             if micro == 0:
                 step_losses: list[Tensor] = []
@@ -321,7 +334,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                 group["lr"] = lr
             scaler.unscale_(optimizer)
             clip = opts.grad_clip if opts.grad_clip > 0 else math.inf
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(trained, clip)
             loss = torch.stack(step_losses).mean()
             finite = (torch.isfinite(loss) & torch.isfinite(grad_norm)).float()
             if context.enabled:
@@ -369,7 +382,12 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
             ):
                 evaluated = ema.module if ema is not None else model
                 val_terms, example = validate(
-                    evaluated, criterion, val_loader, device, autocast, spec.inputs
+                    evaluated,
+                    criterion,
+                    aligned_loader(val_loader, joint, device),
+                    device,
+                    autocast,
+                    spec.inputs,
                 )
                 logger.scalars("val", val_terms, step)
                 if plot_due and example is not None:
@@ -395,6 +413,7 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
                     "vocab": vocab.to_dict(),
                     "speakers": speakers,
                     "stats": stats,
+                    "aligner": joint.weights() if joint is not None else None,
                 }
                 saved = checkpointer.save(step, state)
             if step >= total_steps:
