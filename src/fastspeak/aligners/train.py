@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from fastspeak.aligners.losses import AlignerLoss
 from fastspeak.aligners.metrics import boundary_errors
-from fastspeak.aligners.model import Aligner
+from fastspeak.aligners.model import Aligner, AlignerOutput
 from fastspeak.config import Config, config_from_dict
 from fastspeak.data.alignments import Segment, atomic_write_text, write_textgrid
 from fastspeak.data.batch import Batch, collate
@@ -115,7 +115,7 @@ def _loader(
     return loader, sampler
 
 
-def _forward(aligner: Aligner, batch: Batch, device: torch.device) -> Any:
+def _forward(aligner: Aligner, batch: Batch, device: torch.device) -> AlignerOutput:
     return aligner(
         batch.tokens.to(device),
         batch.token_lengths.to(device),
@@ -200,7 +200,8 @@ def train_aligner(
         out_dir: output folder.
         max_steps: stop at this step (default ``align.steps``; the lr schedule always spans
             ``align.steps``).
-        resume: continue from ``out_dir/checkpoints/latest.pt``.
+        resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
+            saved in it (``max_steps`` may still extend the run).
         export: write TextGrids, durations.jsonl and report.json afterwards.
     Returns:
         {"step", "losses" (forward-sum of every step of this call), "val", "checkpoint",
