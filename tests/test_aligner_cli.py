@@ -202,3 +202,35 @@ def test_align_command_errors(
         main(["align", "--check", "--data", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 2
     )
     assert "FEATDIR" in capsys.readouterr().err
+
+
+def test_plain_wav_text_pairs_end_to_end(
+    piper_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No alignments at all: placeholder FEATDIR -> align -> preprocess --durations."""
+    corpus = piper_featdir.parent / "corpus"
+    placeholder = tmp_path / "feat0"
+    common = ["--config", str(CONFIG), "--data", str(corpus), "--workers", "1", "--quiet"]
+    assert main(["preprocess", *common, "--out", str(placeholder), "--no-alignments"]) == 0
+    stats = json.loads((placeholder / "stats.json").read_text())
+    assert stats["durations"] == "placeholder"
+    for entry in manifest(placeholder):
+        with np.load(placeholder / entry["features"]) as data:
+            durations = data["durations"]
+        assert durations.max() - durations.min() <= 1 and durations.sum() == entry["frames"]
+    # the trainer will not take placeholder durations for real ones
+    train_command = ["train", "--config", str(CONFIG), "--data", str(placeholder)]
+    assert main([*train_command, "--out", str(tmp_path / "fs2"), "--max-steps", "1"]) == 2
+    assert "placeholder durations" in capsys.readouterr().err
+
+    run = tmp_path / "align"
+    command = ["align", "--config", str(CONFIG), "--data", str(placeholder), "--out", str(run)]
+    assert main([*command, "--max-steps", "10", *TINY_ALIGNER]) == 0
+    assert "no boundary error" in capsys.readouterr().out
+    report = json.loads((run / "report.json").read_text())
+    assert report["reference"] is None and report["boundary_error"] == {}
+    learned = tmp_path / "feat"
+    durations = ["--durations", str(run / "durations.jsonl")]
+    assert main(["preprocess", *common, "--out", str(learned), *durations]) == 0
+    assert json.loads((learned / "report.json").read_text())["skipped"] == []
+    assert "durations" not in json.loads((learned / "stats.json").read_text())

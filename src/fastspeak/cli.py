@@ -73,6 +73,7 @@ def _command_preprocess(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         durations=args.durations,
+        placeholder_durations=args.no_alignments,
     )
     _print_summary(
         "features",
@@ -156,6 +157,8 @@ def _command_align(args: argparse.Namespace) -> int:
             f"median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
             f"({errors['boundaries']} boundaries)"
         )
+    if report["reference"] is None:
+        print("  (placeholder durations in the FEATDIR: no boundary error to report)")
     if report["left_out"]:
         print(f"  left out (fewer frames than tokens): {len(report['left_out'])}")
     if report["trimmed_audio"]:
@@ -306,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help='JSONL {"id", "durations": [frames per token]} (e.g. teacher attention '
         "alignments) used instead of TextGrids; needed for character input",
+    )
+    pre.add_argument(
+        "--no-alignments",
+        action="store_true",
+        help="plain (wav, text) pairs: even placeholder durations, to be replaced by "
+        "`fastspeak align` (then --durations) or train.durations=learned",
     )
     pre.add_argument("--workers", type=int, default=None, help="processes (default: config)")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -45,7 +45,7 @@ from fastspeak.aligners.model import Aligner, AlignerOutput
 from fastspeak.config import Config, config_from_dict
 from fastspeak.data.alignments import Segment, atomic_write_text, write_textgrid
 from fastspeak.data.batch import Batch, collate
-from fastspeak.data.dataset import DatasetError, FeatureDataset, load_feature_dir
+from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.train.checkpoint import (
     Checkpointer,
@@ -174,12 +174,20 @@ def _validate(
         learned.append(durations)
         reference.append(data_durations)
         losses.append(loss if loss is not None else math.nan)
-    errors = boundary_errors(learned, reference, config.audio.hop_length, config.audio.sample_rate)
-    return {
-        "forward_sum": float(np.mean(losses)),
-        "boundary_error_mean_ms": errors.mean_ms,
-        "boundary_error_median_ms": errors.median_ms,
-    }
+    terms = {"forward_sum": float(np.mean(losses))}
+    if has_reference_durations(dataset.feat_dir):
+        errors = boundary_errors(
+            learned, reference, config.audio.hop_length, config.audio.sample_rate
+        )
+        terms.update(
+            boundary_error_mean_ms=errors.mean_ms, boundary_error_median_ms=errors.median_ms
+        )
+    return terms
+
+
+def has_reference_durations(feat_dir: Path) -> bool:
+    """False for a FEATDIR of placeholder durations (``preprocess --no-alignments``)."""
+    return load_feature_dir(feat_dir)[2].get("durations") != PLACEHOLDER
 
 
 def train_aligner(
@@ -396,9 +404,12 @@ def export_alignments(
     frame = audio.hop_length / audio.sample_rate
     started = time.perf_counter()
     records: list[dict[str, Any]] = []
+    has_reference = has_reference_durations(feat_dir)
     report: dict[str, Any] = {
         "data": str(feat_dir),
-        "reference": "the FEATDIR's durations (teacher timings or TextGrids)",
+        "reference": "the FEATDIR's durations (teacher timings or TextGrids)"
+        if has_reference
+        else None,
         "frame_ms": round(1000 * frame, 4),
         "trimmed_audio": bool(config.features.trim_edge_silence),
         "utterances": {},
@@ -427,6 +438,8 @@ def export_alignments(
             reference_all.append(reference)
         bar.update(len(dropped))
         report["utterances"][split] = len(learned_all)
+        if not has_reference:  # placeholder durations: nothing to measure against
+            continue
         errors = boundary_errors(learned_all, reference_all, audio.hop_length, audio.sample_rate)
         report["boundary_error"][split] = {
             key: round(value, 3) if isinstance(value, float) else value

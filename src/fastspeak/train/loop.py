@@ -38,7 +38,7 @@ from fastspeak.aligners.joint import JointAlignment, aligned_loader, check_joint
 from fastspeak.config import Config, ConfigError, config_from_dict
 from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import Batch, collate
-from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.models.registry import ModelOutput, model_spec
 from fastspeak.train.checkpoint import (
@@ -207,6 +207,11 @@ def _train(config, feat_dir, run_dir, resume, init_from, max_steps, context) -> 
         joint = JointAlignment(config).to(device)
         if checkpoint is not None and checkpoint.get("aligner") is not None:
             joint.load_weights(checkpoint["aligner"])
+    elif stats.get("durations") == PLACEHOLDER:
+        raise ConfigError(
+            f"{feat_dir} holds placeholder durations (preprocess --no-alignments): train with "
+            "--set train.durations=learned, or run fastspeak align and preprocess --durations"
+        )
     trained = [*model.parameters(), *(joint.parameters() if joint is not None else ())]
     schedule = LearningRateSchedule.from_config(opts, config.model.hidden)
     optimizer = torch.optim.Adam(
