@@ -73,6 +73,7 @@ def _command_preprocess(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         durations=args.durations,
+        placeholder_durations=args.no_alignments,
     )
     _print_summary(
         "features",
@@ -104,6 +105,69 @@ def _command_train(args: argparse.Namespace) -> int:
     print(f"  skipped steps (non-finite): {result['skipped_steps']}")
     if result.get("val"):
         print(f"  validation: {json.dumps(result['val'])}")
+    return 0
+
+
+def _command_align(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args.overrides)
+    if args.check:
+        from fastspeak.aligners.check import check_alignments
+
+        max_deviation = (
+            args.max_deviation
+            if args.max_deviation is not None
+            else config.align.max_prior_deviation
+        )
+        report_path = args.out or Path(args.data) / "alignment_check.json"
+        report = check_alignments(
+            args.data, args.durations, max_deviation, args.tolerance, report_path
+        )
+        source = args.durations or f"{args.data} (its own durations)"
+        print(f"checked {report['utterances']} utterances of {source}")
+        for name, count in report["counts"].items():
+            print(f"  {name}: {count}")
+        deviation = report["prior_deviation"]
+        print(
+            f"  prior deviation: mean {deviation['mean']}, p95 {deviation['p95']}, "
+            f"max {deviation['max']} (threshold {max_deviation})"
+        )
+        for item in report["utterances_flagged"][:10]:
+            print(f"  {item['id']}: {'; '.join(item['problems'])}")
+        verdict = "passed" if report["passed"] else "FAILED"
+        print(
+            f"{verdict}: {report['flagged']} flagged ({100 * report['fraction']:.2f} %, "
+            f"tolerance {100 * args.tolerance:.2f} %); report: {report_path}"
+        )
+        return 0 if report["passed"] else 1
+    if args.durations is not None:
+        raise UserError("--durations is for --check; training aligns the FEATDIR itself")
+    if args.out is None:
+        raise UserError("give --out DIR for the aligner run (or --check to check durations)")
+    from fastspeak.aligners.train import train_aligner
+
+    result = train_aligner(
+        config, args.data, args.out, max_steps=args.max_steps, resume=args.resume
+    )
+    report = result["report"]
+    print(f"aligner trained to step {result['step']} in {args.out}")
+    print(f"  TextGrids: {Path(args.out) / 'textgrids'}")
+    print(f"  durations: {Path(args.out) / 'durations.jsonl'}")
+    for split, errors in report["boundary_error"].items():
+        print(
+            f"  boundary error vs the data's durations, {split}: mean {errors['mean_ms']} ms, "
+            f"median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
+            f"({errors['boundaries']} boundaries)"
+        )
+    if report["reference"] is None:
+        print("  (placeholder durations in the FEATDIR: no boundary error to report)")
+    if report["left_out"]:
+        print(f"  left out (fewer frames than tokens): {len(report['left_out'])}")
+    if report["trimmed_audio"]:
+        print(
+            "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence); for "
+            "preprocess --durations align a FEATDIR made with features.trim_edge_silence=false"
+        )
+    print(f"  full report: {Path(args.out) / 'report.json'}")
     return 0
 
 
@@ -378,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSONL {"id", "durations": [frames per token]} (e.g. teacher attention '
         "alignments) used instead of TextGrids; needed for character input",
     )
+    pre.add_argument(
+        "--no-alignments",
+        action="store_true",
+        help="plain (wav, text) pairs: even placeholder durations, to be replaced by "
+        "`fastspeak align` (then --durations) or train.durations=learned",
+    )
     pre.add_argument("--workers", type=int, default=None, help="processes (default: config)")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")
     pre.set_defaults(handler=_command_preprocess)
@@ -457,6 +527,48 @@ def build_parser() -> argparse.ArgumentParser:
     gta.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA weights")
     gta.add_argument("--quiet", action="store_true", help="no progress bar")
     gta.set_defaults(handler=_command_gta)
+
+    al = commands.add_parser(
+        "align",
+        help="learn alignments (no MFA): train the aligner, write TextGrids and durations",
+        description=(
+            "Train the learned aligner (Badlani et al. 2022: conv encoders, beta-binomial "
+            "prior, forward-sum loss, monotonic alignment search) on FEATDIR's train split, "
+            "then write OUT/textgrids/<id>.TextGrid, OUT/durations.jsonl (for preprocess "
+            "--durations) and OUT/report.json (boundary error against FEATDIR's durations). "
+            "With --check: flag utterances whose durations do not sum to the frames, leave a "
+            "phone empty or stray far from the prior; exit status 1 above --tolerance."
+        ),
+    )
+    _add_config_arguments(al)
+    al.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    al.add_argument(
+        "--out",
+        type=Path,
+        help="run folder; with --check the JSON report (default FEATDIR/alignment_check.json)",
+    )
+    al.add_argument(
+        "--max-steps", type=int, help="stop training at this step (default align.steps)"
+    )
+    al.add_argument("--resume", action="store_true", help="continue OUT's run (or re-export)")
+    al.add_argument("--check", action="store_true", help="check durations instead of training")
+    al.add_argument(
+        "--durations",
+        type=Path,
+        help="with --check: a durations.jsonl to check (default: FEATDIR's own)",
+    )
+    al.add_argument(
+        "--max-deviation",
+        type=float,
+        help="with --check: prior deviation threshold (default align.max_prior_deviation)",
+    )
+    al.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="with --check: fraction of flagged utterances that still passes (default 0)",
+    )
+    al.set_defaults(handler=_command_align)
 
     syn = commands.add_parser(
         "synthesize",

@@ -115,6 +115,7 @@ class Config:
     model: ModelConfig = field(default_factory=lambda: ModelConfig())
     train: TrainConfig = field(default_factory=lambda: TrainConfig())
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig())
+    align: AlignerConfig = field(default_factory=lambda: AlignerConfig())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -419,6 +420,10 @@ class TrainConfig:
     ``max_steps``. ``amp``: "auto" = bf16 autocast on CUDA, none on CPU; true/false force it
     (CPU bf16 autocast is only worth it on CPUs with native bf16 — AVX-512 BF16 or AMX; on an
     AVX2-only CPU such as the development machine it is 40-60x slower than fp32).
+    ``durations``: where the model's durations come from: ``data`` (the FEATDIR's: teacher
+    timings, MFA TextGrids or a ``--durations`` file, chosen at preprocessing) or ``learned``
+    (an aligner trained jointly with the model, the ``align`` section; see
+    :mod:`fastspeak.aligners.joint`).
     """
 
     max_steps: int = 900000
@@ -450,6 +455,7 @@ class TrainConfig:
     save_interval: int = 1000  # checkpoints/latest.pt
     milestone_interval: int = 100000  # checkpoints/step_XXXXXXXXX.pt, kept
     progress: bool = True
+    durations: Literal["data", "learned"] = "data"
 
     def __post_init__(self) -> None:
         positive = (
@@ -741,3 +747,79 @@ class VocoderConfig:
                 f"vocoder.train.loss_f_max ({f_max}) exceeds Nyquist ({audio.sample_rate / 2}); "
                 "lower it or set it to null (= Nyquist)"
             )
+
+
+@dataclass
+class AlignerConfig:
+    """The learned aligner (Badlani et al. 2022, "One TTS Alignment To Rule Them All", arXiv
+    2108.10447; NVIDIA FastPitch 1.1's ``AlignmentEncoder``) and its standalone training by
+    ``fastspeak align``. See :mod:`fastspeak.aligners`.
+
+    Architecture: a token embedding of ``text_channels`` -> conv (``kernel_size``) -> ReLU ->
+    1x1 conv to ``attention_channels`` (keys); mels -> conv (``kernel_size``) -> ReLU -> 1x1
+    -> ReLU -> 1x1 to ``attention_channels`` (queries); soft attention
+    ``softmax_n(-temperature * |query_t - key_n|^2) * prior`` with the beta-binomial prior of
+    ``prior_scaling`` (omega in the paper; 1.0 as FastPitch). ``vocab_size`` and ``n_mels``
+    come from the data, as in ``model``.
+
+    Loss: forward-sum (CTC over the attention, a blank of log-probability ``blank_logprob``)
+    plus ``binarization_weight`` x the binarisation loss (KL between the MAS path and the soft
+    attention), ramped in linearly over ``binarization_warmup_steps`` from
+    ``binarization_start_step`` (FastPitch: 6000, 50, 1.0).
+
+    Standalone training (``fastspeak align``): ``steps`` optimizer updates of Adam at
+    ``learning_rate`` (linear warm-up over ``warmup_steps``, then a cosine decay to
+    ``min_lr_ratio`` x peak) on batches of ``batch_size`` utterances; ``grad_clip`` 0 = off.
+    Device, seed, data workers, logging and checkpoint intervals come from the ``train``
+    section. ``max_prior_deviation`` is the threshold of ``fastspeak align --check``: the mean
+    distance, as a fraction of the utterance, between each token's centre and the diagonal.
+
+    Joint training (``train.durations: learned``): the FastSpeech 2 / FastSpeech trainer adds
+    ``joint_weight`` x the aligner loss to the model loss and trains on MAS durations.
+    """
+
+    vocab_size: int = 128
+    n_mels: int = 80
+    text_channels: int = 256
+    attention_channels: int = 80
+    kernel_size: int = 3
+    temperature: float = 0.0005
+    prior_scaling: float = 1.0
+    blank_logprob: float = -1.0
+    binarization_weight: float = 1.0
+    binarization_start_step: int = 6000
+    binarization_warmup_steps: int = 50
+    steps: int = 10000
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    warmup_steps: int = 500
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    joint_weight: float = 1.0
+    max_prior_deviation: float = 0.15
+
+    def __post_init__(self) -> None:
+        for name in ("text_channels", "attention_channels", "steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"align.{name} must be >= 1 (got {getattr(self, name)})")
+        if self.kernel_size % 2 != 1:
+            raise ConfigError(f"align.kernel_size must be odd (got {self.kernel_size})")
+        if self.vocab_size < 2 or self.n_mels < 1:
+            raise ConfigError("align.vocab_size must be >= 2 and align.n_mels >= 1")
+        for name in ("temperature", "prior_scaling", "learning_rate", "max_prior_deviation"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"align.{name} must be > 0 (got {getattr(self, name)})")
+        for name in (
+            "binarization_weight",
+            "binarization_start_step",
+            "binarization_warmup_steps",
+            "warmup_steps",
+            "weight_decay",
+            "grad_clip",
+            "joint_weight",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ConfigError(f"align.min_lr_ratio must be in [0, 1] (got {self.min_lr_ratio})")

@@ -18,7 +18,11 @@ from torch.utils.data import Dataset
 
 from fastspeak.text.vocab import Vocabulary
 
-__all__ = ["DatasetError", "FeatureDataset", "load_feature_dir"]
+__all__ = ["PLACEHOLDER", "DatasetError", "FeatureDataset", "load_feature_dir"]
+
+PLACEHOLDER = "placeholder"
+"""stats.json ``durations`` of a FEATDIR whose durations are even placeholders (``fastspeak
+preprocess --no-alignments``), for the aligner to replace."""
 
 
 class DatasetError(ValueError):

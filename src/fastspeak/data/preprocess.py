@@ -19,6 +19,13 @@ Durations come from TextGrids (teacher corpora, MFA) or, with ``durations=FILE``
 file of ``{"id": ..., "durations": [frames per token, ...]}`` — e.g. a teacher model's attention
 alignments (FastSpeech, section 3.3; xcmyz's character durations from Tacotron 2). Those must
 have one entry per frontend token and sum to the mel frames of the whole (untrimmed) wav.
+
+With ``placeholder_durations`` (``--no-alignments``) a corpus of plain (wav, text) pairs needs
+no alignment at all: each utterance's frames are split evenly over its tokens (untrimmed audio)
+and stats.json says ``"durations": "placeholder"``. Such a FEATDIR is for ``fastspeak align``
+(whose durations.jsonl then goes back through ``--durations``) or for joint training
+(``train.durations: learned``, frame-level pitch and energy); the trainer refuses to use its
+durations as they are.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from fastspeak.data.alignments import (
     read_textgrid,
 )
 from fastspeak.data.corpora import Skipped, read_corpus
+from fastspeak.data.dataset import PLACEHOLDER
 from fastspeak.data.features import FeatureExtractor
 from fastspeak.data.types import Utterance
 from fastspeak.text.errors import TextError
@@ -78,6 +86,13 @@ def feature_hash(config: Config) -> str:
     return f"v{FEATURE_VERSION}-{config.section_hash('audio', 'text', 'features')}"
 
 
+def even_durations(frames: int, tokens: int) -> np.ndarray:
+    """``frames`` split over ``tokens`` as evenly as possible (the first ones one longer)."""
+    return np.asarray(
+        [frames // tokens + (index < frames % tokens) for index in range(tokens)], dtype=np.int64
+    )
+
+
 def _source_signature(utterance: Utterance) -> str:
     """Changes when the audio, alignment or transcript of an utterance changes."""
     parts = [utterance.text, utterance.speaker]
@@ -97,9 +112,11 @@ class _Worker:
         cache_dir: Path,
         feat_dir: Path,
         durations: dict[str, list[int]] | None = None,
+        placeholder: bool = False,
     ) -> None:
         self.config = config
         self.durations = durations
+        self.placeholder = placeholder
         self.cache_dir = cache_dir
         self.feat_dir = feat_dir
         self.processor = TextProcessor(config.text)
@@ -129,6 +146,8 @@ class _Worker:
                     "alignments must use this config's text frontend"
                 )
             signature = hashlib.sha256(f"{signature}:{given}".encode()).hexdigest()[:16]
+        elif self.placeholder:
+            signature = hashlib.sha256(f"{signature}:{PLACEHOLDER}".encode()).hexdigest()[:16]
         elif utterance.alignment_path is None:
             return utterance.id, (
                 "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
@@ -146,7 +165,14 @@ class _Worker:
                     f"{seconds:.2f} s is outside preprocess.min_seconds..max_seconds "
                     f"({limits.min_seconds}..{limits.max_seconds})"
                 )
-            if given is not None:
+            if self.placeholder:
+                frames = mel_frames(len(wav), audio_config.hop_length)
+                if frames < len(tokens):
+                    return utterance.id, (
+                        f"{len(tokens)} tokens but only {frames} mel frames: too short to align"
+                    )
+                durations = even_durations(frames, len(tokens))
+            elif given is not None:
                 durations = np.asarray(given, dtype=np.int64)
                 frames = mel_frames(len(wav), audio_config.hop_length)
                 if int(durations.sum()) != frames or (durations < 0).any():
@@ -230,12 +256,13 @@ def _init_worker(
     cache_dir: Path,
     feat_dir: Path,
     durations: dict[str, list[int]] | None = None,
+    placeholder: bool = False,
 ) -> None:
     import torch
 
     torch.set_num_threads(1)
     global _WORKER
-    _WORKER = _Worker(config, cache_dir, feat_dir, durations)
+    _WORKER = _Worker(config, cache_dir, feat_dir, durations, placeholder)
 
 
 def _run_worker(utterance: Utterance) -> Processed | tuple[str, str]:
@@ -313,12 +340,17 @@ def preprocess(
     workers: int | None = None,
     progress: bool = True,
     durations: Path | None = None,
+    placeholder_durations: bool = False,
 ) -> dict[str, Any]:
     """Extract features for every utterance of a corpus and write FEATDIR (see module docstring).
 
     ``durations``: a JSONL file of per-token frame durations (e.g. teacher attention
-    alignments) used instead of TextGrids. Returns the report (also in ``out_dir/report.json``).
+    alignments) used instead of TextGrids. ``placeholder_durations``: no alignments at all,
+    even durations for ``fastspeak align`` or joint training to replace. Returns the report
+    (also in ``out_dir/report.json``).
     """
+    if placeholder_durations and durations is not None:
+        raise PreprocessError("give either a durations file or placeholder durations, not both")
     given = read_durations_file(durations) if durations is not None else None
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -338,13 +370,15 @@ def preprocess(
     texts = {utterance.id: utterance.text for utterance in utterances}
     bar = tqdm(total=len(utterances), desc="preprocess", unit="utt", disable=not progress)
     if workers == 1:
-        _init_worker(config, cache_dir, out_dir, given)
+        _init_worker(config, cache_dir, out_dir, given, placeholder_durations)
         results: Iterable[Processed | tuple[str, str]] = map(_run_worker, utterances)
         pool = None
     else:
         context = multiprocessing.get_context("spawn")
         pool = context.Pool(
-            workers, initializer=_init_worker, initargs=(config, cache_dir, out_dir, given)
+            workers,
+            initializer=_init_worker,
+            initargs=(config, cache_dir, out_dir, given, placeholder_durations),
         )
         results = pool.imap_unordered(_run_worker, utterances, chunksize=4)
     try:
@@ -381,7 +415,12 @@ def preprocess(
     _write_json(out_dir / "speakers.json", speakers)
     _write_json(
         out_dir / "stats.json",
-        {"pitch": pitch_stats.to_dict(), "energy": energy_stats.to_dict(), "feature_hash": key},
+        {
+            "pitch": pitch_stats.to_dict(),
+            "energy": energy_stats.to_dict(),
+            "feature_hash": key,
+            **({"durations": PLACEHOLDER} if placeholder_durations else {}),
+        },
     )
     for name, items in splits.items():
         _write_jsonl(out_dir / f"{name}.jsonl", items)
@@ -401,6 +440,7 @@ def preprocess(
         "realtime_factor": round(audio_seconds / elapsed, 1) if elapsed > 0 else None,
         "workers": workers,
         "durations_file": str(durations) if durations is not None else None,
+        "placeholder_durations": placeholder_durations,
     }
     _write_json(out_dir / "report.json", report)
     return report

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import math
 import time
+from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from fastspeak.aligners.joint import JointAlignment, aligned_loader, check_joint_config
 from fastspeak.config import Config, ConfigError, config_from_dict
 from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import Batch, collate
-from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.models.registry import ModelOutput, model_spec
 from fastspeak.train.checkpoint import (
@@ -120,7 +122,7 @@ def _all_past(deadline: float, context: Any) -> bool:
 def validate(
     model: torch.nn.Module,
     criterion: torch.nn.Module,
-    loader: DataLoader,
+    loader: Iterable[Batch],
     device: torch.device,
     autocast: Any,
     inputs: tuple[str, ...],
@@ -221,9 +223,21 @@ def _train(
             f"init from {init_from}: {load_matching_weights(model, source['model']).summary()}"
         )
     model.to(device)
+    joint = None  # train.durations=learned: an aligner trained beside the model
+    if opts.durations == "learned":
+        check_joint_config(config, spec.variance_statistics, context.enabled)
+        joint = JointAlignment(config).to(device)
+        if checkpoint is not None and checkpoint.get("aligner") is not None:
+            joint.load_weights(checkpoint["aligner"])
+    elif stats.get("durations") == PLACEHOLDER:
+        raise ConfigError(
+            f"{feat_dir} holds placeholder durations (preprocess --no-alignments): train with "
+            "--set train.durations=learned, or run fastspeak align and preprocess --durations"
+        )
+    trained = [*model.parameters(), *(joint.parameters() if joint is not None else ())]
     schedule = LearningRateSchedule.from_config(opts, config.model.hidden)
     optimizer = torch.optim.Adam(
-        model.parameters(),
+        trained,
         lr=schedule(1),
         betas=tuple(opts.betas),
         eps=opts.eps,
@@ -321,6 +335,8 @@ def _train(
             window["frames"] += frames
             call_frames += frames
             batch = batch.to(device)
+            if joint is not None:  # MAS durations replace the data's; the aligner loss joins
+                batch, align_loss, align_terms = joint(batch, step + 1)
             torch.manual_seed(hash((opts.seed, step, micro, rank)) & (2**62 - 1))
             if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
                 saved_norms = [buffer.clone() for buffer in norm_buffers]
@@ -328,6 +344,8 @@ def _train(
             with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
                 output = _forward(network, batch, autocast, spec.inputs)
                 total, terms = criterion(batch, output)
+                if joint is not None:
+                    total, terms = total + align_loss, {**terms, **align_terms}
                 scaler.scale(total / accumulation).backward()
             if micro == 0:
                 step_losses: list[Tensor] = []
@@ -347,7 +365,7 @@ def _train(
                 group["lr"] = lr
             scaler.unscale_(optimizer)
             clip = opts.grad_clip if opts.grad_clip > 0 else math.inf
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(trained, clip)
             loss = torch.stack(step_losses).mean()
             finite = (torch.isfinite(loss) & torch.isfinite(grad_norm)).float()
             if context.enabled:
@@ -395,7 +413,12 @@ def _train(
             ):
                 evaluated = ema.module if ema is not None else model
                 val_terms, example = validate(
-                    evaluated, criterion, val_loader, device, autocast, spec.inputs
+                    evaluated,
+                    criterion,
+                    aligned_loader(val_loader, joint, device),
+                    device,
+                    autocast,
+                    spec.inputs,
                 )
                 logger.scalars("val", val_terms, step)
                 if plot_due and example is not None:
@@ -421,6 +444,7 @@ def _train(
                     "vocab": vocab.to_dict(),
                     "speakers": speakers,
                     "stats": stats,
+                    "aligner": joint.weights() if joint is not None else None,
                 }
                 saved = checkpointer.save(step, state)
             if step >= total_steps:

@@ -1,0 +1,454 @@
+"""``fastspeak align``: train the aligner on a FEATDIR, then export its durations.
+
+    train_aligner(config, feat_dir, out_dir, max_steps=None, resume=False)
+
+trains on the train split (the ``align`` section's recipe; device, seed, data workers, log,
+validation and checkpoint intervals from ``train``), then aligns every utterance of every
+split and writes to OUT:
+
+    checkpoints/latest.pt   {kind: "aligner", model, optimizer, step, epoch, config, vocab,
+                            speakers} (atomic; ``--resume`` continues from it)
+    textgrids/<id>.TextGrid a "phones" tier: one interval per token, labelled with the token
+                            (boundary tokens included, as teacher corpora write them)
+    durations.jsonl         {"id", "durations": [frames per token]} for every utterance, the
+                            format ``fastspeak preprocess --durations`` reads
+    report.json             steps, utterances, phone-boundary error of the learned durations
+                            against the FEATDIR's own durations per split (the acceptance
+                            figure is the test split's), timings
+    train_log.jsonl, tensorboard/
+
+Times and durations cover the FEATDIR's audio: with ``features.trim_edge_silence`` that is the
+trimmed audio, and ``preprocess --durations`` (which never trims) needs durations of the whole
+wav; make the FEATDIR for the aligner with ``--set features.trim_edge_silence=false`` when the
+exported durations are to be fed back to ``preprocess``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
+
+from fastspeak.aligners.losses import AlignerLoss
+from fastspeak.aligners.metrics import boundary_errors
+from fastspeak.aligners.model import Aligner, AlignerOutput
+from fastspeak.config import Config, config_from_dict
+from fastspeak.data.alignments import Segment, atomic_write_text, write_textgrid
+from fastspeak.data.batch import Batch, collate
+from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
+from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.train.checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    load_checkpoint,
+    restore_model,
+)
+from fastspeak.train.distributed import resolve_device
+from fastspeak.train.log import TrainLogger
+from fastspeak.train.schedule import LearningRateSchedule
+
+__all__ = [
+    "ALIGNER_KIND",
+    "align_split",
+    "export_alignments",
+    "prepare_aligner_config",
+    "train_aligner",
+]
+
+ALIGNER_KIND = "aligner"
+SPLITS = ("train", "val", "test")
+
+
+def prepare_aligner_config(config: Config, feat_dir: Path) -> Config:
+    """The run's config: audio/text/features from FEATDIR/config.yaml, the aligner's
+    ``vocab_size`` and ``n_mels`` from the data."""
+    config = copy.deepcopy(config)
+    data_file = Path(feat_dir) / "config.yaml"
+    if data_file.is_file():
+        data_config = config_from_dict(yaml.safe_load(data_file.read_text()))
+        config.audio, config.text = data_config.audio, data_config.text
+        config.features = data_config.features
+    vocab, _, _ = load_feature_dir(feat_dir)
+    config.align.vocab_size = len(vocab)
+    config.align.n_mels = config.audio.n_mels
+    return config
+
+
+def _alignable(dataset: FeatureDataset) -> tuple[list[int], list[str]]:
+    """Indices of items MAS can align (at least one frame per token) and the ids of the rest."""
+    keep, dropped = [], []
+    for index, entry in enumerate(dataset.entries):
+        if 1 <= len(entry["tokens"]) <= int(entry["frames"]):
+            keep.append(index)
+        else:
+            dropped.append(str(entry["id"]))
+    return keep, dropped
+
+
+def _loader(
+    dataset: FeatureDataset,
+    indices: list[int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    workers: int,
+) -> tuple[DataLoader, LengthBucketSampler]:
+    frames = [int(dataset.entries[index]["frames"]) for index in indices]
+    sampler = LengthBucketSampler(frames, batch_size, shuffle=shuffle, seed=seed)
+    loader = DataLoader(
+        Subset(dataset, indices),
+        batch_sampler=sampler,
+        collate_fn=collate,
+        num_workers=workers,
+        persistent_workers=False,
+    )
+    return loader, sampler
+
+
+def _forward(aligner: Aligner, batch: Batch, device: torch.device) -> AlignerOutput:
+    return aligner(
+        batch.tokens.to(device),
+        batch.token_lengths.to(device),
+        batch.mels.to(device),
+        batch.mel_lengths.to(device),
+    )
+
+
+@torch.no_grad()
+def align_split(
+    aligner: Aligner,
+    dataset: FeatureDataset,
+    indices: list[int],
+    device: torch.device,
+    batch_size: int,
+    criterion: AlignerLoss | None = None,
+    progress: tqdm | None = None,
+) -> Iterator[tuple[dict[str, Any], np.ndarray, np.ndarray, float | None]]:
+    """Yield (manifest entry, learned durations (N,), data durations (N,), forward-sum loss
+    of its batch or None) for the given items, in length order."""
+    was_training = aligner.training
+    aligner.eval()
+    entries = {str(dataset.entries[index]["id"]): dataset.entries[index] for index in indices}
+    loader, _ = _loader(dataset, indices, batch_size, shuffle=False, seed=0, workers=0)
+    try:
+        for batch in loader:
+            output = _forward(aligner, batch, device)
+            loss = float(criterion(output, 0)[1]["forward_sum"]) if criterion else None
+            learned = output.durations.cpu().numpy()
+            for row, utterance_id in enumerate(batch.ids):
+                length = int(batch.token_lengths[row])
+                yield (
+                    entries[utterance_id],
+                    learned[row, :length],
+                    batch.durations[row, :length].numpy(),
+                    loss,
+                )
+            if progress is not None:
+                progress.update(len(batch))
+    finally:
+        aligner.train(was_training)
+
+
+def _validate(
+    aligner: Aligner,
+    dataset: FeatureDataset,
+    indices: list[int],
+    device: torch.device,
+    config: Config,
+    criterion: AlignerLoss,
+) -> dict[str, float]:
+    learned, reference, losses = [], [], []
+    for _, durations, data_durations, loss in align_split(
+        aligner, dataset, indices, device, config.align.batch_size, criterion
+    ):
+        learned.append(durations)
+        reference.append(data_durations)
+        losses.append(loss if loss is not None else math.nan)
+    terms = {"forward_sum": float(np.mean(losses))}
+    if has_reference_durations(dataset.feat_dir):
+        errors = boundary_errors(
+            learned, reference, config.audio.hop_length, config.audio.sample_rate
+        )
+        terms.update(
+            boundary_error_mean_ms=errors.mean_ms, boundary_error_median_ms=errors.median_ms
+        )
+    return terms
+
+
+def has_reference_durations(feat_dir: Path) -> bool:
+    """False for a FEATDIR of placeholder durations (``preprocess --no-alignments``)."""
+    return load_feature_dir(feat_dir)[2].get("durations") != PLACEHOLDER
+
+
+def train_aligner(
+    config: Config,
+    feat_dir: str | Path,
+    out_dir: str | Path,
+    max_steps: int | None = None,
+    resume: bool = False,
+    export: bool = True,
+) -> dict[str, Any]:
+    """Train the aligner on FEATDIR's train split, then (``export``) write OUT (see the module
+    docstring).
+
+    Args:
+        config: the run's config (``align`` and ``train`` sections; audio/text/features are
+            taken from ``feat_dir/config.yaml``).
+        feat_dir: a FEATDIR from ``fastspeak preprocess``.
+        out_dir: output folder.
+        max_steps: stop at this step (default ``align.steps``; the lr schedule always spans
+            ``align.steps``).
+        resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
+            saved in it (``max_steps`` may still extend the run).
+        export: write TextGrids, durations.jsonl and report.json afterwards.
+    Returns:
+        {"step", "losses" (forward-sum of every step of this call), "val", "checkpoint",
+        "report" (report.json's content, or None), "model"}.
+    """
+    feat_dir, out_dir = Path(feat_dir), Path(out_dir)
+    opts = config.train
+    checkpointer = Checkpointer(out_dir, opts.save_interval, 0)
+    checkpoint = None
+    if resume:
+        checkpoint = load_checkpoint(checkpointer.latest)
+        if checkpoint.get("kind") != ALIGNER_KIND:
+            raise CheckpointError(f"{checkpointer.latest} is not an aligner checkpoint")
+        config = copy.deepcopy(config)
+        config.align = config_from_dict(checkpoint["config"]).align
+    elif checkpointer.latest.exists():
+        raise CheckpointError(
+            f"{out_dir} already holds an aligner run ({checkpointer.latest}); pass --resume to "
+            "continue it (or to re-export) or choose another --out"
+        )
+    config = prepare_aligner_config(config, feat_dir)
+    align = config.align
+    vocab, speakers, _ = load_feature_dir(feat_dir)
+    device = resolve_device(opts.device)
+    torch.manual_seed(opts.seed)
+    aligner = Aligner(align)
+    if checkpoint is not None:
+        restore_model(checkpoint, aligner, vocab, speakers)
+    aligner.to(device)
+    criterion = AlignerLoss(align)
+    optimizer = torch.optim.Adam(
+        aligner.parameters(), lr=align.learning_rate, weight_decay=align.weight_decay
+    )
+    schedule = LearningRateSchedule(
+        kind="cosine",
+        peak=align.learning_rate,
+        warmup_steps=align.warmup_steps,
+        max_steps=align.steps,
+        min_lr_ratio=align.min_lr_ratio,
+    )
+    step = epoch = batch_in_epoch = 0
+    if checkpoint is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        step, epoch = int(checkpoint["step"]), int(checkpoint["epoch"])
+        batch_in_epoch = int(checkpoint["batch_in_epoch"])
+
+    train_set = FeatureDataset(feat_dir, "train", vocab, speakers)
+    train_indices, dropped = _alignable(train_set)
+    if not train_indices:
+        raise DatasetError(
+            f"{feat_dir}/train.jsonl has no utterance with at least one mel frame per token"
+        )
+    loader, sampler = _loader(
+        train_set, train_indices, align.batch_size, True, opts.seed, opts.num_workers
+    )
+    val_set = val_indices = None
+    if (feat_dir / "val.jsonl").is_file():
+        val_set = FeatureDataset(feat_dir, "val", vocab, speakers)
+        val_indices = _alignable(val_set)[0]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    logger = TrainLogger(out_dir)
+    total_steps = max_steps if max_steps is not None else align.steps
+    parameters = sum(p.numel() for p in aligner.parameters())
+    logger.message(
+        f"aligner: {parameters / 1e6:.2f}M parameters on {device}, {len(train_indices)} "
+        f"utterances ({len(dropped)} with fewer frames than tokens left out), step {step} -> "
+        f"{total_steps}"
+    )
+    progress = tqdm(total=total_steps, initial=step, disable=not opts.progress, unit="step")
+    losses: list[float] = []
+    window: dict[str, float] = {}
+    window_steps, window_start, frames_seen = 0, time.perf_counter(), 0
+    val_terms: dict[str, float] | None = None
+    saved = None
+    started = time.perf_counter()
+    aligner.train()
+    while step < total_steps:
+        sampler.set_epoch(epoch, batch_in_epoch)
+        for batch in loader:
+            batch_in_epoch += 1
+            step += 1
+            lr = schedule(step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            output = _forward(aligner, batch, device)
+            total, terms = criterion(output, step)
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            clip = align.grad_clip if align.grad_clip > 0 else math.inf
+            grad_norm = torch.nn.utils.clip_grad_norm_(aligner.parameters(), clip)
+            if torch.isfinite(total) and torch.isfinite(grad_norm):
+                optimizer.step()
+            else:
+                logger.message(f"step {step}: non-finite aligner loss or gradient, update skipped")
+            losses.append(float(terms["forward_sum"]))
+            frames_seen += int(batch.mel_lengths.sum())
+            window_steps += 1
+            for name, value in {"total": total.detach(), **terms}.items():
+                window[name] = window.get(name, 0.0) + float(value)
+            progress.update(1)
+            if step % opts.log_interval == 0 or step == total_steps:
+                elapsed = max(time.perf_counter() - window_start, 1e-9)
+                values = {name: value / window_steps for name, value in window.items()}
+                values.update(
+                    learning_rate=lr,
+                    grad_norm=float(grad_norm),
+                    frames_per_second=frames_seen / elapsed,
+                )
+                logger.scalars("train", values, step)
+                progress.set_postfix(loss=f"{values['forward_sum']:.3f}", lr=f"{lr:.1e}")
+                window, window_steps, frames_seen = {}, 0, 0
+                window_start = time.perf_counter()
+            if (
+                val_set is not None
+                and val_indices
+                and (step % opts.val_interval == 0 or step == total_steps)
+            ):
+                val_terms = _validate(aligner, val_set, val_indices, device, config, criterion)
+                logger.scalars("val", val_terms, step)
+            if checkpointer.due(step, force=step == total_steps):
+                state = {
+                    "kind": ALIGNER_KIND,
+                    "model": aligner.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "epoch": epoch,
+                    "batch_in_epoch": batch_in_epoch,
+                    "config": config.to_dict(),
+                    "vocab": vocab.to_dict(),
+                    "speakers": speakers,
+                }
+                saved = checkpointer.save(step, state)
+            if step >= total_steps:
+                break
+        else:
+            epoch, batch_in_epoch = epoch + 1, 0
+    progress.close()
+    logger.close()
+    training_seconds = time.perf_counter() - started
+    report = None
+    if export:
+        report = export_alignments(aligner, config, feat_dir, out_dir, device, opts.progress)
+        report.update(
+            steps=step,
+            checkpoint=str(checkpointer.latest),
+            training_seconds=round(training_seconds, 1),
+        )
+        atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    return {
+        "step": step,
+        "losses": losses,
+        "val": val_terms,
+        "checkpoint": saved,
+        "report": report,
+        "model": aligner,
+    }
+
+
+def _segments(
+    tokens: list[str], durations: np.ndarray, seconds: float, frame: float
+) -> list[Segment]:
+    """One interval per token at frame boundaries; the last one ends at the audio's end."""
+    ends = np.cumsum(durations) * frame
+    starts = np.concatenate([[0.0], ends[:-1]])
+    segments = [
+        Segment(token, float(start), float(end))
+        for token, start, end in zip(tokens, starts, ends, strict=True)
+    ]
+    last = segments[-1]
+    segments[-1] = Segment(last.label, last.start, max(last.start, seconds))
+    return segments
+
+
+def export_alignments(
+    aligner: Aligner,
+    config: Config,
+    feat_dir: str | Path,
+    out_dir: str | Path,
+    device: torch.device,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Align every utterance of FEATDIR's splits and write TextGrids and durations.jsonl.
+
+    Returns the report: utterances per split, ids left out (fewer frames than tokens), and the
+    phone-boundary error against the FEATDIR's durations per split (see
+    :func:`fastspeak.aligners.metrics.boundary_errors`).
+    """
+    feat_dir, out_dir = Path(feat_dir), Path(out_dir)
+    vocab, speakers, _ = load_feature_dir(feat_dir)
+    audio = config.audio
+    frame = audio.hop_length / audio.sample_rate
+    started = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    has_reference = has_reference_durations(feat_dir)
+    report: dict[str, Any] = {
+        "data": str(feat_dir),
+        "reference": "the FEATDIR's durations (teacher timings or TextGrids)"
+        if has_reference
+        else None,
+        "frame_ms": round(1000 * frame, 4),
+        "trimmed_audio": bool(config.features.trim_edge_silence),
+        "utterances": {},
+        "left_out": [],
+        "boundary_error": {},
+    }
+    splits = [split for split in SPLITS if (feat_dir / f"{split}.jsonl").is_file()]
+    datasets = {split: FeatureDataset(feat_dir, split, vocab, speakers) for split in splits}
+    bar = tqdm(
+        total=sum(len(dataset) for dataset in datasets.values()),
+        desc="align",
+        unit="utt",
+        disable=not progress,
+    )
+    for split, dataset in datasets.items():
+        indices, dropped = _alignable(dataset)
+        report["left_out"].extend(dropped)
+        learned_all, reference_all = [], []
+        for entry, learned, reference, _ in align_split(
+            aligner, dataset, indices, device, config.align.batch_size, progress=bar
+        ):
+            segments = _segments(entry["tokens"], learned, float(entry["seconds"]), frame)
+            write_textgrid(out_dir / "textgrids" / f"{entry['id']}.TextGrid", segments)
+            records.append({"id": entry["id"], "durations": [int(d) for d in learned]})
+            learned_all.append(learned)
+            reference_all.append(reference)
+        bar.update(len(dropped))
+        report["utterances"][split] = len(learned_all)
+        if not has_reference:  # placeholder durations: nothing to measure against
+            continue
+        errors = boundary_errors(learned_all, reference_all, audio.hop_length, audio.sample_rate)
+        report["boundary_error"][split] = {
+            key: round(value, 3) if isinstance(value, float) else value
+            for key, value in errors.to_dict().items()
+        }
+    bar.close()
+    records.sort(key=lambda record: record["id"])
+    atomic_write_text(
+        out_dir / "durations.jsonl", "".join(json.dumps(record) + "\n" for record in records)
+    )
+    report["export_seconds"] = round(time.perf_counter() - started, 1)
+    return report

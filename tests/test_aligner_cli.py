@@ -1,0 +1,236 @@
+"""``fastspeak align`` end to end on real teacher audio: train a tiny aligner, export TextGrids
+and durations, feed them back to preprocess, and check durations files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastspeak.cli import main
+from fastspeak.config import load_config
+from fastspeak.data.alignments import attach_tokens, read_textgrid
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "piper_joe" / "fastspeech2.yaml"
+TINY_ALIGNER = [
+    "--set",
+    "align.text_channels=16",
+    "--set",
+    "align.attention_channels=8",
+    "--set",
+    "align.batch_size=4",
+    "--set",
+    "align.warmup_steps=5",
+    "--set",
+    "align.binarization_start_step=20",
+    "--set",
+    "train.num_workers=0",
+    "--set",
+    "train.progress=false",
+    "--set",
+    "train.val_interval=15",
+    "--set",
+    "train.save_interval=15",
+]
+STEPS = 30
+
+
+def manifest(feat_dir: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for split in ("train", "val", "test")
+        for line in (feat_dir / f"{split}.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def read_durations(path: Path) -> dict[str, list[int]]:
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {record["id"]: record["durations"] for record in records}
+
+
+@pytest.fixture(scope="module")
+def untrimmed_featdir(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture corpus preprocessed without edge trimming: its mels span the whole wav, as
+    ``preprocess --durations`` expects of the durations it reads."""
+    from fastspeak.data.preprocess import preprocess
+
+    config = load_config(CONFIG, ["features.trim_edge_silence=false"])
+    out = tmp_path_factory.mktemp("align_feat") / "feat"
+    preprocess(config, piper_featdir.parent / "corpus", out, workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def align_run(untrimmed_featdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("align_run") / "run"
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    code = main([*command, "--out", str(out), "--max-steps", str(STEPS), *TINY_ALIGNER])
+    assert code == 0
+    return out
+
+
+def test_align_writes_textgrids_durations_and_a_report(
+    align_run: Path, untrimmed_featdir: Path
+) -> None:
+    entries = manifest(untrimmed_featdir)
+    durations = read_durations(align_run / "durations.jsonl")
+    assert sorted(durations) == sorted(entry["id"] for entry in entries)
+    config = load_config(CONFIG)
+    hop = config.audio.hop_length
+    for entry in entries:
+        learned = durations[entry["id"]]
+        assert len(learned) == len(entry["tokens"])
+        assert sum(learned) == entry["frames"] and min(learned) >= 1
+        # the TextGrid reads back, through the same path as MFA's, to the same frames
+        segments = read_textgrid(align_run / "textgrids" / f"{entry['id']}.TextGrid")
+        assert [segment.label for segment in segments] == entry["tokens"]
+        aligned = attach_tokens(segments, entry["tokens"])
+        frames, _, _ = aligned.frame_durations(
+            config.audio.sample_rate, hop, (entry["frames"] - 1) * hop, trim=False
+        )
+        assert frames.tolist() == learned
+    report = json.loads((align_run / "report.json").read_text())
+    assert report["steps"] == STEPS and report["left_out"] == []
+    assert report["utterances"] == {"train": 10, "val": 1, "test": 2}
+    test = report["boundary_error"]["test"]
+    assert test["utterances"] == 2 and test["boundaries"] > 0
+    assert 0 <= test["median_ms"] <= test["p95_ms"] and test["mean_ms"] >= 0
+    assert (align_run / "checkpoints" / "latest.pt").is_file()
+    log = [json.loads(line) for line in (align_run / "train_log.jsonl").read_text().splitlines()]
+    assert any(record["split"] == "val" for record in log)
+    assert all(np.isfinite(record.get("forward_sum", 0.0)) for record in log)
+
+
+def test_learned_durations_feed_preprocess(
+    align_run: Path, untrimmed_featdir: Path, piper_featdir: Path, tmp_path: Path
+) -> None:
+    from fastspeak.data.preprocess import preprocess
+
+    config = load_config(CONFIG, ["features.trim_edge_silence=false"])
+    out = tmp_path / "learned_feat"
+    report = preprocess(
+        config,
+        piper_featdir.parent / "corpus",
+        out,
+        workers=1,
+        progress=False,
+        durations=align_run / "durations.jsonl",
+    )
+    assert report["skipped"] == [] and report["processed"] == 13
+    learned = read_durations(align_run / "durations.jsonl")
+    for entry in manifest(out):
+        with np.load(out / entry["features"]) as data:
+            assert data["durations"].tolist() == learned[entry["id"]]
+
+
+def test_align_refuses_an_existing_run_and_resumes_to_re_export(
+    align_run: Path, untrimmed_featdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    command += ["--out", str(align_run), "--max-steps", str(STEPS), *TINY_ALIGNER]
+    assert main(command) == 2
+    assert "--resume" in capsys.readouterr().err
+    before = (align_run / "durations.jsonl").read_text()
+    assert main([*command, "--resume"]) == 0
+    assert (align_run / "durations.jsonl").read_text() == before  # same weights, same export
+    assert "boundary error" in capsys.readouterr().out
+
+
+def test_check_passes_good_durations_and_flags_a_broken_file(
+    align_run: Path, untrimmed_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ["align", "--check", "--data", str(untrimmed_featdir)]
+    assert main([*data, "--out", str(tmp_path / "own.json")]) == 0
+    own = json.loads((tmp_path / "own.json").read_text())
+    assert own["passed"] and own["flagged"] == 0 and own["utterances"] == 13
+
+    entries = {entry["id"]: entry for entry in manifest(untrimmed_featdir)}
+    durations = read_durations(align_run / "durations.jsonl")
+    ids = sorted(durations)
+    broken = dict(durations)
+    broken[ids[0]] = [*durations[ids[0]][:-1], durations[ids[0]][-1] + 3]  # sum off by 3
+    tokens = entries[ids[1]]["tokens"]
+    phone = next(i for i, token in enumerate(tokens) if token not in ("|", ",", "."))
+    zeroed = list(durations[ids[1]])
+    zeroed[phone + 1] += zeroed[phone]
+    zeroed[phone] = 0  # a speech phone with no frames
+    broken[ids[1]] = zeroed
+    count, frames = len(durations[ids[2]]), entries[ids[2]]["frames"]
+    broken[ids[2]] = [1] * (count - 1) + [frames - count + 1]  # everything on the last token
+    del broken[ids[3]]
+    path = tmp_path / "broken.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": k, "durations": v}) + "\n" for k, v in broken.items())
+    )
+    report_path = tmp_path / "broken.json"
+    capsys.readouterr()
+    code = main([*data, "--durations", str(path), "--out", str(report_path)])
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "FAILED: 4 flagged" in printed
+    report = json.loads(report_path.read_text())
+    assert not report["passed"]
+    assert report["counts"] == {
+        "missing": 1,
+        "count": 0,
+        "negative": 0,
+        "sum": 1,
+        "zero_phone": 1,
+        "prior": 1,
+    }
+    problems = {item["id"]: item["problems"] for item in report["utterances_flagged"]}
+    assert problems[ids[0]][0].startswith("sum: durations sum to")
+    assert problems[ids[1]] == [f"zero_phone: {tokens[phone]}@{phone}"]
+    assert problems[ids[2]][0].startswith("prior: deviation")
+    assert problems[ids[3]] == ["missing"]
+    # a tolerance above the flagged fraction lets it pass
+    assert (
+        main([*data, "--durations", str(path), "--out", str(report_path), "--tolerance", "0.5"])
+        == 0
+    )
+
+
+def test_align_command_errors(
+    untrimmed_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["align", "--data", str(untrimmed_featdir)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert (
+        main(["align", "--check", "--data", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 2
+    )
+    assert "FEATDIR" in capsys.readouterr().err
+
+
+def test_plain_wav_text_pairs_end_to_end(
+    piper_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No alignments at all: placeholder FEATDIR -> align -> preprocess --durations."""
+    corpus = piper_featdir.parent / "corpus"
+    placeholder = tmp_path / "feat0"
+    common = ["--config", str(CONFIG), "--data", str(corpus), "--workers", "1", "--quiet"]
+    assert main(["preprocess", *common, "--out", str(placeholder), "--no-alignments"]) == 0
+    stats = json.loads((placeholder / "stats.json").read_text())
+    assert stats["durations"] == "placeholder"
+    for entry in manifest(placeholder):
+        with np.load(placeholder / entry["features"]) as data:
+            durations = data["durations"]
+        assert durations.max() - durations.min() <= 1 and durations.sum() == entry["frames"]
+    # the trainer will not take placeholder durations for real ones
+    train_command = ["train", "--config", str(CONFIG), "--data", str(placeholder)]
+    assert main([*train_command, "--out", str(tmp_path / "fs2"), "--max-steps", "1"]) == 2
+    assert "placeholder durations" in capsys.readouterr().err
+
+    run = tmp_path / "align"
+    command = ["align", "--config", str(CONFIG), "--data", str(placeholder), "--out", str(run)]
+    assert main([*command, "--max-steps", "10", *TINY_ALIGNER]) == 0
+    assert "no boundary error" in capsys.readouterr().out
+    report = json.loads((run / "report.json").read_text())
+    assert report["reference"] is None and report["boundary_error"] == {}
+    learned = tmp_path / "feat"
+    durations = ["--durations", str(run / "durations.jsonl")]
+    assert main(["preprocess", *common, "--out", str(learned), *durations]) == 0
+    assert json.loads((learned / "report.json").read_text())["skipped"] == []
+    assert "durations" not in json.loads((learned / "stats.json").read_text())
