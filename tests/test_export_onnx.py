@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from fastspeak.cli import main
-from fastspeak.config import ModelConfig
 from fastspeak.export import AcousticExport
 from fastspeak.models import model_spec
 from fastspeak.voice import DEFAULT_VOICE, load_voice
+from tiny import tiny_model_config
 
 
 def run_both(module: AcousticExport, session, tokens: int, controls: dict) -> float:
@@ -36,17 +36,7 @@ def run_both(module: AcousticExport, session, tokens: int, controls: dict) -> fl
 
 @pytest.mark.parametrize("name", ["fastspeech2", "fastspeech"])
 def test_tiny_models_export_with_parity(name: str, tmp_path: Path) -> None:
-    config = ModelConfig(
-        name=name,  # type: ignore[arg-type]
-        vocab_size=20,
-        hidden=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        attention_heads=2,
-        conv_filter_size=32,
-        postnet_layers=2,
-        postnet_channels=16,
-    )
+    config = tiny_model_config(name)
     torch.manual_seed(0)
     model = model_spec(name).build(config).eval()
     module = AcousticExport(model, name).eval()

@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fastspeak.config import ModelConfig
 from fastspeak.models import FastSpeech, FastSpeech2
 from fastspeak.models.graphs import GraphedInference
+from tiny import tiny_model_config
 
 
 def tiny(name: str) -> torch.nn.Module:
-    config = ModelConfig(
-        name=name,  # type: ignore[arg-type]
-        vocab_size=20,
-        hidden=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        attention_heads=2,
-        conv_filter_size=32,
-        postnet_layers=2,
-        postnet_channels=16,
-    )
+    config = tiny_model_config(name)
     torch.manual_seed(0)
     model = FastSpeech2(config) if name == "fastspeech2" else FastSpeech(config)
     return model.eval()
