@@ -52,3 +52,19 @@ def test_missing_file_and_hash(tmp_path: Path) -> None:
     a, b = Config(), load_config(None, ["features.pitch_method=harvest"])
     assert a.section_hash("audio") == b.section_hash("audio")
     assert a.section_hash("audio", "features") != b.section_hash("audio", "features")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")),
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_every_shipped_config_loads_and_builds(path: Path) -> None:
+    """Each config file is valid, and an acoustic-model config builds its model."""
+    from fastspeak.models import build_model
+
+    config = load_config(path)
+    if "hifigan" not in path.name:
+        config.model.vocab_size = 64
+        model = build_model(config.model)
+        assert sum(p.numel() for p in model.parameters()) > 0
