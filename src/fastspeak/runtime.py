@@ -124,7 +124,7 @@ class OnnxVoice:
         parts = []
         for row, chunk in enumerate(chunks):
             parts.append(mels[row, : int(lengths[row])])
-            pause = round(round(chunk.pause_ms * rate / 1000.0) / hop)
+            pause = chunk.pause_frames(rate, hop)
             parts.append(np.full((pause, mels.shape[2]), silent, np.float32))
         return np.concatenate(parts).astype(np.float32, copy=False)
 

@@ -437,10 +437,10 @@ class Synthesizer:
             mel_parts: list[np.ndarray] = []
             wav_parts: list[np.ndarray] = []
             for chunk in item.chunks:
-                pause_samples = round(chunk.pause_ms * sample_rate / 1000.0)
+                pause_samples = chunk.pause_samples(sample_rate)
                 mel_parts.append(mels[position])
                 mel_parts.append(
-                    np.full((round(pause_samples / hop), mels[position].shape[1]), silent)
+                    np.full((chunk.pause_frames(sample_rate, hop), mels[position].shape[1]), silent)
                 )
                 if vocode:
                     wav_parts.append(wavs[position])

@@ -66,12 +66,10 @@ def export_voice(
     from fastspeak.synthesis import load_acoustic_model
 
     model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
-    weights = {
-        name: tensor.detach().half().contiguous() for name, tensor in model.state_dict().items()
+    weights = {  # floats in half precision; integer buffers keep their type
+        name: (tensor.half() if tensor.is_floating_point() else tensor).contiguous()
+        for name, tensor in model.state_dict().items()
     }
-    for name, tensor in model.state_dict().items():
-        if not tensor.is_floating_point():  # integer buffers keep their type
-            weights[name] = tensor.contiguous()
     meta = {
         "format": VOICE_FORMAT,
         "version": VOICE_VERSION,

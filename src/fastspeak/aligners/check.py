@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.dataset import DatasetError
 from fastspeak.data.preprocess import read_durations_file
+from fastspeak.files import atomic_write_text
 from fastspeak.text.symbols import is_boundary
 
 __all__ = ["PROBLEMS", "check_alignments", "prior_deviation"]

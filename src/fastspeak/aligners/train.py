@@ -43,10 +43,11 @@ from fastspeak.aligners.losses import AlignerLoss
 from fastspeak.aligners.metrics import boundary_errors
 from fastspeak.aligners.model import Aligner, AlignerOutput
 from fastspeak.config import Config, config_from_dict
-from fastspeak.data.alignments import Segment, atomic_write_text, write_textgrid
+from fastspeak.data.alignments import Segment, write_textgrid
 from fastspeak.data.batch import Batch, collate
 from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,

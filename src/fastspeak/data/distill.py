@@ -41,9 +41,9 @@ import yaml
 from tqdm import tqdm
 
 from fastspeak.config import config_from_dict
-from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import collate
 from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.files import atomic_write_text
 from fastspeak.models.registry import model_spec
 
 __all__ = ["DistillError", "distill"]

@@ -34,9 +34,9 @@ from tqdm import tqdm
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram, mel_frames
 from fastspeak.config import AudioConfig, config_from_dict
-from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.distill import SPLITS, DistillError, distill
 from fastspeak.data.vocoder import corpus_audio_paths
+from fastspeak.files import atomic_write_text
 
 __all__ = ["MAX_MEL_DIFFERENCE", "GTAError", "audio_spans", "find_audio_span", "write_gta"]
 

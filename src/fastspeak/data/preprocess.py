@@ -51,7 +51,6 @@ from fastspeak.audio.stats import RunningStats
 from fastspeak.config import Config
 from fastspeak.data.alignments import (
     AlignmentError,
-    atomic_write_text,
     attach_tokens,
     check_contiguous,
     read_textgrid,
@@ -60,6 +59,7 @@ from fastspeak.data.corpora import Skipped, read_corpus
 from fastspeak.data.dataset import PLACEHOLDER
 from fastspeak.data.features import FeatureExtractor
 from fastspeak.data.types import Utterance
+from fastspeak.files import atomic_write_text
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.vocab import Vocabulary

@@ -97,16 +97,17 @@ def regulate_length(
     mel_lengths = (
         ends[:, -1] if tokens else torch.zeros(batch, dtype=torch.long, device=hidden.device)
     )
+    recording = is_recording()
     length: int | Tensor
     if max_length is not None:
         length = max_length
-    elif is_recording():  # a tensor, so a traced/exported graph keeps the length dynamic
+    elif recording:  # a tensor, so a traced/exported graph keeps the length dynamic
         length = mel_lengths.max()
     else:
         length = int(mel_lengths.max()) if batch else 0
     frames = torch.arange(length, device=hidden.device).unsqueeze(0).expand(batch, -1)  # type: ignore[arg-type]
     # Number of tokens that end at or before frame t = index of the token covering frame t.
-    if is_recording():  # ONNX has no searchsorted: count the ends directly, (B, T, N)
+    if recording:  # ONNX has no searchsorted: count the ends directly, (B, T, N)
         index = (ends.unsqueeze(1) <= frames.unsqueeze(2)).sum(dim=2)
     else:
         index = torch.searchsorted(ends, frames.contiguous(), right=True)

@@ -61,6 +61,14 @@ class Chunk:
     pause_ms: float = 0.0
     frames: int = 0
 
+    def pause_samples(self, sample_rate: int) -> int:
+        """The pause after this chunk in samples (rounded)."""
+        return round(self.pause_ms * sample_rate / 1000.0)
+
+    def pause_frames(self, sample_rate: int, hop_length: int) -> int:
+        """The pause after this chunk in mel frames (the samples, rounded to frames)."""
+        return round(self.pause_samples(sample_rate) / hop_length)
+
 
 @dataclass
 class PreparedText:

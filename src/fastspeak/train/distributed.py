@@ -9,12 +9,13 @@ a single process. No DataParallel, no module-level device.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistributedContext", "init_distributed", "resolve_device"]
+__all__ = ["DistributedContext", "deadline_passed", "init_distributed", "resolve_device"]
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -72,3 +73,15 @@ def init_distributed(device_name: str = "auto") -> DistributedContext:
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
         owns = True
     return DistributedContext(rank, world_size, local_rank, device, owns)
+
+
+def deadline_passed(deadline: float, context: DistributedContext) -> bool:
+    """True once ``time.monotonic()`` is past ``deadline``; under DDP, once it is on any
+    process (one all-reduce, so every replica stops at the same step). A single process
+    reads the clock only: no collective, no device sync."""
+    past = time.monotonic() > deadline
+    if not context.enabled:
+        return past
+    flag = torch.tensor([float(past)], device=context.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())

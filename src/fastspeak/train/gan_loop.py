@@ -47,7 +47,6 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from fastspeak.config import Config, ConfigError, config_from_dict
-from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.data.vocoder import (
     EpochBatchSampler,
@@ -55,10 +54,11 @@ from fastspeak.data.vocoder import (
     featdir_entries,
     gta_entries,
 )
+from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import Checkpointer, CheckpointError, load_checkpoint
-from fastspeak.train.distributed import DistributedContext, init_distributed
+from fastspeak.train.distributed import DistributedContext, deadline_passed, init_distributed
 from fastspeak.train.log import TrainLogger, plot_mels
-from fastspeak.train.loop import MAX_CONSECUTIVE_SKIPS, _all_past
+from fastspeak.train.loop import MAX_CONSECUTIVE_SKIPS
 from fastspeak.vocoders.hifigan import (
     CHECKPOINT_KIND,
     GeneratorLoss,
@@ -433,7 +433,7 @@ def _train(
             samples = wavs.numel()
             window["samples"] += samples
             call_samples += samples
-            if deadline is not None and _all_past(deadline, context):
+            if deadline is not None and deadline_passed(deadline, context):
                 total_steps = step
             if math.isfinite(terms["generator_grad_norm"]) and math.isfinite(
                 terms["discriminator_grad_norm"]

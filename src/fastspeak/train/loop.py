@@ -37,10 +37,10 @@ from tqdm import tqdm
 
 from fastspeak.aligners.joint import JointAlignment, aligned_loader, check_joint_config
 from fastspeak.config import Config, ConfigError, config_from_dict
-from fastspeak.data.alignments import atomic_write_text
 from fastspeak.data.batch import Batch, collate
 from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.files import atomic_write_text
 from fastspeak.models.registry import ModelOutput, model_spec
 from fastspeak.train.checkpoint import (
     Checkpointer,
@@ -49,7 +49,7 @@ from fastspeak.train.checkpoint import (
     load_matching_weights,
     restore_model,
 )
-from fastspeak.train.distributed import init_distributed
+from fastspeak.train.distributed import deadline_passed, init_distributed
 from fastspeak.train.log import TrainLogger, plot_mels
 from fastspeak.train.schedule import LearningRateSchedule
 from fastspeak.vocoders import make_vocoder
@@ -107,15 +107,6 @@ def _forward(
     with autocast:
         output = model(**{name: getattr(batch, name) for name in inputs})
     return _float(output)
-
-
-@torch.no_grad()
-def _all_past(deadline: float, context: Any) -> bool:
-    """True when the wall-clock ``deadline`` has passed on any process (all agree)."""
-    past = torch.tensor([float(time.monotonic() > deadline)], device=context.device)
-    if context.enabled:
-        dist.all_reduce(past, op=dist.ReduceOp.MAX)
-    return bool(past.item())
 
 
 @torch.no_grad()
@@ -358,7 +349,7 @@ def _train(
                 continue
             micro = 0
             step += 1
-            if deadline is not None and _all_past(deadline, context):
+            if deadline is not None and deadline_passed(deadline, context):
                 total_steps = step  # this step is the last: validate and save as usual
             lr = schedule(step)
             for group in optimizer.param_groups:

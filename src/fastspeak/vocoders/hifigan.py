@@ -601,7 +601,7 @@ def export_generator(
         (weights path, JSON path); load them with :func:`load_generator` or
         ``--vocoder hifigan:NAME.json``.
     """
-    from fastspeak.data.alignments import atomic_write_text
+    from fastspeak.files import atomic_path, atomic_write_text
     from fastspeak.train.checkpoint import load_checkpoint
 
     out = Path(out)
@@ -612,9 +612,7 @@ def export_generator(
         raise VocoderError(f"{checkpoint} is not a `fastspeak train-vocoder` checkpoint")
     generator, audio, info = load_generator(checkpoint)
     state = {name: tensor.half().contiguous() for name, tensor in generator.state_dict().items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp")
-    try:
+    with atomic_path(out) as temporary:
         if out.suffix == ".safetensors":
             try:
                 from safetensors.torch import save_file
@@ -626,9 +624,6 @@ def export_generator(
             save_file(state, str(temporary))
         else:
             torch.save(state, temporary)
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
     config = config_from_dict(saved["config"])
     meta = {
         "format": EXPORT_FORMAT,

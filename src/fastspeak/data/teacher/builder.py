@@ -52,7 +52,6 @@ from typing import Any
 from fastspeak.data.alignments import (
     AlignmentError,
     Segment,
-    atomic_write_text,
     check_contiguous,
     write_textgrid,
 )
@@ -65,6 +64,7 @@ from fastspeak.data.teacher.engines import (
     create_engine,
 )
 from fastspeak.data.teacher.sentences import load_sentences
+from fastspeak.files import atomic_write_text
 
 CORPUS_FORMAT = "fastspeak-teacher"
 CORPUS_VERSION = 1
