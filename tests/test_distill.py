@@ -168,3 +168,43 @@ def test_preprocess_takes_durations_from_a_teacher_file(
     path.write_text('{"id": "x"}\n')
     with pytest.raises(PreprocessError, match="durations"):
         preprocess(config, corpus, tmp_path / "bad", workers=1, progress=False, durations=path)
+
+
+def test_preprocess_takes_durations_of_the_trimmed_audio(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """`fastspeak align` on a FEATDIR trimmed by its TextGrids feeds back through --durations:
+    durations summing to the trimmed frames cover the same (trimmed) mels."""
+    from fastspeak.data.preprocess import preprocess
+
+    config = load_config(TINY)
+    assert config.features.trim_edge_silence
+    corpus = piper_featdir.parent / "corpus"
+    vocab, speakers, _ = load_feature_dir(piper_featdir)
+    source = {
+        item["id"]: item
+        for split in SPLITS
+        for item in FeatureDataset(piper_featdir, split, vocab, speakers)
+    }
+    given: dict[str, list[int]] = {}
+    for key, item in source.items():
+        moved = item["durations"].tolist()
+        shift = min(2, moved[1])  # move frames from token 1 to token 0: other durations
+        moved[0], moved[1] = moved[0] + shift, moved[1] - shift
+        given[key] = moved
+    wrong = sorted(given)[0]
+    given[wrong] = [*given[wrong][:-1], given[wrong][-1] + 3]
+    path = tmp_path / "durations.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "durations": v}) + "\n" for k, v in given.items()))
+    report = preprocess(config, corpus, tmp_path / "feat", workers=1, progress=False, durations=path)
+    reasons = {item["id"]: item["reason"] for item in report["skipped"]}
+    assert "once trimmed" in reasons[wrong]
+    out = tmp_path / "feat"
+    vocab, speakers, _ = load_feature_dir(out)
+    checked = 0
+    for split in SPLITS:
+        for item in FeatureDataset(out, split, vocab, speakers):
+            assert item["durations"].tolist() == given[item["id"]]
+            np.testing.assert_array_equal(item["mels"], source[item["id"]]["mels"])
+            checked += 1
+    assert checked == len(source) - 1

@@ -18,7 +18,9 @@ pitch, untokenisable text) is skipped and listed with its reason; one file never
 Durations come from TextGrids (teacher corpora, MFA) or, with ``durations=FILE``, from a JSONL
 file of ``{"id": ..., "durations": [frames per token, ...]}`` — e.g. a teacher model's attention
 alignments (FastSpeech, section 3.3; xcmyz's character durations from Tacotron 2). Those must
-have one entry per frontend token and sum to the mel frames of the whole (untrimmed) wav.
+have one entry per frontend token and sum to the mel frames of the whole (untrimmed) wav — or,
+when the corpus also has TextGrids and ``features.trim_edge_silence`` is on, to those of the wav
+trimmed by them (what ``fastspeak align`` writes for a FEATDIR made from those TextGrids).
 
 With ``placeholder_durations`` (``--no-alignments``) a corpus of plain (wav, text) pairs needs
 no alignment at all: each utterance's frames are split evenly over its tokens (untrimmed audio)
@@ -174,25 +176,11 @@ class _Worker:
                 durations = even_durations(frames, len(tokens))
             elif given is not None:
                 durations = np.asarray(given, dtype=np.int64)
-                frames = mel_frames(len(wav), audio_config.hop_length)
-                if int(durations.sum()) != frames or (durations < 0).any():
-                    return utterance.id, (
-                        f"--durations sum to {int(durations.sum())} frames, the audio has "
-                        f"{frames} (1 + samples // hop_length); they must match"
-                    )
+                wav = self._audio_for_given(utterance, tokens, wav, int(durations.sum()))
+                if (durations < 0).any():
+                    return utterance.id, "--durations has negative values"
             else:
-                assert utterance.alignment_path is not None
-                segments = read_textgrid(utterance.alignment_path)
-                tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
-                check_contiguous(segments, seconds, tolerance)
-                aligned = attach_tokens(segments, tokens)
-                durations, first, last = aligned.frame_durations(
-                    audio_config.sample_rate,
-                    audio_config.hop_length,
-                    len(wav),
-                    trim=self.config.features.trim_edge_silence,
-                )
-                wav = wav[first:last]
+                durations, wav = self._audio_from_textgrid(utterance, tokens, wav)
             features = self.extractor(wav, durations)
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(".tmp.npz")
@@ -227,6 +215,55 @@ class _Worker:
             durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
         )
         return Processed(entry, pitch[used], energy[used_energy])
+
+    def _audio_from_textgrid(
+        self, utterance: Utterance, tokens: list[str], wav: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Durations (N,) from the utterance's TextGrid and the waveform they cover.
+
+        With ``features.trim_edge_silence`` the waveform is cut to the first and last speech
+        phones (at hop boundaries).
+        """
+        assert utterance.alignment_path is not None
+        audio_config = self.config.audio
+        segments = read_textgrid(utterance.alignment_path)
+        tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
+        check_contiguous(segments, len(wav) / audio_config.sample_rate, tolerance)
+        durations, first, last = attach_tokens(segments, tokens).frame_durations(
+            audio_config.sample_rate,
+            audio_config.hop_length,
+            len(wav),
+            trim=self.config.features.trim_edge_silence,
+        )
+        return durations, wav[first:last]
+
+    def _audio_for_given(
+        self, utterance: Utterance, tokens: list[str], wav: np.ndarray, total: int
+    ) -> np.ndarray:
+        """The waveform that ``--durations`` summing to ``total`` frames cover.
+
+        That is the whole waveform, or — when the corpus has TextGrids and
+        ``features.trim_edge_silence`` is on — the waveform trimmed by them, as in a FEATDIR
+        made from those TextGrids (so ``fastspeak align`` on such a FEATDIR can feed back).
+
+        Raises:
+            AlignmentError: the durations cover neither.
+        """
+        hop = self.config.audio.hop_length
+        whole = mel_frames(len(wav), hop)
+        if total == whole:
+            return wav
+        trimmed: int | None = None
+        if utterance.alignment_path is not None and self.config.features.trim_edge_silence:
+            trimmed_durations, trimmed_wav = self._audio_from_textgrid(utterance, tokens, wav)
+            trimmed = int(trimmed_durations.sum())
+            if total == trimmed:
+                return trimmed_wav
+        covered = f"{whole} frames" + ("" if trimmed is None else f" ({trimmed} once trimmed)")
+        raise AlignmentError(
+            f"--durations sum to {total} frames, the audio has {covered} "
+            "(1 + samples // hop_length); they must match"
+        )
 
     @staticmethod
     def _load_cached(
