@@ -196,7 +196,9 @@ def test_preprocess_takes_durations_of_the_trimmed_audio(
     given[wrong] = [*given[wrong][:-1], given[wrong][-1] + 3]
     path = tmp_path / "durations.jsonl"
     path.write_text("".join(json.dumps({"id": k, "durations": v}) + "\n" for k, v in given.items()))
-    report = preprocess(config, corpus, tmp_path / "feat", workers=1, progress=False, durations=path)
+    report = preprocess(
+        config, corpus, tmp_path / "feat", workers=1, progress=False, durations=path
+    )
     reasons = {item["id"]: item["reason"] for item in report["skipped"]}
     assert "once trimmed" in reasons[wrong]
     out = tmp_path / "feat"
