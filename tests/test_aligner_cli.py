@@ -234,3 +234,23 @@ def test_plain_wav_text_pairs_end_to_end(
     assert main(["preprocess", *common, "--out", str(learned), *durations]) == 0
     assert json.loads((learned / "report.json").read_text())["skipped"] == []
     assert "durations" not in json.loads((learned / "stats.json").read_text())
+
+
+def test_align_refines_on_export(align_run: Path, untrimmed_featdir: Path, tmp_path: Path) -> None:
+    """`--resume` with align.refine_iterations re-exports refined durations and reports the
+    aligner's own error beside the refined one."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(align_run, run)
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    command += ["--out", str(run), "--max-steps", str(STEPS), *TINY_ALIGNER, "--resume"]
+    command += ["--set", "align.refine_iterations=2", "--set", "align.refine_epochs=2"]
+    assert main(command) == 0
+    report = json.loads((run / "report.json").read_text())
+    assert report["refine_seconds"] > 0
+    assert set(report["boundary_error_aligner"]) == set(report["boundary_error"])
+    durations = read_durations(run / "durations.jsonl")
+    for entry in manifest(untrimmed_featdir):
+        refined = durations[entry["id"]]
+        assert sum(refined) == entry["frames"] and min(refined) >= 1

@@ -776,6 +776,13 @@ class AlignerConfig:
 
     Joint training (``train.durations: learned``): the FastSpeech 2 / FastSpeech trainer adds
     ``joint_weight`` x the aligner loss to the model loss and trains on MAS durations.
+
+    Refinement (``fastspeak align``, after training, before export; 0 rounds = off): each of
+    ``refine_iterations`` rounds trains a frame classifier (``refine_channels`` wide, seeing
+    ``refine_context`` frames each side) for ``refine_epochs`` at ``refine_learning_rate`` on
+    the current durations, then realigns by MAS over its scaled likelihoods plus
+    ``refine_aligner_weight`` x the aligner's log-attention. See
+    :mod:`fastspeak.aligners.refine`.
     """
 
     vocab_size: int = 128
@@ -798,8 +805,22 @@ class AlignerConfig:
     grad_clip: float = 1.0
     joint_weight: float = 1.0
     max_prior_deviation: float = 0.15
+    refine_iterations: int = 0
+    refine_epochs: int = 3
+    refine_context: int = 0
+    refine_channels: int = 256
+    refine_learning_rate: float = 1e-3
+    refine_aligner_weight: float = 0.0
 
     def __post_init__(self) -> None:
+        for name in ("refine_iterations", "refine_context"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")
+        for name in ("refine_epochs", "refine_channels"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"align.{name} must be >= 1 (got {getattr(self, name)})")
+        if not self.refine_learning_rate > 0 or self.refine_aligner_weight < 0:
+            raise ConfigError("align.refine_learning_rate must be > 0, refine_aligner_weight >= 0")
         for name in ("text_channels", "attention_channels", "steps", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"align.{name} must be >= 1 (got {getattr(self, name)})")

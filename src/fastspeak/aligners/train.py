@@ -18,14 +18,18 @@ split and writes to OUT:
     train_log.jsonl, tensorboard/
 
 Times and durations cover the FEATDIR's audio: with ``features.trim_edge_silence`` that is the
-trimmed audio, and ``preprocess --durations`` (which never trims) needs durations of the whole
-wav; make the FEATDIR for the aligner with ``--set features.trim_edge_silence=false`` when the
-exported durations are to be fed back to ``preprocess``.
+audio trimmed by the corpus's TextGrids, which ``preprocess --durations`` trims the same way
+when the corpus still has them (a FEATDIR of placeholder durations is never trimmed).
+
+With ``align.refine_iterations`` > 0 the exported durations are the aligner's refined by
+self-training a frame classifier (:mod:`fastspeak.aligners.refine`), and report.json also
+gives the aligner's own error (``boundary_error_aligner``).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -42,7 +46,8 @@ from tqdm import tqdm
 from fastspeak.aligners.losses import AlignerLoss
 from fastspeak.aligners.metrics import boundary_errors
 from fastspeak.aligners.model import Aligner, AlignerOutput
-from fastspeak.config import Config, config_from_dict
+from fastspeak.aligners.refine import refine_durations
+from fastspeak.config import AudioConfig, Config, config_from_dict
 from fastspeak.data.alignments import Segment, write_textgrid
 from fastspeak.data.batch import Batch, collate
 from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
@@ -210,7 +215,8 @@ def train_aligner(
         max_steps: stop at this step (default ``align.steps``; the lr schedule always spans
             ``align.steps``).
         resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
-            saved in it (``max_steps`` may still extend the run).
+            saved in it (``max_steps`` may still extend the run), except the ``refine_*``
+            ones, which act at export and come from ``config``.
         export: write TextGrids, durations.jsonl and report.json afterwards.
     Returns:
         {"step", "losses" (forward-sum of every step of this call), "val", "checkpoint",
@@ -225,7 +231,13 @@ def train_aligner(
         if checkpoint.get("kind") != ALIGNER_KIND:
             raise CheckpointError(f"{checkpointer.latest} is not an aligner checkpoint")
         config = copy.deepcopy(config)
-        config.align = config_from_dict(checkpoint["config"]).align
+        export_settings = {  # refinement acts at export: the settings given now apply
+            field.name: getattr(config.align, field.name)
+            for field in dataclasses.fields(config.align)
+            if field.name.startswith("refine_")
+        }
+        saved = config_from_dict(checkpoint["config"]).align
+        config.align = dataclasses.replace(saved, **export_settings)
     elif checkpointer.latest.exists():
         raise CheckpointError(
             f"{out_dir} already holds an aligner run ({checkpointer.latest}); pass --resume to "
@@ -393,18 +405,19 @@ def export_alignments(
     device: torch.device,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Align every utterance of FEATDIR's splits and write TextGrids and durations.jsonl.
+    """Align every utterance of FEATDIR's splits (then refine, with ``align.refine_iterations``)
+    and write TextGrids and durations.jsonl.
 
     Returns the report: utterances per split, ids left out (fewer frames than tokens), and the
     phone-boundary error against the FEATDIR's durations per split (see
-    :func:`fastspeak.aligners.metrics.boundary_errors`).
+    :func:`fastspeak.aligners.metrics.boundary_errors`); with refinement also the aligner's own
+    error before it (``boundary_error_aligner``) and the refinement's seconds.
     """
     feat_dir, out_dir = Path(feat_dir), Path(out_dir)
     vocab, speakers, _ = load_feature_dir(feat_dir)
     audio = config.audio
     frame = audio.hop_length / audio.sample_rate
     started = time.perf_counter()
-    records: list[dict[str, Any]] = []
     has_reference = has_reference_durations(feat_dir)
     report: dict[str, Any] = {
         "data": str(feat_dir),
@@ -425,31 +438,73 @@ def export_alignments(
         unit="utt",
         disable=not progress,
     )
+    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]] = {}
+    alignable: dict[str, tuple[FeatureDataset, list[int]]] = {}
     for split, dataset in datasets.items():
         indices, dropped = _alignable(dataset)
         report["left_out"].extend(dropped)
-        learned_all, reference_all = [], []
-        for entry, learned, reference, _ in align_split(
-            aligner, dataset, indices, device, config.align.batch_size, progress=bar
-        ):
+        alignable[split] = (dataset, indices)
+        aligned[split] = [
+            (entry, learned, reference)
+            for entry, learned, reference, _ in align_split(
+                aligner, dataset, indices, device, config.align.batch_size, progress=bar
+            )
+        ]
+        bar.update(len(dropped))
+    bar.close()
+    if config.align.refine_iterations and aligned.get("train"):
+        if has_reference:
+            report["boundary_error_aligner"] = _split_errors(aligned, audio)
+        refine_started = time.perf_counter()
+        refined = refine_durations(
+            alignable,
+            {
+                str(entry["id"]): learned
+                for items in aligned.values()
+                for entry, learned, _ in items
+            },
+            config.align,
+            device,
+            seed=config.train.seed,
+            aligner=aligner,
+            progress=progress,
+        )
+        aligned = {
+            split: [(entry, refined[str(entry["id"])], ref) for entry, _, ref in items]
+            for split, items in aligned.items()
+        }
+        report["refine_seconds"] = round(time.perf_counter() - refine_started, 1)
+    records: list[dict[str, Any]] = []
+    for split, items in aligned.items():
+        for entry, learned, _ in items:
             segments = _segments(entry["tokens"], learned, float(entry["seconds"]), frame)
             write_textgrid(out_dir / "textgrids" / f"{entry['id']}.TextGrid", segments)
             records.append({"id": entry["id"], "durations": [int(d) for d in learned]})
-            learned_all.append(learned)
-            reference_all.append(reference)
-        bar.update(len(dropped))
-        report["utterances"][split] = len(learned_all)
-        if not has_reference:  # placeholder durations: nothing to measure against
-            continue
-        errors = boundary_errors(learned_all, reference_all, audio.hop_length, audio.sample_rate)
-        report["boundary_error"][split] = {
-            key: round(value, 3) if isinstance(value, float) else value
-            for key, value in errors.to_dict().items()
-        }
-    bar.close()
+        report["utterances"][split] = len(items)
+    if has_reference:  # placeholder durations have nothing to measure against
+        report["boundary_error"] = _split_errors(aligned, audio)
     records.sort(key=lambda record: record["id"])
     atomic_write_text(
         out_dir / "durations.jsonl", "".join(json.dumps(record) + "\n" for record in records)
     )
     report["export_seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def _split_errors(
+    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]], audio: AudioConfig
+) -> dict[str, dict[str, Any]]:
+    """Per split: boundary errors of the aligned durations against the references."""
+    errors = {}
+    for split, items in aligned.items():
+        found = boundary_errors(
+            [learned for _, learned, _ in items],
+            [reference for _, _, reference in items],
+            audio.hop_length,
+            audio.sample_rate,
+        )
+        errors[split] = {
+            key: round(value, 3) if isinstance(value, float) else value
+            for key, value in found.to_dict().items()
+        }
+    return errors
