@@ -89,7 +89,9 @@ def _summary(name: str, seconds: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpora", nargs="+", type=Path, help="corpus folders (or wavs/ subfolders)")
+    parser.add_argument(
+        "corpora", nargs="+", type=Path, help="corpus folders (or wavs/ subfolders)"
+    )
     parser.add_argument("--limit", type=int, default=120, help="utterances per corpus")
     args = parser.parse_args()
     for corpus in args.corpora:

@@ -43,7 +43,8 @@ def test_frame_labels_repeat_each_token_over_its_frames(piper_featdir: Path) -> 
     assert labels.shape == batch.mels.shape[:2]
     for row in range(3):
         expected = []
-        for token, frames in zip(batch.tokens[row].tolist(), batch.durations[row].tolist()):
+        pairs = zip(batch.tokens[row].tolist(), batch.durations[row].tolist(), strict=True)
+        for token, frames in pairs:
             expected += [token] * frames
         length = int(batch.mel_lengths[row])
         assert labels[row, :length].tolist() == expected

@@ -236,8 +236,8 @@ def train_aligner(
             for field in dataclasses.fields(config.align)
             if field.name.startswith("refine_")
         }
-        saved = config_from_dict(checkpoint["config"]).align
-        config.align = dataclasses.replace(saved, **export_settings)
+        saved_align = config_from_dict(checkpoint["config"]).align
+        config.align = dataclasses.replace(saved_align, **export_settings)
     elif checkpointer.latest.exists():
         raise CheckpointError(
             f"{out_dir} already holds an aligner run ({checkpointer.latest}); pass --resume to "
