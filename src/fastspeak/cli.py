@@ -153,9 +153,11 @@ def _command_align(args: argparse.Namespace) -> int:
     print(f"  TextGrids: {Path(args.out) / 'textgrids'}")
     print(f"  durations: {Path(args.out) / 'durations.jsonl'}")
     for split, errors in report["boundary_error"].items():
+        before = report.get("boundary_error_aligner", {}).get(split)
+        refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
         print(
-            f"  boundary error vs the data's durations, {split}: mean {errors['mean_ms']} ms, "
-            f"median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
+            f"  boundary error vs the data's durations, {split}: mean {errors['mean_ms']} ms"
+            f"{refined}, median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
             f"({errors['boundaries']} boundaries)"
         )
     if report["reference"] is None:
@@ -164,8 +166,9 @@ def _command_align(args: argparse.Namespace) -> int:
         print(f"  left out (fewer frames than tokens): {len(report['left_out'])}")
     if report["trimmed_audio"]:
         print(
-            "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence); for "
-            "preprocess --durations align a FEATDIR made with features.trim_edge_silence=false"
+            "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence); "
+            "preprocess --durations takes these durations while the corpus keeps the "
+            "TextGrids it was trimmed by"
         )
     print(f"  full report: {Path(args.out) / 'report.json'}")
     return 0
