@@ -254,3 +254,15 @@ def test_align_refines_on_export(align_run: Path, untrimmed_featdir: Path, tmp_p
     for entry in manifest(untrimmed_featdir):
         refined = durations[entry["id"]]
         assert sum(refined) == entry["frames"] and min(refined) >= 1
+
+
+def test_align_stops_at_max_minutes_and_still_exports(
+    untrimmed_featdir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    assert main([*command, "--out", str(out), "--max-minutes", "0", *TINY_ALIGNER]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["steps"] == 1  # the first step is past a deadline of 0 minutes
+    assert len(read_durations(out / "durations.jsonl")) == 13
+    assert (out / "checkpoints" / "latest.pt").is_file()

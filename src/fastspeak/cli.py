@@ -146,7 +146,12 @@ def _command_align(args: argparse.Namespace) -> int:
     from fastspeak.aligners.train import train_aligner
 
     result = train_aligner(
-        config, args.data, args.out, max_steps=args.max_steps, resume=args.resume
+        config,
+        args.data,
+        args.out,
+        max_steps=args.max_steps,
+        resume=args.resume,
+        max_minutes=args.max_minutes,
     )
     report = result["report"]
     print(f"aligner trained to step {result['step']} in {args.out}")
@@ -552,6 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     al.add_argument(
         "--max-steps", type=int, help="stop training at this step (default align.steps)"
+    )
+    al.add_argument(
+        "--max-minutes",
+        type=float,
+        help="also stop training (validate, save, export) after this much wall time",
     )
     al.add_argument("--resume", action="store_true", help="continue OUT's run (or re-export)")
     al.add_argument("--check", action="store_true", help="check durations instead of training")

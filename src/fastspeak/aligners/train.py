@@ -203,6 +203,7 @@ def train_aligner(
     max_steps: int | None = None,
     resume: bool = False,
     export: bool = True,
+    max_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Train the aligner on FEATDIR's train split, then (``export``) write OUT (see the module
     docstring).
@@ -218,6 +219,8 @@ def train_aligner(
             saved in it (``max_steps`` may still extend the run), except the ``refine_*``
             ones, which act at export and come from ``config``.
         export: write TextGrids, durations.jsonl and report.json afterwards.
+        max_minutes: also stop (validating, saving and exporting as at the last step) at the
+            first step past this much wall time; ``resume`` continues.
     Returns:
         {"step", "losses" (forward-sum of every step of this call), "val", "checkpoint",
         "report" (report.json's content, or None), "model"}.
@@ -299,8 +302,10 @@ def train_aligner(
     val_terms: dict[str, float] | None = None
     saved = None
     started = time.perf_counter()
+    deadline = None if max_minutes is None else time.monotonic() + 60.0 * max_minutes
     aligner.train()
-    while step < total_steps:
+    last = step >= total_steps
+    while not last:
         sampler.set_epoch(epoch, batch_in_epoch)
         for batch in loader:
             batch_in_epoch += 1
@@ -318,13 +323,14 @@ def train_aligner(
                 optimizer.step()
             else:
                 logger.message(f"step {step}: non-finite aligner loss or gradient, update skipped")
+            last = step >= total_steps or (deadline is not None and time.monotonic() > deadline)
             losses.append(float(terms["forward_sum"]))
             frames_seen += int(batch.mel_lengths.sum())
             window_steps += 1
             for name, value in {"total": total.detach(), **terms}.items():
                 window[name] = window.get(name, 0.0) + float(value)
             progress.update(1)
-            if step % opts.log_interval == 0 or step == total_steps:
+            if step % opts.log_interval == 0 or last:
                 elapsed = max(time.perf_counter() - window_start, 1e-9)
                 values = {name: value / window_steps for name, value in window.items()}
                 values.update(
@@ -336,14 +342,10 @@ def train_aligner(
                 progress.set_postfix(loss=f"{values['forward_sum']:.3f}", lr=f"{lr:.1e}")
                 window, window_steps, frames_seen = {}, 0, 0
                 window_start = time.perf_counter()
-            if (
-                val_set is not None
-                and val_indices
-                and (step % opts.val_interval == 0 or step == total_steps)
-            ):
+            if val_set is not None and val_indices and (step % opts.val_interval == 0 or last):
                 val_terms = _validate(aligner, val_set, val_indices, device, config, criterion)
                 logger.scalars("val", val_terms, step)
-            if checkpointer.due(step, force=step == total_steps):
+            if checkpointer.due(step, force=last):
                 state = {
                     "kind": ALIGNER_KIND,
                     "model": aligner.state_dict(),
@@ -356,7 +358,7 @@ def train_aligner(
                     "speakers": speakers,
                 }
                 saved = checkpointer.save(step, state)
-            if step >= total_steps:
+            if last:
                 break
         else:
             epoch, batch_in_epoch = epoch + 1, 0
