@@ -813,22 +813,27 @@ class AlignerConfig:
     refine_aligner_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("refine_iterations", "refine_context"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")
-        for name in ("refine_epochs", "refine_channels"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"align.{name} must be >= 1 (got {getattr(self, name)})")
-        if not self.refine_learning_rate > 0 or self.refine_aligner_weight < 0:
-            raise ConfigError("align.refine_learning_rate must be > 0, refine_aligner_weight >= 0")
-        for name in ("text_channels", "attention_channels", "steps", "batch_size"):
+        for name in (
+            "text_channels",
+            "attention_channels",
+            "steps",
+            "batch_size",
+            "refine_epochs",
+            "refine_channels",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"align.{name} must be >= 1 (got {getattr(self, name)})")
         if self.kernel_size % 2 != 1:
             raise ConfigError(f"align.kernel_size must be odd (got {self.kernel_size})")
         if self.vocab_size < 2 or self.n_mels < 1:
             raise ConfigError("align.vocab_size must be >= 2 and align.n_mels >= 1")
-        for name in ("temperature", "prior_scaling", "learning_rate", "max_prior_deviation"):
+        for name in (
+            "temperature",
+            "prior_scaling",
+            "learning_rate",
+            "max_prior_deviation",
+            "refine_learning_rate",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"align.{name} must be > 0 (got {getattr(self, name)})")
         for name in (
@@ -839,6 +844,9 @@ class AlignerConfig:
             "weight_decay",
             "grad_clip",
             "joint_weight",
+            "refine_iterations",
+            "refine_context",
+            "refine_aligner_weight",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")
