@@ -51,6 +51,21 @@ def test_frame_labels_repeat_each_token_over_its_frames(piper_featdir: Path) -> 
         assert (labels[row, length:] == -100).all()
 
 
+def test_frame_labels_leave_out_the_frames_next_to_boundaries(piper_featdir: Path) -> None:
+    dataset, indices = load(piper_featdir)["train"]
+    batch = collate([dataset[index] for index in indices[:3]])
+    labels = frame_labels(batch, margin=1)
+    for row in range(3):
+        expected = []
+        pairs = zip(batch.tokens[row].tolist(), batch.durations[row].tolist(), strict=True)
+        for token, frames in pairs:
+            for offset in range(frames):
+                inner = 1 <= offset <= frames - 2 or offset == frames // 2
+                expected.append(token if inner else -100)
+        length = int(batch.mel_lengths[row])
+        assert labels[row, :length].tolist() == expected
+
+
 def test_refinement_undoes_a_consistent_lag(piper_featdir: Path) -> None:
     """Boundaries all 2 frames late (what the aligner does on flite voices) move back towards
     the teacher's: the classifier learns the phones' sounds from the corpus as a whole."""

@@ -781,7 +781,8 @@ class AlignerConfig:
     ``refine_iterations`` rounds trains a frame classifier (``refine_channels`` wide, seeing
     ``refine_context`` frames each side) for ``refine_epochs`` at ``refine_learning_rate`` on
     the current durations, then realigns by MAS over its scaled likelihoods plus
-    ``refine_aligner_weight`` x the aligner's log-attention. See
+    ``refine_aligner_weight`` x the aligner's log-attention; ``refine_margin`` frames at each
+    end of every token are left out of the classifier's training. See
     :mod:`fastspeak.aligners.refine`.
     """
 
@@ -811,6 +812,7 @@ class AlignerConfig:
     refine_channels: int = 256
     refine_learning_rate: float = 1e-3
     refine_aligner_weight: float = 0.0
+    refine_margin: int = 0
 
     def __post_init__(self) -> None:
         for name in (
@@ -847,6 +849,7 @@ class AlignerConfig:
             "refine_iterations",
             "refine_context",
             "refine_aligner_weight",
+            "refine_margin",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")

@@ -6,7 +6,8 @@ voices it settles late in every phone (flite: at 0.94 of the segment, against 0.
 and the MAS boundaries lag by the same few frames everywhere. Refinement pins the boundaries
 to the acoustics instead, as forced aligners do:
 
-1. label every frame of the train split with its token under the current durations;
+1. label every frame of the train split with its token under the current durations (leaving
+   out ``refine_margin`` frames at each end of every token: frames that straddle a boundary);
 2. train a small frame classifier (mels -> token id; ``refine_context`` frames of context on
    each side, 0 = the frame alone) on those labels;
 3. realign every utterance with MAS over the scaled likelihoods
@@ -101,12 +102,22 @@ class _Relabelled(Dataset):
         return item
 
 
-def frame_labels(batch: Batch) -> Tensor:
-    """(B, T) long: each frame's token id under ``batch.durations``; IGNORE at padding."""
+def frame_labels(batch: Batch, margin: int = 0) -> Tensor:
+    """(B, T) long: each frame's token id under ``batch.durations``; IGNORE at padding and at
+    the ``margin`` frames at each end of every token (a token keeps at least its middle frame),
+    so frames that straddle a boundary do not teach the classifier."""
     labels = torch.full(batch.mels.shape[:2], IGNORE, dtype=torch.long)
     for row in range(len(batch.ids)):
         length = int(batch.token_lengths[row])
-        frames = torch.repeat_interleave(batch.tokens[row, :length], batch.durations[row, :length])
+        durations = batch.durations[row, :length]
+        frames = torch.repeat_interleave(batch.tokens[row, :length], durations)
+        if margin:
+            starts = torch.cumsum(durations, 0) - durations
+            offset = torch.arange(len(frames)) - torch.repeat_interleave(starts, durations)
+            span = torch.repeat_interleave(durations, durations)
+            edge = torch.minimum(offset, span - 1 - offset)  # frames to the nearer boundary
+            keep = (edge >= margin) | (offset == span // 2)
+            frames = torch.where(keep, frames, torch.full_like(frames, IGNORE))
         labels[row, : len(frames)] = frames
     return labels
 
@@ -233,7 +244,7 @@ def _train_classifier(
             logits = classifier(batch.mels.to(device))
             loss = nn.functional.cross_entropy(
                 logits.reshape(-1, logits.size(-1)),
-                frame_labels(batch).to(device).reshape(-1),
+                frame_labels(batch, config.refine_margin).to(device).reshape(-1),
                 ignore_index=IGNORE,
             )
             optimizer.zero_grad(set_to_none=True)
