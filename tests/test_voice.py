@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from fastspeak.cli import main
+from fastspeak.data.batch import collate
+from fastspeak.data.dataset import FeatureDataset
 from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import CheckpointError
 from fastspeak.voice import DEFAULT_VOICE, export_voice, load_voice, voice_card
@@ -26,17 +29,27 @@ def checkpoint(piper_featdir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return run / "checkpoints" / "latest.pt"
 
 
-def test_export_and_load_round_trip(checkpoint: Path, tmp_path: Path) -> None:
+def test_export_and_load_round_trip(checkpoint: Path, piper_featdir: Path, tmp_path: Path) -> None:
     folder = export_voice(checkpoint, tmp_path / "voice", card={"name": "tiny"})
     assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "voice.json"]
     assert voice_card(folder) == {"step": 6, "name": "tiny"}
     model, config, vocab, speakers = load_voice(folder)
     assert all(t.dtype != np.float16 for t in model.state_dict().values())
+    reference = Synthesizer.from_checkpoint(checkpoint).model  # EMA weights, fp32
+    exported = Synthesizer.from_checkpoint(folder).model  # the same weights through fp16
+    expected = reference.state_dict()
+    for name, value in exported.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), expected[name].numpy(), rtol=1e-3, atol=1e-4)
+    # the same mels for the same durations (free-running synthesis of a 6-step model sits on
+    # the rounding edge of its predicted durations, which fp16 weights may tip)
+    dataset = FeatureDataset(piper_featdir, "test", vocab, speakers)
+    batch = collate([dataset[0]])
+    inputs = (batch.tokens, batch.token_lengths, batch.durations, batch.pitch, batch.energy)
+    with torch.no_grad():
+        mels = [net.eval()(*inputs).mels_postnet for net in (reference, exported)]
+    np.testing.assert_allclose(mels[1].numpy(), mels[0].numpy(), atol=0.05)
     text = "The colors don't intrude on the viewer."
-    from_checkpoint = Synthesizer.from_checkpoint(checkpoint).mel(text)  # EMA weights, fp32
-    from_voice = Synthesizer.from_checkpoint(folder).mel(text)  # the same weights in fp16
-    assert from_voice.shape == from_checkpoint.shape
-    np.testing.assert_allclose(from_voice, from_checkpoint, atol=0.05)
+    assert Synthesizer.from_checkpoint(folder).mel(text).shape[1] == config.audio.n_mels
 
 
 def test_export_cli_with_card_and_report(checkpoint: Path, tmp_path: Path) -> None:
