@@ -2,8 +2,10 @@
 
 A voice is a folder with two files (piper's "one model file + one JSON" contract):
 
-- ``model.safetensors``: the acoustic model's weights in half precision (the EMA weights when
-  the checkpoint has them); no optimizer, no training state.
+- ``model.safetensors``: the acoustic model's parameters in half precision (the EMA weights
+  when the checkpoint has them) and its buffers exact (pitch/energy bin edges and statistics:
+  in half precision a bin edge moves and values near it change bins); no optimizer, no
+  training state.
 - ``voice.json``: ``{"format": "fastspeak-voice", "version": 1, "kind", "config", "vocab",
   "speakers", "stats", "card"}`` — everything synthesis needs besides the weights, and the
   voice card (data, licence, training, evaluation).
@@ -66,8 +68,9 @@ def export_voice(
     from fastspeak.synthesis import load_acoustic_model
 
     model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
-    weights = {  # floats in half precision; integer buffers keep their type
-        name: (tensor.half() if tensor.is_floating_point() else tensor).contiguous()
+    parameters = {name for name, _ in model.named_parameters()}
+    weights = {  # parameters in half precision; buffers (bin edges, statistics) exact
+        name: (tensor.half() if name in parameters else tensor).contiguous()
         for name, tensor in model.state_dict().items()
     }
     meta = {
