@@ -195,15 +195,16 @@ def refine_durations(
         range(config.refine_iterations), desc="refine", unit="round", disable=not progress
     )
     for round_index in rounds:
-        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        classifier = FrameClassifier(
-            config.n_mels,
-            config.vocab_size,
-            config.refine_channels,
-            config.refine_context,
-            mean,
-            std,
-        ).to(device)
+        with torch.random.fork_rng(devices=[]):  # seeded init, global RNG left as it was
+            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+            classifier = FrameClassifier(
+                config.n_mels,
+                config.vocab_size,
+                config.refine_channels,
+                config.refine_context,
+                mean,
+                std,
+            ).to(device)
         log_prior = _class_log_prior(train_dataset, train_indices, current, config.vocab_size)
         _train_classifier(
             classifier, train_dataset, train_indices, current, config, device, seed + round_index
