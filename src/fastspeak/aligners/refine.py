@@ -33,9 +33,9 @@ from tqdm import tqdm
 from fastspeak.aligners.mas import monotonic_alignment_search
 from fastspeak.aligners.model import Aligner
 from fastspeak.config import AlignerConfig
-from fastspeak.data.batch import Batch, collate
+from fastspeak.data.batch import Batch
 from fastspeak.data.dataset import FeatureDataset
-from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.data.sampler import LengthBucketSampler, length_bucketed_loader
 
 __all__ = ["FrameClassifier", "refine_durations"]
 
@@ -83,21 +83,16 @@ class FrameClassifier(nn.Module):
 
 
 class _Relabelled(Dataset):
-    """FeatureDataset items at ``indices`` with durations from ``durations`` (by id)."""
+    """FeatureDataset items with durations from ``durations`` (by id)."""
 
-    def __init__(
-        self,
-        dataset: FeatureDataset,
-        indices: Sequence[int],
-        durations: Mapping[str, np.ndarray],
-    ) -> None:
-        self.dataset, self.indices, self.durations = dataset, list(indices), durations
+    def __init__(self, dataset: FeatureDataset, durations: Mapping[str, np.ndarray]) -> None:
+        self.dataset, self.durations = dataset, durations
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.dataset)
 
     def __getitem__(self, index: int) -> dict:
-        item = self.dataset[self.indices[index]]
+        item = self.dataset[index]
         item["durations"] = torch.as_tensor(self.durations[item["id"]], dtype=torch.long)
         return item
 
@@ -129,12 +124,10 @@ def _loader(
     batch_size: int,
     shuffle: bool,
     seed: int,
-) -> DataLoader:
+) -> tuple[DataLoader, LengthBucketSampler]:
     frames = [int(dataset.entries[index]["frames"]) for index in indices]
-    sampler = LengthBucketSampler(frames, batch_size, shuffle=shuffle, seed=seed)
-    return DataLoader(
-        _Relabelled(dataset, indices, durations), batch_sampler=sampler, collate_fn=collate
-    )
+    relabelled = _Relabelled(dataset, durations)
+    return length_bucketed_loader(relabelled, indices, frames, batch_size, shuffle, seed)
 
 
 def _mel_statistics(dataset: FeatureDataset, indices: Sequence[int]) -> tuple[Tensor, Tensor]:
@@ -237,10 +230,10 @@ def _train_classifier(
     seed: int,
 ) -> None:
     optimizer = torch.optim.Adam(classifier.parameters(), lr=config.refine_learning_rate)
-    loader = _loader(dataset, indices, durations, config.batch_size, shuffle=True, seed=seed)
+    loader, sampler = _loader(dataset, indices, durations, config.batch_size, True, seed)
     classifier.train()
     for epoch in range(config.refine_epochs):
-        loader.batch_sampler.set_epoch(epoch)  # type: ignore[union-attr]
+        sampler.set_epoch(epoch)
         for batch in loader:
             logits = classifier(batch.mels.to(device))
             loss = nn.functional.cross_entropy(
@@ -266,7 +259,7 @@ def _realign(
 ) -> dict[str, np.ndarray]:
     classifier.eval()
     realigned: dict[str, np.ndarray] = {}
-    loader = _loader(dataset, indices, durations, config.batch_size, shuffle=False, seed=0)
+    loader, _ = _loader(dataset, indices, durations, config.batch_size, False, 0)
     for batch in loader:
         tokens, mels = batch.tokens.to(device), batch.mels.to(device)
         scaled = torch.log_softmax(classifier(mels), dim=-1) - log_prior  # (B, T, V)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from fastspeak.aligners.losses import AlignerLoss
@@ -49,9 +49,9 @@ from fastspeak.aligners.model import Aligner, AlignerOutput
 from fastspeak.aligners.refine import refine_durations
 from fastspeak.config import AudioConfig, Config, config_from_dict
 from fastspeak.data.alignments import Segment, write_textgrid
-from fastspeak.data.batch import Batch, collate
+from fastspeak.data.batch import Batch
 from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
-from fastspeak.data.sampler import LengthBucketSampler
+from fastspeak.data.sampler import LengthBucketSampler, length_bucketed_loader
 from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import (
     Checkpointer,
@@ -110,15 +110,7 @@ def _loader(
     workers: int,
 ) -> tuple[DataLoader, LengthBucketSampler]:
     frames = [int(dataset.entries[index]["frames"]) for index in indices]
-    sampler = LengthBucketSampler(frames, batch_size, shuffle=shuffle, seed=seed)
-    loader = DataLoader(
-        Subset(dataset, indices),
-        batch_sampler=sampler,
-        collate_fn=collate,
-        num_workers=workers,
-        persistent_workers=False,
-    )
-    return loader, sampler
+    return length_bucketed_loader(dataset, indices, frames, batch_size, shuffle, seed, workers)
 
 
 def _forward(aligner: Aligner, batch: Batch, device: torch.device) -> AlignerOutput:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
-__all__ = ["LengthBucketSampler"]
+__all__ = ["LengthBucketSampler", "length_bucketed_loader"]
 
 
 class LengthBucketSampler(Sampler[list[int]]):
@@ -119,3 +119,28 @@ class LengthBucketSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return max(0, len(self.epoch_batches(self.epoch)) - self.start_batch)
+
+
+def length_bucketed_loader(
+    dataset: Dataset,
+    indices: Sequence[int],
+    frames: Sequence[int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    workers: int = 0,
+) -> tuple[DataLoader, LengthBucketSampler]:
+    """A DataLoader over ``dataset``'s items at ``indices`` in length-bucketed batches collated
+    into :class:`fastspeak.data.batch.Batch`; ``frames[i]`` is the length of item
+    ``indices[i]``. Returns the loader and its sampler (for ``set_epoch``)."""
+    from fastspeak.data.batch import collate
+
+    sampler = LengthBucketSampler(list(frames), batch_size, shuffle=shuffle, seed=seed)
+    loader = DataLoader(
+        Subset(dataset, list(indices)),
+        batch_sampler=sampler,
+        collate_fn=collate,
+        num_workers=workers,
+        persistent_workers=False,
+    )
+    return loader, sampler
