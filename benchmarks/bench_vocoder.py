@@ -2,7 +2,8 @@
 
 Workload: one 5-second mel (``5 * 22050 / 256`` -> 431 frames, random log-mel values), the
 paper's V1/V2/V3 generators with random weights and weight norm removed, called as the
-Synthesizer calls a vocoder: ``HiFiGANVocoder(mels)`` in ``torch.inference_mode()``, fp32,
+Synthesizer calls a vocoder: ``HiFiGANVocoder(mels)`` in ``torch.inference_mode()``, fp32, on
+each backend (PyTorch eager and onnxruntime, :mod:`fastspeak.vocoders.onnx_generator`),
 ``torch.set_num_threads(--threads)`` (default 2). RTF = median wall time of ``--runs`` calls
 (after ``--warmup``) / 5 s of audio; the issue's shipping target is RTF <= 0.1 with 2 threads.
 
@@ -40,15 +41,18 @@ SECONDS = 5.0
 TARGET_RTF = 0.1
 
 
-def measure(variant: str, frames: int, runs: int, warmup: int) -> dict[str, Any]:
+def measure(variant: str, backend: str, frames: int, runs: int, warmup: int) -> dict[str, Any]:
     audio = AudioConfig()
     torch.manual_seed(0)
     generator = HiFiGANGenerator(HiFiGANConfig(variant=variant), audio.n_mels)  # type: ignore[arg-type]
-    vocoder = HiFiGANVocoder(generator, audio).eval()  # removes weight norm
+    vocoder = HiFiGANVocoder(generator, audio, backend).eval()  # removes weight norm
     mels = torch.randn(1, audio.n_mels, frames) * 2.0 - 6.0
     times, shares = [], []
     with torch.inference_mode():
-        for _ in range(warmup):
+        first = time.perf_counter()
+        vocoder(mels)  # onnxruntime: includes the in-memory export and session
+        first = time.perf_counter() - first
+        for _ in range(warmup - 1):
             vocoder(mels)
         load_before = os.getloadavg()[0]
         for _ in range(runs):
@@ -61,6 +65,8 @@ def measure(variant: str, frames: int, runs: int, warmup: int) -> dict[str, Any]
     median = statistics.median(times)
     return {
         "variant": variant,
+        "backend": backend,
+        "first_call_seconds": round(first, 3),
         "parameters": sum(p.numel() for p in vocoder.parameters()),
         "audio_seconds": round(seconds, 3),
         "median_seconds": round(median, 4),
@@ -76,6 +82,7 @@ def measure(variant: str, frames: int, runs: int, warmup: int) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=["v1", "v2", "v3"])
+    parser.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
@@ -87,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     frames = round(SECONDS * audio.sample_rate / audio.hop_length)
     rows = []
     for variant in args.variants:
-        row = measure(variant, frames, args.runs, args.warmup)
-        print(json.dumps(row), flush=True)
-        rows.append(row)
+        for backend in args.backends:
+            row = measure(variant, backend, frames, args.runs, max(args.warmup, 1))
+            print(json.dumps(row), flush=True)
+            rows.append(row)
     result = {
         "benchmark": "HiFi-GAN generator real-time factor on CPU",
         "workload": f"1 x {frames} frames ({SECONDS} s), random weights, weight norm removed, "
@@ -106,24 +114,28 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_markdown:
         lines = [
             f"HiFi-GAN generators (Kong et al. 2020), random weights, weight norm removed, "
-            f"`HiFiGANVocoder(mels)` on one {SECONDS:.0f}-second mel ({frames} frames), fp32, "
+            f"`HiFiGANVocoder(mels, backend)` on one {SECONDS:.0f}-second mel ({frames} frames), fp32, "
             f"{args.threads} threads, median of {args.runs} runs. RTF = time / audio seconds "
             f"(target for the shipped generator: <= {TARGET_RTF}).",
             "",
-            "| generator | parameters | median time | RTF | best RTF | cpu share | load average |",
-            "|---|---|---|---|---|---|---|",
+            "| generator | backend | parameters | median time | RTF | best RTF | first call "
+            "| cpu share | load average |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in rows:
             lines.append(
-                f"| {row['variant'].upper()} | {row['parameters'] / 1e6:.2f}M | "
+                f"| {row['variant'].upper()} | {row['backend']} | {row['parameters'] / 1e6:.2f}M | "
                 f"{row['median_seconds'] * 1000:,.0f} ms | {row['rtf']:.3f} | "
-                f"{row['rtf_best']:.3f} | {row['cpu_share']} | "
+                f"{row['rtf_best']:.3f} | {row['first_call_seconds'] * 1000:,.0f} ms | "
+                f"{row['cpu_share']} | "
                 f"{row['load_average_before']} -> {row['load_average_after']} |"
             )
         lines += [
             "",
             "cpu share ~ threads means the process had its cores; lower (or a load average "
-            "above the core count) means other jobs shared them and the times are pessimistic.",
+            "above the core count) means other jobs shared them and the times are pessimistic. "
+            "`first call` includes, for onnxruntime, the in-memory ONNX export and session "
+            "(once per loaded vocoder).",
         ]
         if args.note:
             lines += ["", f"This run: {args.note}"]

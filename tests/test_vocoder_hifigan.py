@@ -124,10 +124,13 @@ def test_removing_weight_norm_keeps_outputs() -> None:
     assert torch.allclose(before, after, atol=1e-5)
 
 
-def test_batched_vocoding_equals_one_by_one() -> None:
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_batched_vocoding_equals_one_by_one(backend: str) -> None:
     torch.manual_seed(2)
-    vocoder = HiFiGANVocoder(HiFiGANGenerator(tiny_layout("v3"), AUDIO.n_mels), AUDIO)
+    generator = HiFiGANGenerator(tiny_layout("v3"), AUDIO.n_mels)
+    vocoder = HiFiGANVocoder(generator, AUDIO, backend)
     assert isinstance(vocoder, Vocoder) and vocoder.sample_rate == AUDIO.sample_rate
+    assert vocoder.uses_onnxruntime(torch.zeros(1)) == (backend == "onnxruntime")
     lengths = torch.tensor([9, 4, 13])
     mels = torch.randn(3, AUDIO.n_mels, 13)
     mels[1, :, 4:] = 100.0  # padding must not leak into the valid samples
@@ -145,6 +148,29 @@ def test_batched_vocoding_equals_one_by_one() -> None:
             HiFiGANGenerator(tiny_layout("v1"), AUDIO.n_mels),
             dataclasses.replace(AUDIO, hop_length=300),
         )
+
+
+def test_onnxruntime_backend_matches_torch() -> None:
+    """The fast CPU path (onnxruntime, exported in memory) gives PyTorch's waveform."""
+    torch.manual_seed(3)
+    generator = HiFiGANGenerator(HiFiGANConfig(variant="v3"), AUDIO.n_mels)  # full width
+    fast = HiFiGANVocoder(generator, AUDIO, "onnxruntime")
+    slow = HiFiGANVocoder(generator, AUDIO, "torch")
+    mels = torch.randn(2, AUDIO.n_mels, 40) * 2.0 - 6.0
+    lengths = torch.tensor([40, 23])
+    with torch.inference_mode():
+        fast_wavs, fast_lengths = fast(mels, lengths)
+        slow_wavs, slow_lengths = slow(mels, lengths)
+    assert fast._onnx is not None and slow._onnx is None  # each ran where it says
+    assert torch.equal(fast_lengths, slow_lengths) and fast_wavs.shape == slow_wavs.shape
+    assert slow_wavs.abs().max() > 1e-3  # random weights still make a signal
+    assert (fast_wavs - slow_wavs).abs().max() < 1e-4
+    assert not fast_wavs[1, 23 * HOP :].any()
+    # "auto" picks onnxruntime on the CPU here; half-precision weights stay on PyTorch
+    assert HiFiGANVocoder(generator, AUDIO).uses_onnxruntime(mels)
+    assert not HiFiGANVocoder(generator, AUDIO).half().uses_onnxruntime(mels)
+    with pytest.raises(VocoderError, match="backend must be one of"):
+        HiFiGANVocoder(generator, AUDIO, "tensorrt")
 
 
 def test_discriminators_score_every_period_and_scale() -> None:

@@ -11,13 +11,18 @@ import soundfile
 import torch
 
 from fastspeak.cli import main
+from fastspeak.config import load_config
 from fastspeak.data.batch import collate
 from fastspeak.data.dataset import FeatureDataset
 from fastspeak.synthesis import Synthesizer
-from fastspeak.train.checkpoint import CheckpointError
-from fastspeak.voice import DEFAULT_VOICE, export_voice, load_voice, voice_card
+from fastspeak.train.checkpoint import CheckpointError, save_checkpoint
+from fastspeak.vocoders import VocoderError
+from fastspeak.vocoders.griffinlim import GriffinLim
+from fastspeak.vocoders.hifigan import HiFiGANGenerator, HiFiGANVocoder
+from fastspeak.voice import DEFAULT_VOICE, default_vocoder, export_voice, load_voice, voice_card
 
-TINY = Path(__file__).resolve().parents[1] / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "piper_joe"
+TINY = CONFIGS / "fastspeech2_tiny.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +103,54 @@ def test_bundled_default_voice_speaks(tmp_path: Path) -> None:
     data, rate = soundfile.read(str(wav))
     assert rate == 22050 and 0.3 < len(data) / rate < 3.0
     assert np.abs(data).max() > 0.05
+
+
+def _vocoder_checkpoint(path: Path, **audio: int) -> tuple[Path, HiFiGANGenerator]:
+    """A tiny train-vocoder checkpoint (random weights), optionally on other audio settings."""
+    config = load_config(
+        CONFIGS / "hifigan_tiny.yaml", [f"audio.{k}={v}" for k, v in audio.items()]
+    )
+    torch.manual_seed(5)
+    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
+    state = {"kind": "hifigan", "model": generator.state_dict(), "config": config.to_dict()}
+    save_checkpoint(path, {**state, "step": 3})
+    return path, generator.remove_weight_norm()
+
+
+def test_voice_ships_its_vocoder(checkpoint: Path, tmp_path: Path) -> None:
+    vocoder, generator = _vocoder_checkpoint(tmp_path / "voc.pt")
+    out = tmp_path / "voice"
+    args = ["export", "--checkpoint", str(checkpoint), "--out", str(out)]
+    assert main([*args, "--vocoder", f"hifigan:{vocoder}"]) == 0
+    names = sorted(path.name for path in out.iterdir())
+    assert names == ["model.safetensors", "vocoder.json", "vocoder.safetensors", "voice.json"]
+    assert default_vocoder(out) == f"hifigan:{out / 'vocoder.json'}"
+    assert default_vocoder(checkpoint) == "griffinlim" == default_vocoder(DEFAULT_VOICE)
+    # synthesis speaks through the shipped generator unless told otherwise
+    synthesizer = Synthesizer.from_checkpoint(out)
+    assert isinstance(synthesizer.vocoder, HiFiGANVocoder)
+    shipped = synthesizer.vocoder.generator.state_dict()
+    for name, value in generator.state_dict().items():  # fp16 on disk, fp32 in memory
+        np.testing.assert_allclose(shipped[name].numpy(), value.numpy(), rtol=1e-3, atol=1e-4)
+    explicit = Synthesizer.from_checkpoint(out, vocoder="griffinlim")
+    assert isinstance(explicit.vocoder, GriffinLim)
+    wav = tmp_path / "hello.wav"
+    assert (
+        main(["synthesize", "--checkpoint", str(out), "--text", "Hello.", "--out", str(wav)]) == 0
+    )
+    data, rate = soundfile.read(str(wav))
+    mel = synthesizer.mel("Hello.")
+    assert rate == 22050 and len(data) >= mel.shape[0] * 256  # the frames, plus edge pauses
+    # the ONNX export of such a voice takes its vocoder along
+    onnx_out = tmp_path / "onnx"
+    assert (
+        main(["export", "--format", "onnx", "--checkpoint", str(out), "--out", str(onnx_out)]) == 0
+    )
+    assert (onnx_out / "vocoder.onnx").is_file()
+
+
+def test_voice_refuses_a_vocoder_of_other_audio(checkpoint: Path, tmp_path: Path) -> None:
+    vocoder, _ = _vocoder_checkpoint(tmp_path / "voc16k.pt", sample_rate=16000)
+    with pytest.raises(VocoderError, match="sample_rate=16000"):
+        export_voice(checkpoint, tmp_path / "voice", vocoder=vocoder)
+    assert not (tmp_path / "voice" / "voice.json").exists()  # nothing half-written

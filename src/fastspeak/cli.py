@@ -347,7 +347,8 @@ def _command_export(args: argparse.Namespace) -> int:
                 for name, system in report["systems"].items()
             },
         }
-    out = export_voice(args.checkpoint, args.out, card=card)
+    vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
+    out = export_voice(args.checkpoint, args.out, card=card, vocoder=vocoder)
     size = sum(path.stat().st_size for path in out.iterdir()) / 2**20
     print(f"voice written to {out} ({size:.1f} MiB)")
     return 0
@@ -615,9 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--batch-size", type=int, default=8)
     syn.add_argument(
         "--vocoder",
-        default="griffinlim",
-        help="griffinlim (default) or hifigan:PATH (a train-vocoder checkpoint or an "
-        "exported generator)",
+        help="griffinlim or hifigan:PATH (a train-vocoder checkpoint or an exported "
+        "generator); default: the voice's own HiFi-GAN when it ships one, else griffinlim",
     )
     syn.add_argument("--device", default="cpu")
     syn.add_argument("--quiet", action="store_true")
@@ -676,9 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="only the first N sentences")
     ev.add_argument(
         "--vocoder",
-        default="griffinlim",
-        help="griffinlim (default) or hifigan:PATH (a train-vocoder checkpoint or an "
-        "exported generator)",
+        help="griffinlim or hifigan:PATH (a train-vocoder checkpoint or an exported "
+        "generator); default: the voice's own HiFi-GAN when it ships one, else griffinlim",
     )
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--quiet", action="store_true")
@@ -700,7 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--max-queue", type=int, default=64, help="waiting requests beyond get 503")
     sv.add_argument("--workers", type=int, default=1, help="synthesis threads")
     sv.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    sv.add_argument("--vocoder", default="griffinlim")
+    sv.add_argument(
+        "--vocoder",
+        help="griffinlim or hifigan:PATH; default: the voice's own HiFi-GAN, else griffinlim",
+    )
     sv.add_argument("--device", default="cpu")
     sv.set_defaults(handler=_command_serve)
 
@@ -709,7 +711,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="pack a checkpoint for shipping: a voice folder (fp16 safetensors + JSON)",
         description=(
             "--format voice: OUT/model.safetensors (half-precision weights, EMA when present) "
-            "and OUT/voice.json (config, vocabulary, statistics, speakers, voice card). "
+            "and OUT/voice.json (config, vocabulary, statistics, speakers, voice card); with "
+            "--vocoder, the HiFi-GAN too (OUT/vocoder.safetensors + vocoder.json, fp16), "
+            "which then speaks by default. "
             "Synthesis, evaluation and the server take the folder wherever they take a "
             "checkpoint. --format onnx: OUT/acoustic.onnx (controls as inputs, dynamic "
             "lengths) + OUT/voice.json, for onnxruntime without torch (fastspeak.runtime)."
@@ -726,7 +730,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--card", type=Path, help="JSON voice card (data, licence, notes)")
     ex.add_argument(
         "--vocoder",
-        help="with --format onnx: also export this HiFi-GAN (hifigan:PATH) as vocoder.onnx",
+        help="a HiFi-GAN (hifigan:PATH, a train-vocoder checkpoint or an exported generator) "
+        "to ship with it: --format voice bundles it as OUT/vocoder.safetensors (used by "
+        "default), --format onnx writes OUT/vocoder.onnx (default there: the voice's own)",
     )
     ex.add_argument(
         "--report",

@@ -27,11 +27,17 @@ import torch
 from torch import Tensor, nn
 
 from fastspeak.synthesis import load_acoustic_model
-from fastspeak.voice import VOICE_FORMAT, VOICE_VERSION, is_voice, load_voice, voice_card
+from fastspeak.vocoders.onnx_generator import OPSET
+from fastspeak.voice import (
+    VOICE_FORMAT,
+    VOICE_VERSION,
+    default_vocoder,
+    is_voice,
+    load_voice,
+    voice_card,
+)
 
 __all__ = ["AcousticExport", "export_onnx", "export_vocoder_onnx"]
-
-OPSET = 17
 
 
 class AcousticExport(nn.Module):
@@ -74,22 +80,12 @@ def example_inputs(module: AcousticExport, tokens: int = 12) -> tuple[Tensor, ..
 def export_vocoder_onnx(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     """A HiFi-GAN (``train-vocoder`` checkpoint or exported generator) -> ``out`` (.onnx)."""
     from fastspeak.vocoders.hifigan import load_generator
+    from fastspeak.vocoders.onnx_generator import write_generator_onnx
 
-    generator, audio, _ = load_generator(path)
-    mels = torch.randn(2, audio.n_mels, 24, generator=torch.Generator().manual_seed(0))
+    generator, _, _ = load_generator(path)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            generator.float().eval(),
-            (mels,),
-            str(target),
-            input_names=["mels"],
-            output_names=["wavs"],
-            dynamic_axes={"mels": {0: "batch", 2: "frames"}, "wavs": {0: "batch", 1: "samples"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    write_generator_onnx(generator, target)
     return target
 
 
@@ -99,9 +95,12 @@ def export_onnx(
     vocoder: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Export the acoustic model of a checkpoint or voice folder to ``out/acoustic.onnx``
-    (+ ``out/voice.json``), and a HiFi-GAN ``vocoder`` to ``out/vocoder.onnx``. Returns
-    ``out``."""
+    (+ ``out/voice.json``), and a HiFi-GAN ``vocoder`` (default: the voice's own, if it ships
+    one) to ``out/vocoder.onnx``. Returns ``out``."""
     if is_voice(source):
+        bundled = default_vocoder(source)
+        if vocoder is None and bundled.startswith("hifigan:"):
+            vocoder = bundled.removeprefix("hifigan:")
         model, config, vocab, speakers = load_voice(source)
         meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
         kind, stats, card = meta["kind"], meta.get("stats"), voice_card(source)

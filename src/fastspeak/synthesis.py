@@ -254,7 +254,7 @@ class Synthesizer:
         cls,
         path: str | os.PathLike[str] | None = None,
         device: str | torch.device = "cpu",
-        vocoder: Vocoder | str = "griffinlim",
+        vocoder: Vocoder | str | None = None,
         use_ema: bool = True,
         **options: Any,
     ) -> Synthesizer:
@@ -264,6 +264,9 @@ class Synthesizer:
         Args:
             path: a checkpoint written by ``fastspeak train``, a voice folder, or None for the
                 voice bundled with fastspeak (:data:`fastspeak.voice.DEFAULT_VOICE`).
+            vocoder: a Vocoder or a name for :func:`~fastspeak.vocoders.make_vocoder`; None
+                (default): the voice's own HiFi-GAN when it ships one, else Griffin-Lim
+                (:func:`fastspeak.voice.default_vocoder`).
             use_ema: use the exponential-moving-average weights when the checkpoint has them
                 (the trainer validates with them; they are usually the better model).
             options: the remaining :class:`Synthesizer` arguments (``pauses_ms``,
@@ -273,10 +276,12 @@ class Synthesizer:
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        from fastspeak.voice import DEFAULT_VOICE, is_voice, load_voice
+        from fastspeak.voice import DEFAULT_VOICE, default_vocoder, is_voice, load_voice
 
         if path is None:
             path = DEFAULT_VOICE
+        if vocoder is None:
+            vocoder = default_vocoder(path)
         if is_voice(path):
             model, config, vocab, speakers = load_voice(path)
         else:
@@ -637,7 +642,7 @@ def synthesize_command(
     energy_db: float = 0.0,
     batch_size: int = 8,
     device: str = "cpu",
-    vocoder: str = "griffinlim",
+    vocoder: str | None = None,
     progress: bool = True,
 ) -> list[Path]:
     """``fastspeak synthesize``: text or a file of lines -> WAV files (+ mel PNGs).

@@ -9,6 +9,10 @@ A voice is a folder with two files (piper's "one model file + one JSON" contract
 - ``voice.json``: ``{"format": "fastspeak-voice", "version": 1, "kind", "config", "vocab",
   "speakers", "stats", "card"}`` — everything synthesis needs besides the weights, and the
   voice card (data, licence, training, evaluation).
+- optionally its own HiFi-GAN: ``vocoder.safetensors`` + ``vocoder.json`` (the generator in
+  half precision, :func:`fastspeak.vocoders.hifigan.export_generator`), named by
+  ``"vocoder": "vocoder.json"`` in voice.json. :func:`default_vocoder` gives it to synthesis
+  when the caller names no vocoder; a voice without one speaks through Griffin-Lim.
 
 ``export_voice`` writes one from a ``fastspeak train`` checkpoint; ``load_voice`` rebuilds the
 model in fp32 on the CPU; :meth:`fastspeak.synthesis.Synthesizer.from_checkpoint` accepts a
@@ -32,6 +36,7 @@ from fastspeak.train.checkpoint import CheckpointError
 __all__ = [
     "DEFAULT_VOICE",
     "VOICE_FORMAT",
+    "default_vocoder",
     "export_voice",
     "is_voice",
     "load_voice",
@@ -53,6 +58,7 @@ def export_voice(
     out: str | os.PathLike[str],
     card: dict[str, Any] | None = None,
     use_ema: bool = True,
+    vocoder: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the voice folder ``out`` from a training checkpoint.
 
@@ -61,7 +67,11 @@ def export_voice(
         out: the folder to write (created; existing voice files are replaced).
         card: the voice card (free-form JSON: data, licence, steps, metrics, ...).
         use_ema: ship the EMA weights when present.
+        vocoder: a HiFi-GAN to ship inside the voice (a ``fastspeak train-vocoder`` checkpoint
+            or an exported generator), trained on the acoustic model's audio settings.
     Returns: ``out``.
+    Raises:
+        VocoderError: the vocoder cannot be read or was trained on other audio settings.
     """
     from safetensors.torch import save
 
@@ -85,11 +95,38 @@ def export_voice(
     }
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    if vocoder is not None:
+        meta["vocoder"] = _ship_vocoder(vocoder, config.audio, folder)
     atomic_write_bytes(folder / "model.safetensors", save(weights))
     atomic_write_bytes(
         folder / "voice.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
     )
     return folder
+
+
+def _ship_vocoder(source: str | os.PathLike[str], audio: Any, folder: Path) -> str:
+    """Write ``folder/vocoder.{safetensors,json}`` from ``source``; returns the JSON's name."""
+    from fastspeak.vocoders.base import VocoderError
+    from fastspeak.vocoders.hifigan import export_generator, load_generator
+
+    _, trained_audio, _ = load_generator(source)
+    if trained_audio != audio:
+        raise VocoderError(
+            f"the vocoder {source} was trained on mels with {trained_audio} but the voice's "
+            f"mels use {audio}; train the vocoder on the acoustic model's audio config"
+        )
+    _, meta_path = export_generator(source, folder / "vocoder.safetensors")
+    return meta_path.name
+
+
+def default_vocoder(path: str | os.PathLike[str]) -> str:
+    """The vocoder synthesis uses for ``path`` when none is named: ``"hifigan:FOLDER/vocoder.json"``
+    for a voice that ships one, else ``"griffinlim"`` (a checkpoint, or a voice without one)."""
+    if not is_voice(path):
+        return "griffinlim"
+    meta = json.loads((Path(path) / "voice.json").read_text(encoding="utf-8"))
+    name = meta.get("vocoder")
+    return f"hifigan:{Path(path) / name}" if name else "griffinlim"
 
 
 def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict[str, int]]:

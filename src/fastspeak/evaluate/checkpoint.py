@@ -28,6 +28,7 @@ from fastspeak.evaluate.runner import System, evaluate_systems
 from fastspeak.synthesis import Synthesizer
 from fastspeak.text.errors import TextError
 from fastspeak.vocoders.base import Vocoder, make_vocoder
+from fastspeak.voice import default_vocoder
 
 
 def load_items(sentences: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -99,14 +100,16 @@ def evaluate_checkpoint(
     sentences: Path,
     out: Path,
     limit: int | None = None,
-    vocoder: str = "griffinlim",
+    vocoder: str | None = None,
     device: str = "cpu",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Synthesise ``sentences`` with ``checkpoint`` and judge it (and the teacher, if known).
 
+    ``vocoder`` None: the voice's own HiFi-GAN when it ships one, else Griffin-Lim.
     Writes ``out`` (REPORT.json, with REPORT.md beside it, or a folder holding both).
     """
+    vocoder = vocoder or default_vocoder(checkpoint)
     synthesizer = Synthesizer.from_checkpoint(checkpoint, device=device, vocoder=vocoder)
     items = load_items(sentences, limit)
     for item in items:
@@ -138,7 +141,7 @@ def evaluate_mels(
     sentences: Path,
     out: Path,
     limit: int | None = None,
-    vocoder: str = "griffinlim",
+    vocoder: str | None = None,
     device: str = "cpu",
     progress: bool = True,
     references: bool = True,
@@ -162,6 +165,7 @@ def evaluate_mels(
         )
     config = load_config(settings)
     items = load_items(sentences, limit)
+    vocoder = vocoder or "griffinlim"
     voc = make_vocoder(vocoder, config.audio)
     if isinstance(voc, torch.nn.Module):
         voc = voc.to(device).eval()

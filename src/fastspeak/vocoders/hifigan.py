@@ -39,7 +39,6 @@ from torch.nn.utils import parametrizations, parametrize
 from fastspeak.audio.mel import MelSpectrogram
 from fastspeak.config import (
     AudioConfig,
-    Config,
     ConfigError,
     DiscriminatorConfig,
     HiFiGANConfig,
@@ -48,6 +47,7 @@ from fastspeak.config import (
 )
 from fastspeak.models.ops import sequence_mask
 from fastspeak.vocoders.base import VocoderError
+from fastspeak.vocoders.onnx_generator import OnnxGenerator, onnxruntime_available
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -64,6 +64,8 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "fastspeak-hifigan-generator"
+BACKENDS = ("auto", "torch", "onnxruntime")
+"""Where :class:`HiFiGANVocoder` runs the generator on the CPU ("auto": onnxruntime if installed)."""
 CHECKPOINT_KIND = "hifigan"
 
 
@@ -435,13 +437,20 @@ class HiFiGANVocoder(nn.Module):
         generator: the generator (its weight norm is removed here).
         audio: the audio settings of the mels it receives (must match the generator's n_mels
             and hop).
+        backend: for CPU input with float32 weights, "onnxruntime" runs the generator on
+            onnxruntime (several times faster on a CPU; exported in memory at the first call,
+            with the weights of that moment and ``torch.get_num_threads()`` threads), "torch"
+            on PyTorch, "auto" (default) onnxruntime when it is installed. GPU or half-precision
+            weights always run on PyTorch.
 
     ``forward(mels, lengths=None)``: mels (B, n_mels, T_mel) natural-log mel, lengths (B,) ->
-    (wavs (B, T_mel * hop) zero past each item's end, wav_lengths (B,) = lengths * hop).
-    Runs on the device and in the float dtype of its weights.
+    (wavs (B, T_mel * hop) zero past each item's end, wav_lengths (B,) = lengths * hop), on
+    the device and in the float dtype of its weights (float32 from onnxruntime).
     """
 
-    def __init__(self, generator: HiFiGANGenerator, audio: AudioConfig) -> None:
+    def __init__(
+        self, generator: HiFiGANGenerator, audio: AudioConfig, backend: str = "auto"
+    ) -> None:
         super().__init__()
         if generator.n_mels != audio.n_mels or generator.hop_length != audio.hop_length:
             raise VocoderError(
@@ -449,10 +458,39 @@ class HiFiGANVocoder(nn.Module):
                 f"samples per frame but the mels have audio.n_mels={audio.n_mels}, "
                 f"audio.hop_length={audio.hop_length}; use a vocoder trained on this audio config"
             )
+        if backend not in BACKENDS:
+            raise VocoderError(
+                f"HiFi-GAN backend must be one of {', '.join(BACKENDS)}, got {backend!r}"
+            )
+        if backend == "onnxruntime" and not onnxruntime_available():
+            raise VocoderError(
+                "the onnxruntime backend needs the onnxruntime package (pip install onnxruntime)"
+            )
         self.generator = generator.remove_weight_norm().eval()
         self.audio = audio
         self.sample_rate = audio.sample_rate
         self.hop_length = audio.hop_length
+        self.backend = backend
+        self._onnx: OnnxGenerator | None = None
+
+    def uses_onnxruntime(self, mels: Tensor) -> bool:
+        """Whether a call with ``mels`` runs on onnxruntime: backend "onnxruntime", or "auto"
+        with onnxruntime installed; CPU input and float32 weights either way."""
+        if self.backend == "torch" or mels.device.type != "cpu":
+            return False
+        if next(self.generator.parameters()).dtype != torch.float32:
+            return False
+        return self.backend == "onnxruntime" or onnxruntime_available()
+
+    def _forward_onnxruntime(self, mels: Tensor, lengths: Tensor) -> Tensor:
+        """Item by item at its own length (no padding reaches the generator)."""
+        if self._onnx is None:  # the weights as they are at the first call
+            self._onnx = OnnxGenerator(self.generator)
+        wavs = torch.zeros(mels.shape[0], mels.shape[-1] * self.hop_length)
+        for row, length in enumerate(lengths.tolist()):
+            item = mels[row : row + 1, :, :length].float().numpy()
+            wavs[row, : length * self.hop_length] = torch.from_numpy(self._onnx(item)[0])
+        return wavs
 
     def forward(self, mels: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         if mels.dim() != 3 or mels.shape[1] != self.generator.n_mels:
@@ -470,6 +508,8 @@ class HiFiGANVocoder(nn.Module):
                 f"lengths must be (B,) = ({batch},) with 1 <= length <= {frames}, "
                 f"got {lengths.tolist()}"
             )
+        if self.uses_onnxruntime(mels):
+            return self._forward_onnxruntime(mels, lengths), lengths * self.hop_length
         dtype = next(self.generator.parameters()).dtype
         padded = bool((lengths < frames).any())
         wavs = self.generator(mels.to(dtype), lengths if padded else None)
@@ -477,13 +517,6 @@ class HiFiGANVocoder(nn.Module):
         if padded:
             wavs = wavs * sequence_mask(wav_lengths, wavs.shape[-1]).to(wavs.dtype)
         return wavs, wav_lengths
-
-
-def _json_config(config: Config) -> dict[str, Any]:
-    return {
-        "audio": dataclasses.asdict(config.audio),
-        "generator": dataclasses.asdict(config.vocoder.generator),
-    }
 
 
 def _read_export(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
@@ -565,10 +598,11 @@ def load_generator(
 
 
 def hifigan_vocoder(
-    audio: AudioConfig, checkpoint: str | os.PathLike[str] | None = None
+    audio: AudioConfig, checkpoint: str | os.PathLike[str] | None = None, backend: str = "auto"
 ) -> HiFiGANVocoder:
     """The ``hifigan`` entry of the vocoder registry: ``make_vocoder("hifigan", audio,
-    checkpoint=PATH)``, or ``make_vocoder("hifigan:PATH", audio)`` (``--vocoder hifigan:PATH``).
+    checkpoint=PATH)``, or ``make_vocoder("hifigan:PATH", audio)`` (``--vocoder hifigan:PATH``);
+    ``backend`` as in :class:`HiFiGANVocoder`.
 
     Raises VocoderError when no weights are given or they were trained on other audio settings.
     """
@@ -583,16 +617,17 @@ def hifigan_vocoder(
             f"the vocoder {checkpoint} was trained on mels with {trained_audio} but this model's "
             f"mels use {audio}; train the vocoder on the same audio config"
         )
-    return HiFiGANVocoder(generator, audio)
+    return HiFiGANVocoder(generator, audio, backend)
 
 
 def export_generator(
-    checkpoint: str | os.PathLike[str], out: str | os.PathLike[str]
+    source: str | os.PathLike[str], out: str | os.PathLike[str]
 ) -> tuple[Path, Path]:
     """Weights-only export for shipping: the generator alone, weight norm removed, float16.
 
     Args:
-        checkpoint: a ``fastspeak train-vocoder`` checkpoint.
+        source: a ``fastspeak train-vocoder`` checkpoint, or an exported generator (re-written,
+            e.g. into a voice folder).
         out: the weights file: ``NAME.safetensors`` (needs the ``safetensors`` package) or
             ``NAME.pt`` (a plain tensor dict, read with ``torch.load(weights_only=True)``).
             ``NAME.json`` beside it holds the format, the audio and generator configs and the
@@ -602,15 +637,11 @@ def export_generator(
         ``--vocoder hifigan:NAME.json``.
     """
     from fastspeak.files import atomic_path, atomic_write_text
-    from fastspeak.train.checkpoint import load_checkpoint
 
     out = Path(out)
     if out.suffix not in (".safetensors", ".pt"):
         raise VocoderError(f"export to NAME.safetensors or NAME.pt (got {out})")
-    saved = load_checkpoint(Path(checkpoint))
-    if saved.get("kind") != CHECKPOINT_KIND:
-        raise VocoderError(f"{checkpoint} is not a `fastspeak train-vocoder` checkpoint")
-    generator, audio, info = load_generator(checkpoint)
+    generator, audio, info = load_generator(source)
     state = {name: tensor.half().contiguous() for name, tensor in generator.state_dict().items()}
     with atomic_path(out) as temporary:
         if out.suffix == ".safetensors":
@@ -624,7 +655,6 @@ def export_generator(
             save_file(state, str(temporary))
         else:
             torch.save(state, temporary)
-    config = config_from_dict(saved["config"])
     meta = {
         "format": EXPORT_FORMAT,
         "version": 1,
@@ -632,9 +662,9 @@ def export_generator(
         "dtype": "float16",
         "step": info["step"],
         "parameters": sum(tensor.numel() for tensor in state.values()),
-        **_json_config(config),
+        "audio": dataclasses.asdict(audio),
+        "generator": dataclasses.asdict(generator.config),
     }
-    assert config.audio == audio
     meta_path = out.with_suffix(".json")
     atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
     return out, meta_path
