@@ -14,6 +14,12 @@
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1000000000000 python -m benchmarks.bench_voice
 
 Writes ``benchmarks/results/voice_cpu.json`` and the "voice (CPU)" section of BENCHMARKS.md.
+``--voice DIR --label NAME`` measures another voice folder instead (results in
+``voice_cpu_NAME.json`` and the section "voice (CPU): NAME"); ``--rtf-only`` skips (b) and (c).
+A voice with HiFi-GAN's speed but untrained weights (the bundled acoustic model + a random
+V3 generator; for timing only, it makes noise) is made by::
+
+    python -m benchmarks.bench_voice --make-speed-voice v3 /tmp/voice_v3
 """
 
 from __future__ import annotations
@@ -47,13 +53,13 @@ def load_sentences(path: Path, count: int) -> list[str]:
     return [line for line in lines if line][:count]
 
 
-def bench_rtf(sentences: list[str], threads: int) -> dict[str, Any]:
+def bench_rtf(sentences: list[str], threads: int, voice: Path | None) -> dict[str, Any]:
     import torch
 
     from fastspeak.synthesis import Synthesizer
 
     torch.set_num_threads(threads)
-    synthesizer = Synthesizer.from_checkpoint()
+    synthesizer = Synthesizer.from_checkpoint(voice)
     for sentence in sentences[:3]:
         synthesizer.synth(sentence)
     seconds, audio = [], []
@@ -64,6 +70,7 @@ def bench_rtf(sentences: list[str], threads: int) -> dict[str, Any]:
         audio.append(len(wav) / rate)
     per_sentence = [s / a for s, a in zip(seconds, audio, strict=True)]
     return {
+        "vocoder": type(synthesizer.vocoder).__name__,
         "sentences": len(sentences),
         "audio_seconds": round(sum(audio), 2),
         "synthesis_seconds": round(sum(seconds), 3),
@@ -123,6 +130,8 @@ def bench_server(sentences: list[str], args: argparse.Namespace) -> dict[str, An
     port = free_port()
     command = [sys.executable, "-m", "fastspeak.cli", "serve", "--port", str(port)]
     command += ["--threads", str(args.threads), "--max-queue", str(args.concurrency * 2)]
+    if args.voice is not None:
+        command += ["--checkpoint", str(args.voice)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -194,30 +203,58 @@ def bench_server(sentences: list[str], args: argparse.Namespace) -> dict[str, An
     }
 
 
+def make_speed_voice(variant: str, out: Path) -> Path:
+    """The bundled voice re-exported with a random-weight HiFi-GAN ``variant`` (timing only)."""
+    import tempfile
+
+    import torch
+
+    from fastspeak.config import HiFiGANConfig
+    from fastspeak.train.checkpoint import save_checkpoint
+    from fastspeak.vocoders.hifigan import HiFiGANGenerator
+    from fastspeak.voice import DEFAULT_VOICE, export_voice, load_voice
+
+    config = load_voice(DEFAULT_VOICE)[1]
+    config.vocoder.generator = HiFiGANConfig(variant=variant)  # type: ignore[arg-type]
+    torch.manual_seed(0)
+    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
+    card = {"note": f"TIMING ONLY: random-weight HiFi-GAN {variant}, it speaks noise"}
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint = Path(folder) / "vocoder.pt"
+        state = {"kind": "hifigan", "model": generator.state_dict(), "config": config.to_dict()}
+        save_checkpoint(checkpoint, {**state, "step": 0})
+        return export_voice(DEFAULT_VOICE, out, card=card, vocoder=checkpoint)
+
+
 def summary(result: dict[str, Any]) -> str:
-    rtf, server = result["rtf"], result["server"]
+    rtf = result["rtf"]
+    who = result.get("voice") or "The bundled voice (`fastspeak synthesize` default)"
+    lines = [
+        f"{who}, vocoder {rtf['vocoder']}, {result['threads']} threads, this CPU; load average "
+        f"at start {result['loadavg_start']}.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| end-to-end RTF, {rtf['sentences']} held-out sentences ({rtf['audio_seconds']} s "
+        f"of audio) | {rtf['rtf']} (median sentence {rtf['median_sentence_rtf']}, "
+        f"{rtf['median_sentence_ms']} ms) | <= {TARGETS['rtf']} |",
+    ]
+    server = result.get("server")
+    if server is None:
+        return "\n".join(lines)
     load = server["load"]
-    return "\n".join(
-        [
-            f"The bundled voice (`fastspeak synthesize` default), {result['threads']} threads, "
-            f"this CPU; load average at start {result['loadavg_start']}.",
-            "",
-            "| measure | value | target |",
-            "|---|---|---|",
-            f"| end-to-end RTF, {rtf['sentences']} held-out sentences ({rtf['audio_seconds']} s "
-            f"of audio) | {rtf['rtf']} (median sentence {rtf['median_sentence_rtf']}, "
-            f"{rtf['median_sentence_ms']} ms) | <= {TARGETS['rtf']} |",
-            f"| first audio, one-sentence streamed request | {server['first_audio_ms']['median']}"
-            f" ms median | <= {TARGETS['first_audio_ms']:.0f} ms |",
-            f"| {load['requests']} requests at concurrency {load['concurrency']} | statuses "
-            f"{load['statuses']}, {load['server_errors']} server errors, "
-            f"{load['requests_per_second']} req/s, p50 {load['latency_p50_s']} s, p95 "
-            f"{load['latency_p95_s']} s | 0 errors |",
-            f"| server memory during the load | RSS {load['rss_mib_start']} -> peak "
-            f"{load['rss_mib_peak']} -> {load['rss_mib_end']} MiB; second half "
-            f"{load['rss_mib_growth_second_half']:+} MiB | flat |",
-        ]
-    )
+    lines += [
+        f"| first audio, one-sentence streamed request | {server['first_audio_ms']['median']}"
+        f" ms median | <= {TARGETS['first_audio_ms']:.0f} ms |",
+        f"| {load['requests']} requests at concurrency {load['concurrency']} | statuses "
+        f"{load['statuses']}, {load['server_errors']} server errors, "
+        f"{load['requests_per_second']} req/s, p50 {load['latency_p50_s']} s, p95 "
+        f"{load['latency_p95_s']} s | 0 errors |",
+        f"| server memory during the load | RSS {load['rss_mib_start']} -> peak "
+        f"{load['rss_mib_peak']} -> {load['rss_mib_end']} MiB; second half "
+        f"{load['rss_mib_growth_second_half']:+} MiB | flat |",
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -228,22 +265,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--first-runs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--voice", type=Path, help="a voice folder (default: the bundled one)")
+    parser.add_argument("--label", help="with --voice: names its results file and section")
+    parser.add_argument("--rtf-only", action="store_true", help="skip the server measures")
+    parser.add_argument(
+        "--make-speed-voice",
+        nargs=2,
+        metavar=("VARIANT", "OUT"),
+        help="write the bundled voice + a random-weight HiFi-GAN VARIANT to OUT and exit",
+    )
+    parser.add_argument("--out", type=Path, help="results JSON (default: results/voice_cpu*.json)")
     args = parser.parse_args(argv)
+    if args.make_speed_voice:
+        print(make_speed_voice(*args.make_speed_voice))
+        return {}
+    if (args.voice is None) != (args.label is None):
+        parser.error("--voice and --label go together")
+    suffix = f"_{args.label}" if args.label else ""
+    out = args.out or RESULTS.with_name(f"voice_cpu{suffix}.json")
     sentences = load_sentences(args.sentences, args.count)
     result: dict[str, Any] = {
         "command": "python -m benchmarks.bench_voice " + shlex.join(sys.argv[1:]),
         "machine": machine_info(),
+        "voice": str(args.voice) if args.voice else None,
         "threads": args.threads,
         "loadavg_start": [round(value, 2) for value in os.getloadavg()],
-        "rtf": bench_rtf(sentences, args.threads),
+        "rtf": bench_rtf(sentences, args.threads, args.voice),
     }
     print(json.dumps(result["rtf"]), flush=True)
-    result["server"] = bench_server(sentences, args)
+    if not args.rtf_only:
+        result["server"] = bench_server(sentences, args)
     result["loadavg_end"] = [round(value, 2) for value in os.getloadavg()]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    update_benchmarks_md("voice (CPU)", summary(result), result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    section = "voice (CPU)" + (f": {args.label}" if args.label else "")
+    update_benchmarks_md(section, summary(result), result)
     print(summary(result))
     return result
 

@@ -119,11 +119,17 @@ def _vocoder_checkpoint(path: Path, **audio: int) -> tuple[Path, HiFiGANGenerato
 
 def test_voice_ships_its_vocoder(checkpoint: Path, tmp_path: Path) -> None:
     vocoder, generator = _vocoder_checkpoint(tmp_path / "voc.pt")
-    out = tmp_path / "voice"
-    args = ["export", "--checkpoint", str(checkpoint), "--out", str(out)]
+    plain = export_voice(checkpoint, tmp_path / "plain", card={"name": "tiny"})
+    out = tmp_path / "voice"  # the plain voice re-exported with the vocoder added
+    args = ["export", "--checkpoint", str(plain), "--out", str(out)]
     assert main([*args, "--vocoder", f"hifigan:{vocoder}"]) == 0
     names = sorted(path.name for path in out.iterdir())
     assert names == ["model.safetensors", "vocoder.json", "vocoder.safetensors", "voice.json"]
+    assert voice_card(out) == {"step": 6, "name": "tiny"}
+    before, after = load_voice(plain)[0].state_dict(), load_voice(out)[0].state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+    again = export_voice(out, tmp_path / "again", card={"note": "x"})  # keeps its vocoder
+    assert default_vocoder(again).startswith("hifigan:") and voice_card(again)["note"] == "x"
     assert default_vocoder(out) == f"hifigan:{out / 'vocoder.json'}"
     assert default_vocoder(checkpoint) == "griffinlim" == default_vocoder(DEFAULT_VOICE)
     # synthesis speaks through the shipped generator unless told otherwise

@@ -326,8 +326,6 @@ def _command_export(args: argparse.Namespace) -> int:
         written = ", ".join(path.name for path in sorted(out.iterdir()))
         print(f"ONNX export written to {out}: {written}")
         return 0
-    if args.checkpoint is None:
-        raise UserError("--format voice needs --checkpoint (a training checkpoint)")
     card: dict = {}
     for path in (args.card, args.report):
         if path is not None and not path.is_file():
@@ -348,7 +346,7 @@ def _command_export(args: argparse.Namespace) -> int:
             },
         }
     vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
-    out = export_voice(args.checkpoint, args.out, card=card, vocoder=vocoder)
+    out = export_voice(source, args.out, card=card, vocoder=vocoder)
     size = sum(path.stat().st_size for path in out.iterdir()) / 2**20
     print(f"voice written to {out} ({size:.1f} MiB)")
     return 0

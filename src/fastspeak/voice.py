@@ -60,12 +60,14 @@ def export_voice(
     use_ema: bool = True,
     vocoder: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Write the voice folder ``out`` from a training checkpoint.
+    """Write the voice folder ``out`` from a training checkpoint or another voice.
 
     Args:
-        checkpoint: a ``fastspeak train`` checkpoint.
+        checkpoint: a ``fastspeak train`` checkpoint, or a voice folder (re-exported, e.g. to
+            add a vocoder; its card and, unless ``vocoder`` replaces it, its vocoder are kept).
         out: the folder to write (created; existing voice files are replaced).
-        card: the voice card (free-form JSON: data, licence, steps, metrics, ...).
+        card: the voice card (free-form JSON: data, licence, steps, metrics, ...); its entries
+            are added to (or replace) those of a source voice's card.
         use_ema: ship the EMA weights when present.
         vocoder: a HiFi-GAN to ship inside the voice (a ``fastspeak train-vocoder`` checkpoint
             or an exported generator), trained on the acoustic model's audio settings.
@@ -77,21 +79,30 @@ def export_voice(
 
     from fastspeak.synthesis import load_acoustic_model
 
-    model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
+    if is_voice(checkpoint):
+        model, config, vocab, speakers = load_voice(checkpoint)
+        source = _read_meta(Path(checkpoint))
+        kind, stats, base_card = source["kind"], source.get("stats"), source.get("card") or {}
+        if vocoder is None and source.get("vocoder"):
+            vocoder = Path(checkpoint) / source["vocoder"]
+    else:
+        model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
+        kind, stats = state.get("kind", "fastspeech2"), state.get("stats")
+        base_card = {"step": state.get("step")}
     parameters = {name for name, _ in model.named_parameters()}
     weights = {  # parameters in half precision; buffers (bin edges, statistics) exact
         name: (tensor.half() if name in parameters else tensor).contiguous()
         for name, tensor in model.state_dict().items()
     }
-    meta = {
+    meta: dict[str, Any] = {
         "format": VOICE_FORMAT,
         "version": VOICE_VERSION,
-        "kind": state.get("kind", "fastspeech2"),
+        "kind": kind,
         "config": config.to_dict(),
         "vocab": vocab.to_dict(),
         "speakers": speakers,
-        "stats": state.get("stats"),
-        "card": {"step": state.get("step"), **(card or {})},
+        "stats": stats,
+        "card": {**base_card, **(card or {})},
     }
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,9 +135,24 @@ def default_vocoder(path: str | os.PathLike[str]) -> str:
     for a voice that ships one, else ``"griffinlim"`` (a checkpoint, or a voice without one)."""
     if not is_voice(path):
         return "griffinlim"
-    meta = json.loads((Path(path) / "voice.json").read_text(encoding="utf-8"))
-    name = meta.get("vocoder")
+    name = _read_meta(Path(path)).get("vocoder")
     return f"hifigan:{Path(path) / name}" if name else "griffinlim"
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    """A voice folder's voice.json, checked for format and version (CheckpointError)."""
+    if not is_voice(folder):
+        raise CheckpointError(f"{folder} is not a voice folder (no voice.json in it)")
+    try:
+        meta = json.loads((folder / "voice.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{folder / 'voice.json'} is not readable JSON ({error})") from error
+    if meta.get("format") != VOICE_FORMAT or meta.get("version") != VOICE_VERSION:
+        raise CheckpointError(
+            f"{folder / 'voice.json'} is not a {VOICE_FORMAT} v{VOICE_VERSION} file; re-export "
+            "it with `fastspeak export --format voice`"
+        )
+    return dict(meta)
 
 
 def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict[str, int]]:
@@ -140,17 +166,7 @@ def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict
     from fastspeak.models.registry import spec_for_kind
 
     folder = Path(path)
-    if not is_voice(folder):
-        raise CheckpointError(f"{folder} is not a voice folder (no voice.json in it)")
-    try:
-        meta = json.loads((folder / "voice.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{folder / 'voice.json'} is not readable JSON ({error})") from error
-    if meta.get("format") != VOICE_FORMAT or meta.get("version") != VOICE_VERSION:
-        raise CheckpointError(
-            f"{folder / 'voice.json'} is not a {VOICE_FORMAT} v{VOICE_VERSION} file; re-export "
-            "it with `fastspeak export --format voice`"
-        )
+    meta = _read_meta(folder)
     spec = spec_for_kind(meta.get("kind", ""))
     if spec is None:
         raise CheckpointError(f"{folder}: unknown model kind {meta.get('kind')!r}")

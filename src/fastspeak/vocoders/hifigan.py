@@ -636,24 +636,24 @@ def export_generator(
         (weights path, JSON path); load them with :func:`load_generator` or
         ``--vocoder hifigan:NAME.json``.
     """
-    from fastspeak.files import atomic_path, atomic_write_text
+    from fastspeak.files import atomic_path, atomic_write_bytes, atomic_write_text
 
     out = Path(out)
     if out.suffix not in (".safetensors", ".pt"):
         raise VocoderError(f"export to NAME.safetensors or NAME.pt (got {out})")
     generator, audio, info = load_generator(source)
     state = {name: tensor.half().contiguous() for name, tensor in generator.state_dict().items()}
-    with atomic_path(out) as temporary:
-        if out.suffix == ".safetensors":
-            try:
-                from safetensors.torch import save_file
-            except ImportError as error:
-                raise VocoderError(
-                    "writing .safetensors needs the safetensors package (pip install "
-                    "safetensors); or export to NAME.pt"
-                ) from error
-            save_file(state, str(temporary))
-        else:
+    if out.suffix == ".safetensors":
+        try:
+            from safetensors.torch import save
+        except ImportError as error:
+            raise VocoderError(
+                "writing .safetensors needs the safetensors package (pip install "
+                "safetensors); or export to NAME.pt"
+            ) from error
+        atomic_write_bytes(out, save(state))  # save_file would replace the file (mode 0600)
+    else:
+        with atomic_path(out) as temporary:
             torch.save(state, temporary)
     meta = {
         "format": EXPORT_FORMAT,
