@@ -3,7 +3,8 @@
 Workload: one 5-second mel (``5 * 22050 / 256`` -> 431 frames, random log-mel values), the
 paper's V1/V2/V3 generators with random weights and weight norm removed, called as the
 Synthesizer calls a vocoder: ``HiFiGANVocoder(mels)`` in ``torch.inference_mode()``, fp32, on
-each backend (PyTorch eager and onnxruntime, :mod:`fastspeak.vocoders.onnx_generator`),
+each backend (PyTorch eager, onnxruntime float32 and int8 -- the int8 model calibrated on random
+mels, so a speed figure only; :mod:`fastspeak.vocoders.onnx_generator`),
 ``torch.set_num_threads(--threads)`` (default 2). RTF = median wall time of ``--runs`` calls
 (after ``--warmup``) / 5 s of audio; the issue's shipping target is RTF <= 0.1 with 2 threads.
 
@@ -25,6 +26,7 @@ import os
 import shlex
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ import torch
 from benchmarks.common import machine_info, update_benchmarks_md
 from fastspeak.config import AudioConfig, HiFiGANConfig
 from fastspeak.vocoders.hifigan import HiFiGANGenerator, HiFiGANVocoder
+from fastspeak.vocoders.onnx_generator import write_generator_onnx_int8
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "vocoder_cpu.json"
@@ -45,8 +48,15 @@ def measure(variant: str, backend: str, frames: int, runs: int, warmup: int) -> 
     audio = AudioConfig()
     torch.manual_seed(0)
     generator = HiFiGANGenerator(HiFiGANConfig(variant=variant), audio.n_mels)  # type: ignore[arg-type]
-    vocoder = HiFiGANVocoder(generator, audio, backend).eval()  # removes weight norm
     mels = torch.randn(1, audio.n_mels, frames) * 2.0 - 6.0
+    if backend == "onnxruntime-int8":  # calibrated on random mels: a speed figure only
+        generator.remove_weight_norm()
+        int8_model = Path(tempfile.mkdtemp()) / "generator.int8.onnx"
+        calibration = [(torch.randn(1, audio.n_mels, 100) * 2.0 - 6.0).numpy() for _ in range(4)]
+        write_generator_onnx_int8(generator, calibration, int8_model)
+        vocoder = HiFiGANVocoder(generator, audio, "onnxruntime", int8_model).eval()
+    else:
+        vocoder = HiFiGANVocoder(generator, audio, backend).eval()  # removes weight norm
     times, shares = [], []
     with torch.inference_mode():
         first = time.perf_counter()
@@ -82,7 +92,9 @@ def measure(variant: str, backend: str, frames: int, runs: int, warmup: int) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=["v1", "v2", "v3"])
-    parser.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"])
+    parser.add_argument(
+        "--backends", nargs="+", default=["torch", "onnxruntime", "onnxruntime-int8"]
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)

@@ -19,7 +19,7 @@ Writes ``benchmarks/results/voice_cpu.json`` and the "voice (CPU)" section of BE
 A voice with HiFi-GAN's speed but untrained weights (the bundled acoustic model + a random
 V3 generator; for timing only, it makes noise) is made by::
 
-    python -m benchmarks.bench_voice --make-speed-voice v3 /tmp/voice_v3
+    python -m benchmarks.bench_voice --make-speed-voice v3 /tmp/voice_v3 [--int8]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import machine_info, update_benchmarks_md
+from fastspeak.voice import voice_card
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = ROOT / "src" / "fastspeak" / "data" / "teacher" / "sentences" / "held_out.txt"
@@ -203,7 +204,7 @@ def bench_server(sentences: list[str], args: argparse.Namespace) -> dict[str, An
     }
 
 
-def make_speed_voice(variant: str, out: Path) -> Path:
+def make_speed_voice(variant: str, out: Path, int8: bool = False) -> Path:
     """The bundled voice re-exported with a random-weight HiFi-GAN ``variant`` (timing only)."""
     import tempfile
 
@@ -223,12 +224,14 @@ def make_speed_voice(variant: str, out: Path) -> Path:
         checkpoint = Path(folder) / "vocoder.pt"
         state = {"kind": "hifigan", "model": generator.state_dict(), "config": config.to_dict()}
         save_checkpoint(checkpoint, {**state, "step": 0})
-        return export_voice(DEFAULT_VOICE, out, card=card, vocoder=checkpoint)
+        return export_voice(DEFAULT_VOICE, out, card=card, vocoder=checkpoint, vocoder_int8=int8)
 
 
 def summary(result: dict[str, Any]) -> str:
     rtf = result["rtf"]
     who = result.get("voice") or "The bundled voice (`fastspeak synthesize` default)"
+    if result.get("voice_note"):
+        who += f" ({result['voice_note']})"
     lines = [
         f"{who}, vocoder {rtf['vocoder']}, {result['threads']} threads, this CPU; load average "
         f"at start {result['loadavg_start']}.",
@@ -274,10 +277,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         metavar=("VARIANT", "OUT"),
         help="write the bundled voice + a random-weight HiFi-GAN VARIANT to OUT and exit",
     )
+    parser.add_argument(
+        "--int8", action="store_true", help="with --make-speed-voice: ship the int8 vocoder too"
+    )
     parser.add_argument("--out", type=Path, help="results JSON (default: results/voice_cpu*.json)")
     args = parser.parse_args(argv)
     if args.make_speed_voice:
-        print(make_speed_voice(*args.make_speed_voice))
+        variant, folder = args.make_speed_voice
+        print(make_speed_voice(variant, Path(folder), args.int8))
         return {}
     if (args.voice is None) != (args.label is None):
         parser.error("--voice and --label go together")
@@ -288,6 +295,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": "python -m benchmarks.bench_voice " + shlex.join(sys.argv[1:]),
         "machine": machine_info(),
         "voice": str(args.voice) if args.voice else None,
+        "voice_note": voice_card(args.voice).get("note") if args.voice else None,
         "threads": args.threads,
         "loadavg_start": [round(value, 2) for value in os.getloadavg()],
         "rtf": bench_rtf(sentences, args.threads, args.voice),

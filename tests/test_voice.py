@@ -16,7 +16,7 @@ from fastspeak.data.batch import collate
 from fastspeak.data.dataset import FeatureDataset
 from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import CheckpointError, save_checkpoint
-from fastspeak.vocoders import VocoderError
+from fastspeak.vocoders import VocoderError, make_vocoder
 from fastspeak.vocoders.griffinlim import GriffinLim
 from fastspeak.vocoders.hifigan import HiFiGANGenerator, HiFiGANVocoder
 from fastspeak.voice import DEFAULT_VOICE, default_vocoder, export_voice, load_voice, voice_card
@@ -160,3 +160,25 @@ def test_voice_refuses_a_vocoder_of_other_audio(checkpoint: Path, tmp_path: Path
     with pytest.raises(VocoderError, match="sample_rate=16000"):
         export_voice(checkpoint, tmp_path / "voice", vocoder=vocoder)
     assert not (tmp_path / "voice" / "voice.json").exists()  # nothing half-written
+
+
+def test_voice_ships_an_int8_vocoder(checkpoint: Path, tmp_path: Path) -> None:
+    """--vocoder-int8: a calibrated int8 ONNX generator beside the fp16 one, used on the CPU,
+    close to the float32 waveform."""
+    vocoder, _ = _vocoder_checkpoint(tmp_path / "voc.pt")
+    out = tmp_path / "voice"
+    args = ["export", "--checkpoint", str(checkpoint), "--out", str(out)]
+    assert main([*args, "--vocoder", f"hifigan:{vocoder}", "--vocoder-int8"]) == 0
+    assert (out / "vocoder.int8.onnx").is_file()
+    assert json.loads((out / "vocoder.json").read_text())["onnx_int8"] == "vocoder.int8.onnx"
+    int8 = Synthesizer.from_checkpoint(out).vocoder
+    assert isinstance(int8, HiFiGANVocoder) and int8.onnx_model == out / "vocoder.int8.onnx"
+    exact = make_vocoder(f"hifigan:{out / 'vocoder.json'}", int8.audio, int8=False)
+    assert isinstance(exact, HiFiGANVocoder) and exact.onnx_model is None
+    mel = torch.from_numpy(Synthesizer.from_checkpoint(out).mel("Hello there.").T[None].copy())
+    with torch.inference_mode():
+        quantized, reference = int8(mel)[0], exact(mel)[0]
+    error = (quantized - reference).pow(2).mean().sqrt() / reference.pow(2).mean().sqrt()
+    assert reference.abs().max() > 1e-4 and float(error) < 0.2
+    with pytest.raises(ValueError, match="needs a vocoder"):
+        export_voice(checkpoint, tmp_path / "other", vocoder_int8=True)

@@ -8,8 +8,8 @@ with the pack of ``scripts/device/vocoder_pack.py`` carried::
 Stages (each time-limited inside one overall ``--budget``; helpers from gpu_session.py):
 
 1. unpack the carried recordings (+ GTA mels) into ``$WORK/vocoder``;
-2. pretraining: every ``--run NAME=CONFIG`` (default V1 ``hifigan.yaml`` and V3
-   ``hifigan_v3.yaml``) trained side by side on the GPU for ``--minutes`` of wall time on
+2. pretraining: every ``--run NAME=CONFIG`` (default V2 ``hifigan_v2.yaml`` and V3
+   ``hifigan_v3.yaml``, the two that fit this project's CPU budget) trained side by side on the GPU for ``--minutes`` of wall time on
    mels computed from the recordings (``fastspeak train-vocoder --max-minutes``);
 3. fine-tuning (when the pack has GTA mels): each ``--fine-tune NAME`` run continued on the
    GTA mels for ``--ft-minutes`` (``--gta --init-from``), as ``NAME_gta``;
@@ -19,7 +19,7 @@ Results in ``$OUT`` (at most 8 files of 16 MiB come back): ``session.log``; ``re
 (train logs, the JSON of every generator, the generators that fit); generators over 15 MiB
 (V1: 27.9 MB in fp16) as ``NAME.part0.pt``/``NAME.part1.pt``. Back here::
 
-    python scripts/device/vocoder_session.py join FILES_AT runs/gpu_vocoder
+    PYTHONPATH=. python scripts/device/vocoder_session.py join FILES_AT runs/gpu_vocoder
     # -> runs/gpu_vocoder/NAME.json + NAME.pt for each run: --vocoder hifigan:runs/gpu_vocoder/NAME.json
 """
 
@@ -148,10 +148,12 @@ def main() -> None:
     parser.add_argument(
         "--run",
         action="append",
-        help="NAME=CONFIG to pretrain (default v1=configs/piper_joe/hifigan.yaml and "
+        help="NAME=CONFIG to pretrain (default v2=configs/piper_joe/hifigan_v2.yaml and "
         "v3=configs/piper_joe/hifigan_v3.yaml)",
     )
-    parser.add_argument("--fine-tune", action="append", help="runs to fine-tune (default v3)")
+    parser.add_argument(
+        "--fine-tune", action="append", help="runs to fine-tune (default: v2 and v3)"
+    )
     parser.add_argument("--set", action="append", default=[], help="override for every run")
     parser.add_argument("--workers", type=int, default=6, help="data workers per run")
     parser.add_argument("--device", default="cuda")
@@ -160,9 +162,9 @@ def main() -> None:
     runs_wanted = dict(
         item.split("=", 1)
         for item in args.run
-        or ["v1=configs/piper_joe/hifigan.yaml", "v3=configs/piper_joe/hifigan_v3.yaml"]
+        or ["v2=configs/piper_joe/hifigan_v2.yaml", "v3=configs/piper_joe/hifigan_v3.yaml"]
     )
-    fine_tune = args.fine_tune or ["v3"]
+    fine_tune = args.fine_tune or ["v2", "v3"]
     OUT.mkdir(parents=True, exist_ok=True)
     WORK.mkdir(parents=True, exist_ok=True)
     log(f"session: {vars(args)}")

@@ -346,7 +346,7 @@ def _command_export(args: argparse.Namespace) -> int:
             },
         }
     vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
-    out = export_voice(source, args.out, card=card, vocoder=vocoder)
+    out = export_voice(source, args.out, card=card, vocoder=vocoder, vocoder_int8=args.vocoder_int8)
     size = sum(path.stat().st_size for path in out.iterdir()) / 2**20
     print(f"voice written to {out} ({size:.1f} MiB)")
     return 0
@@ -731,6 +731,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a HiFi-GAN (hifigan:PATH, a train-vocoder checkpoint or an exported generator) "
         "to ship with it: --format voice bundles it as OUT/vocoder.safetensors (used by "
         "default), --format onnx writes OUT/vocoder.onnx (default there: the voice's own)",
+    )
+    ex.add_argument(
+        "--vocoder-int8",
+        action="store_true",
+        help="with --format voice --vocoder: also ship it as an int8 ONNX model (calibrated on "
+        "the voice's own mels), which the CPU path then uses: ~1.6x faster; check its MOS",
     )
     ex.add_argument(
         "--report",

@@ -46,6 +46,9 @@ __all__ = [
 VOICE_FORMAT = "fastspeak-voice"
 VOICE_VERSION = 1
 DEFAULT_VOICE = Path(__file__).resolve().parent / "voices" / "default"
+CALIBRATION_TEXT = Path(__file__).resolve().parent / "data" / "teacher" / "sentences" / "train.txt"
+CALIBRATION_SENTENCES = 16
+"""Sentences whose mels calibrate an int8 vocoder (training text, never the held-out list)."""
 
 
 def is_voice(path: str | os.PathLike[str]) -> bool:
@@ -59,6 +62,7 @@ def export_voice(
     card: dict[str, Any] | None = None,
     use_ema: bool = True,
     vocoder: str | os.PathLike[str] | None = None,
+    vocoder_int8: bool = False,
 ) -> Path:
     """Write the voice folder ``out`` from a training checkpoint or another voice.
 
@@ -71,6 +75,9 @@ def export_voice(
         use_ema: ship the EMA weights when present.
         vocoder: a HiFi-GAN to ship inside the voice (a ``fastspeak train-vocoder`` checkpoint
             or an exported generator), trained on the acoustic model's audio settings.
+        vocoder_int8: also ship the vocoder as an int8 ONNX model (``vocoder.int8.onnx``),
+            calibrated on this voice's own mels of :data:`CALIBRATION_SENTENCES` training
+            sentences; the CPU path then runs on it (faster; check its MOS).
     Returns: ``out``.
     Raises:
         VocoderError: the vocoder cannot be read or was trained on other audio settings.
@@ -107,7 +114,12 @@ def export_voice(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     if vocoder is not None:
-        meta["vocoder"] = _ship_vocoder(vocoder, config.audio, folder)
+        calibration = None
+        if vocoder_int8:
+            calibration = _calibration_mels(model, config, vocab, speakers)
+        meta["vocoder"] = _ship_vocoder(vocoder, config.audio, folder, calibration)
+    elif vocoder_int8:
+        raise ValueError("vocoder_int8 needs a vocoder to quantize")
     atomic_write_bytes(folder / "model.safetensors", save(weights))
     atomic_write_bytes(
         folder / "voice.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
@@ -115,7 +127,19 @@ def export_voice(
     return folder
 
 
-def _ship_vocoder(source: str | os.PathLike[str], audio: Any, folder: Path) -> str:
+def _calibration_mels(model: Any, config: Any, vocab: Vocabulary, speakers: dict) -> list:
+    """(1, n_mels, T) mels of the first training sentences, from the voice's own model."""
+    from fastspeak.synthesis import Synthesizer
+
+    synthesizer = Synthesizer(model, config, vocab, speakers=speakers)
+    lines = CALIBRATION_TEXT.read_text(encoding="utf-8").splitlines()
+    texts = [line.strip() for line in lines if line.strip()][:CALIBRATION_SENTENCES]
+    return [synthesizer.mel(text).T[None] for text in texts]
+
+
+def _ship_vocoder(
+    source: str | os.PathLike[str], audio: Any, folder: Path, calibration: list | None = None
+) -> str:
     """Write ``folder/vocoder.{safetensors,json}`` from ``source``; returns the JSON's name."""
     from fastspeak.vocoders.base import VocoderError
     from fastspeak.vocoders.hifigan import export_generator, load_generator
@@ -126,7 +150,7 @@ def _ship_vocoder(source: str | os.PathLike[str], audio: Any, folder: Path) -> s
             f"the vocoder {source} was trained on mels with {trained_audio} but the voice's "
             f"mels use {audio}; train the vocoder on the acoustic model's audio config"
         )
-    _, meta_path = export_generator(source, folder / "vocoder.safetensors")
+    _, meta_path = export_generator(source, folder / "vocoder.safetensors", calibration)
     return meta_path.name
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -47,7 +48,11 @@ from fastspeak.config import (
 )
 from fastspeak.models.ops import sequence_mask
 from fastspeak.vocoders.base import VocoderError
-from fastspeak.vocoders.onnx_generator import OnnxGenerator, onnxruntime_available
+from fastspeak.vocoders.onnx_generator import (
+    OnnxGenerator,
+    onnxruntime_available,
+    write_generator_onnx_int8,
+)
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -442,6 +447,8 @@ class HiFiGANVocoder(nn.Module):
             with the weights of that moment and ``torch.get_num_threads()`` threads), "torch"
             on PyTorch, "auto" (default) onnxruntime when it is installed. GPU or half-precision
             weights always run on PyTorch.
+        onnx_model: an ONNX file of this generator for the onnxruntime path instead of the
+            in-memory export (the int8 model an export ships, see :func:`export_generator`).
 
     ``forward(mels, lengths=None)``: mels (B, n_mels, T_mel) natural-log mel, lengths (B,) ->
     (wavs (B, T_mel * hop) zero past each item's end, wav_lengths (B,) = lengths * hop), on
@@ -449,7 +456,11 @@ class HiFiGANVocoder(nn.Module):
     """
 
     def __init__(
-        self, generator: HiFiGANGenerator, audio: AudioConfig, backend: str = "auto"
+        self,
+        generator: HiFiGANGenerator,
+        audio: AudioConfig,
+        backend: str = "auto",
+        onnx_model: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
         if generator.n_mels != audio.n_mels or generator.hop_length != audio.hop_length:
@@ -471,6 +482,7 @@ class HiFiGANVocoder(nn.Module):
         self.sample_rate = audio.sample_rate
         self.hop_length = audio.hop_length
         self.backend = backend
+        self.onnx_model = None if onnx_model is None else Path(onnx_model)
         self._onnx: OnnxGenerator | None = None
 
     def uses_onnxruntime(self, mels: Tensor) -> bool:
@@ -485,7 +497,7 @@ class HiFiGANVocoder(nn.Module):
     def _forward_onnxruntime(self, mels: Tensor, lengths: Tensor) -> Tensor:
         """Item by item at its own length (no padding reaches the generator)."""
         if self._onnx is None:  # the weights as they are at the first call
-            self._onnx = OnnxGenerator(self.generator)
+            self._onnx = OnnxGenerator(self.generator, model=self.onnx_model)
         wavs = torch.zeros(mels.shape[0], mels.shape[-1] * self.hop_length)
         for row, length in enumerate(lengths.tolist()):
             item = mels[row : row + 1, :, :length].float().numpy()
@@ -555,7 +567,8 @@ def load_generator(
         path: a ``fastspeak train-vocoder`` checkpoint (``.pt``) or an exported generator
             (its ``.json`` or its weights file, see :func:`export_generator`).
     Returns:
-        (generator, the audio config it was trained on, info {"source", "step"}).
+        (generator, the audio config it was trained on, info {"source", "step", "onnx_int8":
+        the Path of the int8 ONNX model an export ships, or None}).
     Raises:
         VocoderError / CheckpointError naming the file and the problem.
     """
@@ -575,7 +588,12 @@ def load_generator(
             raise VocoderError(f"{path}: bad generator config ({error})") from error
         generator = HiFiGANGenerator(layout, audio.n_mels, weight_norm=False)
         state = {name: tensor.float() for name, tensor in state.items()}
-        info = {"source": str(path), "step": meta.get("step")}
+        int8 = meta.get("onnx_int8")
+        info = {
+            "source": str(path),
+            "step": meta.get("step"),
+            "onnx_int8": None if not int8 else (path.parent / int8),
+        }
     else:
         checkpoint = load_checkpoint(path)
         if checkpoint.get("kind") != CHECKPOINT_KIND:
@@ -587,7 +605,7 @@ def load_generator(
         audio = config.audio
         generator = HiFiGANGenerator(config.vocoder.generator, audio.n_mels, weight_norm=True)
         state = checkpoint["model"]
-        info = {"source": str(path), "step": checkpoint.get("step")}
+        info = {"source": str(path), "step": checkpoint.get("step"), "onnx_int8": None}
     try:
         generator.load_state_dict(state, strict=True)
     except RuntimeError as error:
@@ -598,11 +616,15 @@ def load_generator(
 
 
 def hifigan_vocoder(
-    audio: AudioConfig, checkpoint: str | os.PathLike[str] | None = None, backend: str = "auto"
+    audio: AudioConfig,
+    checkpoint: str | os.PathLike[str] | None = None,
+    backend: str = "auto",
+    int8: bool = True,
 ) -> HiFiGANVocoder:
     """The ``hifigan`` entry of the vocoder registry: ``make_vocoder("hifigan", audio,
     checkpoint=PATH)``, or ``make_vocoder("hifigan:PATH", audio)`` (``--vocoder hifigan:PATH``);
-    ``backend`` as in :class:`HiFiGANVocoder`.
+    ``backend`` as in :class:`HiFiGANVocoder`. An export that ships an int8 ONNX model runs on
+    it on the CPU unless ``int8=False`` (``make_vocoder(..., int8=False)``).
 
     Raises VocoderError when no weights are given or they were trained on other audio settings.
     """
@@ -611,17 +633,20 @@ def hifigan_vocoder(
             "the hifigan vocoder needs trained weights: --vocoder hifigan:PATH (PATH a "
             "`fastspeak train-vocoder` checkpoint or an exported generator)"
         )
-    generator, trained_audio, _ = load_generator(checkpoint)
+    generator, trained_audio, info = load_generator(checkpoint)
     if trained_audio != audio:
         raise VocoderError(
             f"the vocoder {checkpoint} was trained on mels with {trained_audio} but this model's "
             f"mels use {audio}; train the vocoder on the same audio config"
         )
-    return HiFiGANVocoder(generator, audio, backend)
+    onnx_model = info["onnx_int8"] if int8 and backend != "torch" else None
+    return HiFiGANVocoder(generator, audio, backend, onnx_model)
 
 
 def export_generator(
-    source: str | os.PathLike[str], out: str | os.PathLike[str]
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    int8_calibration: Sequence[np.ndarray] | None = None,
 ) -> tuple[Path, Path]:
     """Weights-only export for shipping: the generator alone, weight norm removed, float16.
 
@@ -632,6 +657,9 @@ def export_generator(
             ``NAME.pt`` (a plain tensor dict, read with ``torch.load(weights_only=True)``).
             ``NAME.json`` beside it holds the format, the audio and generator configs and the
             training step. Both are written atomically.
+        int8_calibration: also write ``NAME.int8.onnx``, the generator with int8 convolutions
+            calibrated on these (1, n_mels, T) log-mels (:func:`~fastspeak.vocoders.
+            onnx_generator.write_generator_onnx_int8`); the CPU path then runs on it.
     Returns:
         (weights path, JSON path); load them with :func:`load_generator` or
         ``--vocoder hifigan:NAME.json``.
@@ -665,6 +693,11 @@ def export_generator(
         "audio": dataclasses.asdict(audio),
         "generator": dataclasses.asdict(generator.config),
     }
+    if int8_calibration is not None:
+        int8_path = out.with_suffix(".int8.onnx")
+        with atomic_path(int8_path) as temporary:
+            write_generator_onnx_int8(generator, int8_calibration, temporary)
+        meta["onnx_int8"] = int8_path.name
     meta_path = out.with_suffix(".json")
     atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
     return out, meta_path
