@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_markdown:
         lines = [
             f"HiFi-GAN generators (Kong et al. 2020), random weights, weight norm removed, "
-            f"`HiFiGANVocoder(mels, backend)` on one {SECONDS:.0f}-second mel ({frames} frames), fp32, "
+            f"`HiFiGANVocoder(mels, backend)` on one {SECONDS:.0f}-second mel ({frames} frames), fp32 "
+            "(onnxruntime-int8: the ONNX model quantized from it, calibrated on random mels), "
             f"{args.threads} threads, median of {args.runs} runs. RTF = time / audio seconds "
             f"(target for the shipped generator: <= {TARGET_RTF}).",
             "",
