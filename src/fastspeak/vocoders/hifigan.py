@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -484,6 +485,7 @@ class HiFiGANVocoder(nn.Module):
         self.backend = backend
         self.onnx_model = None if onnx_model is None else Path(onnx_model)
         self._onnx: OnnxGenerator | None = None
+        self._onnx_lock = threading.Lock()
 
     def uses_onnxruntime(self, mels: Tensor) -> bool:
         """Whether a call with ``mels`` runs on onnxruntime: backend "onnxruntime", or "auto"
@@ -496,8 +498,9 @@ class HiFiGANVocoder(nn.Module):
 
     def _forward_onnxruntime(self, mels: Tensor, lengths: Tensor) -> Tensor:
         """Item by item at its own length (no padding reaches the generator)."""
-        if self._onnx is None:  # the weights as they are at the first call
-            self._onnx = OnnxGenerator(self.generator, model=self.onnx_model)
+        with self._onnx_lock:  # one export even when server threads call at once
+            if self._onnx is None:  # the weights as they are at the first call
+                self._onnx = OnnxGenerator(self.generator, model=self.onnx_model)
         wavs = torch.zeros(mels.shape[0], mels.shape[-1] * self.hop_length)
         for row, length in enumerate(lengths.tolist()):
             item = mels[row : row + 1, :, :length].float().numpy()
