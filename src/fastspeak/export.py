@@ -31,7 +31,6 @@ from fastspeak.vocoders.onnx_generator import OPSET
 from fastspeak.voice import (
     VOICE_FORMAT,
     VOICE_VERSION,
-    default_vocoder,
     is_voice,
     load_voice,
     voice_card,
@@ -98,12 +97,11 @@ def export_onnx(
     (+ ``out/voice.json``), and a HiFi-GAN ``vocoder`` (default: the voice's own, if it ships
     one) to ``out/vocoder.onnx``. Returns ``out``."""
     if is_voice(source):
-        bundled = default_vocoder(source)
-        if vocoder is None and bundled.startswith("hifigan:"):
-            vocoder = bundled.removeprefix("hifigan:")
         model, config, vocab, speakers = load_voice(source)
         meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
         kind, stats, card = meta["kind"], meta.get("stats"), voice_card(source)
+        if vocoder is None and meta.get("vocoder"):
+            vocoder = Path(source) / meta["vocoder"]
     else:
         model, config, vocab, speakers, state = load_acoustic_model(source)
         kind, stats, card = state.get("kind", "fastspeech2"), state.get("stats"), {}

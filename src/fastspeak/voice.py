@@ -140,17 +140,11 @@ def _calibration_mels(model: Any, config: Any, vocab: Vocabulary, speakers: dict
 def _ship_vocoder(
     source: str | os.PathLike[str], audio: Any, folder: Path, calibration: list | None = None
 ) -> str:
-    """Write ``folder/vocoder.{safetensors,json}`` from ``source``; returns the JSON's name."""
-    from fastspeak.vocoders.base import VocoderError
-    from fastspeak.vocoders.hifigan import export_generator, load_generator
+    """Write ``folder/vocoder.{safetensors,json}`` from ``source`` (refused unless trained on
+    ``audio``); returns the JSON's name."""
+    from fastspeak.vocoders.hifigan import export_generator
 
-    _, trained_audio, _ = load_generator(source)
-    if trained_audio != audio:
-        raise VocoderError(
-            f"the vocoder {source} was trained on mels with {trained_audio} but the voice's "
-            f"mels use {audio}; train the vocoder on the acoustic model's audio config"
-        )
-    _, meta_path = export_generator(source, folder / "vocoder.safetensors", calibration)
+    _, meta_path = export_generator(source, folder / "vocoder.safetensors", calibration, audio)
     return meta_path.name
 
 

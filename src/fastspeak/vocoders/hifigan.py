@@ -483,6 +483,9 @@ class HiFiGANVocoder(nn.Module):
         self.sample_rate = audio.sample_rate
         self.hop_length = audio.hop_length
         self.backend = backend
+        self._onnxruntime = backend == "onnxruntime" or (
+            backend == "auto" and onnxruntime_available()
+        )
         self.onnx_model = None if onnx_model is None else Path(onnx_model)
         self._onnx: OnnxGenerator | None = None
         self._onnx_lock = threading.Lock()
@@ -490,11 +493,9 @@ class HiFiGANVocoder(nn.Module):
     def uses_onnxruntime(self, mels: Tensor) -> bool:
         """Whether a call with ``mels`` runs on onnxruntime: backend "onnxruntime", or "auto"
         with onnxruntime installed; CPU input and float32 weights either way."""
-        if self.backend == "torch" or mels.device.type != "cpu":
+        if not self._onnxruntime or mels.device.type != "cpu":
             return False
-        if next(self.generator.parameters()).dtype != torch.float32:
-            return False
-        return self.backend == "onnxruntime" or onnxruntime_available()
+        return next(self.generator.parameters()).dtype == torch.float32
 
     def _forward_onnxruntime(self, mels: Tensor, lengths: Tensor) -> Tensor:
         """Item by item at its own length (no padding reaches the generator)."""
@@ -637,19 +638,27 @@ def hifigan_vocoder(
             "`fastspeak train-vocoder` checkpoint or an exported generator)"
         )
     generator, trained_audio, info = load_generator(checkpoint)
-    if trained_audio != audio:
-        raise VocoderError(
-            f"the vocoder {checkpoint} was trained on mels with {trained_audio} but this model's "
-            f"mels use {audio}; train the vocoder on the same audio config"
-        )
+    _require_audio(checkpoint, trained_audio, audio)
     onnx_model = info["onnx_int8"] if int8 and backend != "torch" else None
     return HiFiGANVocoder(generator, audio, backend, onnx_model)
+
+
+def _require_audio(
+    source: str | os.PathLike[str], trained: AudioConfig, audio: AudioConfig
+) -> None:
+    """VocoderError unless the vocoder at ``source`` was trained on ``audio``'s mels."""
+    if trained != audio:
+        raise VocoderError(
+            f"the vocoder {source} was trained on mels with {trained} but this model's "
+            f"mels use {audio}; train the vocoder on the same audio config"
+        )
 
 
 def export_generator(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     int8_calibration: Sequence[np.ndarray] | None = None,
+    audio: AudioConfig | None = None,
 ) -> tuple[Path, Path]:
     """Weights-only export for shipping: the generator alone, weight norm removed, float16.
 
@@ -663,6 +672,8 @@ def export_generator(
         int8_calibration: also write ``NAME.int8.onnx``, the generator with int8 convolutions
             calibrated on these (1, n_mels, T) log-mels (:func:`~fastspeak.vocoders.
             onnx_generator.write_generator_onnx_int8`); the CPU path then runs on it.
+        audio: when given, the audio settings the generator must have been trained on
+            (VocoderError before anything is written otherwise).
     Returns:
         (weights path, JSON path); load them with :func:`load_generator` or
         ``--vocoder hifigan:NAME.json``.
@@ -672,7 +683,9 @@ def export_generator(
     out = Path(out)
     if out.suffix not in (".safetensors", ".pt"):
         raise VocoderError(f"export to NAME.safetensors or NAME.pt (got {out})")
-    generator, audio, info = load_generator(source)
+    generator, trained_audio, info = load_generator(source)
+    if audio is not None:
+        _require_audio(source, trained_audio, audio)
     state = {name: tensor.half().contiguous() for name, tensor in generator.state_dict().items()}
     if out.suffix == ".safetensors":
         try:
@@ -693,7 +706,7 @@ def export_generator(
         "dtype": "float16",
         "step": info["step"],
         "parameters": sum(tensor.numel() for tensor in state.values()),
-        "audio": dataclasses.asdict(audio),
+        "audio": dataclasses.asdict(trained_audio),
         "generator": dataclasses.asdict(generator.config),
     }
     if int8_calibration is not None:

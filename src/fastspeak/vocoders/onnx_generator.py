@@ -50,8 +50,8 @@ def write_generator_onnx(
     """Export ``generator`` (weight norm removed) as ONNX to a path or a binary file object.
 
     Input ``mels`` (batch, n_mels, frames) float32, output ``wavs`` (batch, frames * hop); batch
-    and frames are dynamic. The export traces a float32 CPU copy, so the generator itself is not
-    changed.
+    and frames are dynamic. A generator in another dtype or on another device is traced as a
+    float32 CPU copy; either way it is left as it was (weights, device, training mode).
     """
     if generator.weight_norm:
         raise ValueError("remove the generator's weight norm before exporting it")
