@@ -77,26 +77,33 @@ def test_refinement_undoes_a_consistent_lag(piper_featdir: Path) -> None:
             truth[item["id"]] = item["durations"].numpy()
             lagged[item["id"]] = shifted(truth[item["id"]], 2)
     vocab_size = len(load_feature_dir(piper_featdir)[0])
-    config = AlignerConfig(  # margin 1: steadier on 10 utterances (0.1-0.8 frames left over
-        # seeds 0-3, against 0.25-1.6 without it)
+    config = AlignerConfig(  # margin 1: steadier on 10 utterances
         vocab_size=vocab_size,
         refine_iterations=3,
         refine_epochs=40,
         refine_margin=1,
         batch_size=4,
     )
-    torch.manual_seed(0)
-    refined = refine_durations(datasets, lagged, config, torch.device("cpu"), progress=False)
 
     def signed(found: dict[str, np.ndarray]) -> float:
         return float(np.concatenate([boundary_offsets(found[k], truth[k]) for k in truth]).mean())
 
-    assert set(refined) == set(truth)
-    for key, value in refined.items():
-        assert value.sum() == truth[key].sum() and value.min() >= 1
-    before, after = signed(lagged), signed(refined)
+    # Self-training on 10 utterances is noisy: over 26 (corpus build, seed) pairs one run left
+    # 0.02-0.54 frames of the 2-frame lag, but one CI run left 1.54. The median of three seeds
+    # asserts the method, not one lucky trajectory.
+    afters = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        refined = refine_durations(
+            datasets, lagged, config, torch.device("cpu"), seed=seed, progress=False
+        )
+        assert set(refined) == set(truth)
+        for key, value in refined.items():
+            assert value.sum() == truth[key].sum() and value.min() >= 1
+        afters.append(signed(refined))
+    before, after = signed(lagged), float(np.median(afters))
     assert before > 1.5
-    assert abs(after) < 0.5 * before, (before, after)
+    assert abs(after) < 0.5 * before, (before, afters)
 
 
 def test_refinement_settings_are_checked() -> None:
