@@ -706,7 +706,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = commands.add_parser(
         "export",
-        help="pack a checkpoint for shipping: a voice folder (fp16 safetensors + JSON)",
+        help="pack a checkpoint or voice for shipping: a voice folder (fp16 safetensors + JSON)"
+        " or an ONNX bundle",
         description=(
             "--format voice: OUT/model.safetensors (half-precision weights, EMA when present) "
             "and OUT/voice.json (config, vocabulary, statistics, speakers, voice card); with "
