@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from fastspeak.data.alignments import (
+    FRAME_TOLERANCE,
     AlignmentError,
     Segment,
     attach_tokens,
     check_contiguous,
+    frames_before,
     read_textgrid,
     read_textgrid_tiers,
     write_textgrid,
@@ -144,6 +146,41 @@ def test_frame_durations_sum_on_random_alignments() -> None:
             durations, first, last = aligned.frame_durations(SR, HOP, samples, trim=trim)
             assert (durations >= 0).all()
             assert durations.sum() == 1 + (last - first) // HOP
+
+
+def test_each_frame_goes_to_the_token_at_its_centre() -> None:
+    """Naive reference: frame k (centred on sample k * HOP) belongs to the token whose span
+    holds that instant; the frames past the last token's end go to the last token."""
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        count = int(rng.integers(1, 20))
+        labels = [f"p{i}" for i in range(count)]
+        lengths = rng.uniform(0.0, 0.15, size=count)
+        segments = _segments(list(zip(labels, lengths, strict=True)) + [("", 0.1)])
+        aligned = attach_tokens(segments, labels)
+        samples = int(segments[-1].end * SR)
+        durations, _, _ = aligned.frame_durations(SR, HOP, samples, trim=False)
+        centres = np.arange(1 + samples // HOP)  # in frames
+        starts_of_next = aligned.ends * SR / HOP - FRAME_TOLERANCE
+        owner = np.minimum(np.searchsorted(starts_of_next, centres, side="right"), count - 1)
+        np.testing.assert_array_equal(durations, np.bincount(owner, minlength=count))
+
+
+def test_boundaries_on_frame_centres_stay_put() -> None:
+    # teacher corpora store frame-exact times as floats (frames * HOP / SR): no frame is lost
+    # or gained to the float error, which would put every such boundary a frame late
+    frames = np.array([3, 5, 2, 7, 4])
+    ends = np.cumsum(frames) * HOP / SR
+    starts = np.r_[0.0, ends[:-1]]
+    segments = [
+        Segment(f"p{i}", float(a), float(b))
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+    ]
+    aligned = attach_tokens(segments, [f"p{i}" for i in range(5)])
+    durations, _, _ = aligned.frame_durations(SR, HOP, int(ends[-1] * SR) + 1, trim=False)
+    assert durations[:-1].tolist() == frames[:-1].tolist()
+    positions = np.array([2.0, 2.0 + 1e-9, 2.0 - 1e-9, 2.4, 2.6])
+    np.testing.assert_array_equal(frames_before(positions), [2, 2, 2, 3, 3])
 
 
 def test_attach_tokens_tolerates_arpabet_stress_variants() -> None:

@@ -11,6 +11,10 @@ The steps are:
    kept apart so preprocessing can trim them.
 3. ``TokenAlignment.frame_durations`` turns the token times into integer frame counts that sum
    exactly to the mel length (FastSpeech 2, section 2.2: durations from forced alignment).
+   A frame belongs to the token sounding at its centre: with ``center=True`` framing, mel
+   frame k is centred on sample ``k * hop_length``. (Rounding each boundary to the nearest
+   frame, as ming024/FastSpeech2 does, hands a token the frames centred up to half a hop before
+   it starts: half a frame early on average, against what those frames hold.)
 """
 
 from __future__ import annotations
@@ -209,6 +213,21 @@ def check_contiguous(segments: Sequence[Segment], duration: float, tolerance: fl
 # Segments -> token durations
 
 
+FRAME_TOLERANCE = 1e-3
+"""Times within this many frames before a frame centre count as on it: a boundary stored as
+``frames * hop / sample_rate`` in a float (the teacher corpora's timings) lands on its frame."""
+
+
+def frames_before(positions: np.ndarray) -> np.ndarray:
+    """How many frames are centred before each position: ``ceil(position)``, positions in
+    frames (time x sample_rate / hop_length), up to ``FRAME_TOLERANCE``.
+
+    Frame k (centred at k) belongs to the token that spans its centre, so a boundary at
+    position x has the frames 0 .. ceil(x) - 1 before it.
+    """
+    return np.ceil(positions - FRAME_TOLERANCE).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class TokenAlignment:
     """Token times in seconds.
@@ -241,7 +260,9 @@ class TokenAlignment:
         Returns:
             (durations (N,) int64, first_sample, last_sample): the waveform slice
             ``wav[first_sample:last_sample]`` has ``durations.sum()`` mel frames with
-            ``center=True`` framing (1 + length // hop_length).
+            ``center=True`` framing (1 + length // hop_length); each frame counts for the token
+            sounding at its centre (``frames_before``), the frames past the last token's end
+            for the last token.
         """
         frames_per_second = sample_rate / hop_length
         if trim:
@@ -252,8 +273,8 @@ class TokenAlignment:
         else:
             first_frame, first_sample, last_sample = 0, 0, num_samples
         num_frames = 1 + (last_sample - first_sample) // hop_length
-        boundaries = np.rint(np.asarray(self.ends, dtype=np.float64) * frames_per_second)
-        boundaries = np.clip(boundaries.astype(np.int64) - first_frame, 0, None)
+        boundaries = frames_before(np.asarray(self.ends, dtype=np.float64) * frames_per_second)
+        boundaries = np.clip(boundaries - first_frame, 0, None)
         boundaries = np.maximum.accumulate(boundaries)
         boundaries[-1] = num_frames
         durations = np.diff(boundaries, prepend=0)

@@ -66,7 +66,7 @@ from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.vocab import Vocabulary
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2  # 2: TextGrid durations by frame centre (data/alignments.py)
 SILENCE_PEAK = 1e-3  # peak amplitude below which a file counts as silence
 
 
