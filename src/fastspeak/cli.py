@@ -412,7 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     teacher.add_argument("--out", type=Path, required=True, help="corpus folder")
     teacher.add_argument("--sample-rate", type=int, default=22050)
     teacher.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
-    teacher.add_argument("--seed", type=int, default=1234)
+    teacher.add_argument(
+        "--seed",
+        type=int,
+        default=1234,
+        help="seeds the speed draw and piper's sampling noise: with --workers 1 a build is "
+        "reproducible",
+    )
     teacher.add_argument(
         "--attempt-factor",
         type=float,

