@@ -99,7 +99,11 @@ def test_cache_reused_and_keyed_by_settings(corpus: Path, tmp_path: Path) -> Non
     assert {p.name: p.stat().st_mtime_ns for p in cache.glob("*.npz")} == stamps
     frame_level = load_config(CONFIG, ["features.pitch_level=frame"])
     assert feature_hash(frame_level) != feature_hash(config)
-    preprocess(frame_level, corpus, feat_dir, workers=1, progress=False)
+    report = preprocess(frame_level, corpus, feat_dir, workers=1, progress=False)
+    assert [stale["folder"] for stale in report["stale_caches"]] == [
+        f"cache/{feature_hash(config)}"
+    ]
+    assert report["stale_caches"][0]["mb"] > 0
     entry = _entries(feat_dir)[0]
     assert entry["features"].startswith(f"cache/{feature_hash(frame_level)}/")
     with np.load(feat_dir / entry["features"]) as features:

@@ -84,6 +84,12 @@ def _command_preprocess(args: argparse.Namespace) -> int:
         }
         | {"skipped": len(report.get("skipped", []))},
     )
+    for stale in report["stale_caches"]:
+        print(
+            f"  note: {args.out}/{stale['folder']} ({stale['mb']} MB) holds features of other "
+            "settings or an older fastspeak that this FEATDIR no longer uses: delete it to "
+            "free the space"
+        )
     return 0
 
 

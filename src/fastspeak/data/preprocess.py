@@ -478,6 +478,18 @@ def preprocess(
         "workers": workers,
         "durations_file": str(durations) if durations is not None else None,
         "placeholder_durations": placeholder_durations,
+        "stale_caches": stale_caches(out_dir, key),
     }
     _write_json(out_dir / "report.json", report)
     return report
+
+
+def stale_caches(out_dir: Path, key: str) -> list[dict[str, Any]]:
+    """The ``cache/`` folders of FEATDIR other than ``key``'s (features of other settings or of
+    an older fastspeak, which nothing reads once the manifests name ``key``): name and MB."""
+    found = []
+    for folder in sorted((out_dir / "cache").glob("*")):
+        if folder.is_dir() and folder.name != key:
+            size = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+            found.append({"folder": f"cache/{folder.name}", "mb": round(size / 2**20, 1)})
+    return found
