@@ -33,6 +33,7 @@ from fastspeak.voice import (
     VOICE_VERSION,
     is_voice,
     load_voice,
+    shipped_vocoder,
     voice_card,
 )
 
@@ -100,8 +101,8 @@ def export_onnx(
         model, config, vocab, speakers = load_voice(source)
         meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
         kind, stats, card = meta["kind"], meta.get("stats"), voice_card(source)
-        if vocoder is None and meta.get("vocoder"):
-            vocoder = Path(source) / meta["vocoder"]
+        if vocoder is None:
+            vocoder = shipped_vocoder(source)
     else:
         model, config, vocab, speakers, state = load_acoustic_model(source)
         kind, stats, card = state.get("kind", "fastspeech2"), state.get("stats"), {}

@@ -40,6 +40,7 @@ __all__ = [
     "export_voice",
     "is_voice",
     "load_voice",
+    "shipped_vocoder",
     "voice_card",
 ]
 
@@ -90,8 +91,8 @@ def export_voice(
         model, config, vocab, speakers = load_voice(checkpoint)
         source = _read_meta(Path(checkpoint))
         kind, stats, base_card = source["kind"], source.get("stats"), source.get("card") or {}
-        if vocoder is None and source.get("vocoder"):
-            vocoder = Path(checkpoint) / source["vocoder"]
+        if vocoder is None:
+            vocoder = _own_vocoder(Path(checkpoint), source)
     else:
         model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
         kind, stats = state.get("kind", "fastspeech2"), state.get("stats")
@@ -148,13 +149,25 @@ def _ship_vocoder(
     return meta_path.name
 
 
+def shipped_vocoder(path: str | os.PathLike[str]) -> Path | None:
+    """The HiFi-GAN a voice folder ships (its ``vocoder.json``), or None: a checkpoint, or a
+    voice without one."""
+    if not is_voice(path):
+        return None
+    return _own_vocoder(Path(path), _read_meta(Path(path)))
+
+
 def default_vocoder(path: str | os.PathLike[str]) -> str:
     """The vocoder synthesis uses for ``path`` when none is named: ``"hifigan:FOLDER/vocoder.json"``
     for a voice that ships one, else ``"griffinlim"`` (a checkpoint, or a voice without one)."""
-    if not is_voice(path):
-        return "griffinlim"
-    name = _read_meta(Path(path)).get("vocoder")
-    return f"hifigan:{Path(path) / name}" if name else "griffinlim"
+    own = shipped_vocoder(path)
+    return f"hifigan:{own}" if own is not None else "griffinlim"
+
+
+def _own_vocoder(folder: Path, meta: dict[str, Any]) -> Path | None:
+    """``folder``'s vocoder as its voice.json ``meta`` names it (None when it names none)."""
+    name = meta.get("vocoder")
+    return folder / name if name else None
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:
