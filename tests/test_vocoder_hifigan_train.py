@@ -286,3 +286,44 @@ def test_two_process_ddp_keeps_generator_and_discriminator_identical(
     assert ranks[0]["digest"] == ranks[1]["digest"]
     assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank trained on its own segments
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 2
+
+
+def test_training_benchmark_times_every_part_and_records(
+    piper_featdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import benchmarks.common
+    from benchmarks import bench_vocoder_train
+
+    out = tmp_path / "train.json"
+    code = bench_vocoder_train.main(
+        [
+            "--config",
+            str(TINY),
+            "--device",
+            "cpu",
+            "--precisions",
+            "fp32",
+            "--warmup",
+            "1",
+            "--steps",
+            "2",
+            "--data",
+            str(piper_featdir),
+            "--workers",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    result = json.loads(out.read_text())
+    (entry,) = result["precisions"]
+    for part in ("step", "generator", "mpd", "msd", "mel_loss"):
+        assert entry[f"{part}_ms"] > 0
+    assert entry["steps_per_s"] == pytest.approx(1e3 / entry["step_ms"], rel=0.01)
+    assert result["loader"]["batches_per_s"] > 0
+    markdown = tmp_path / "BENCHMARKS.md"
+    monkeypatch.setattr(benchmarks.common, "BENCHMARKS_MD", markdown)
+    bench_vocoder_train.main(["--record", str(out)])
+    text = markdown.read_text()
+    assert "## vocoder training (GPU)" in text and f"| fp32 | {entry['step_ms']} |" in text
