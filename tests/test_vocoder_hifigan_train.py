@@ -190,6 +190,40 @@ def test_fine_tune_on_gta_mels(
     assert run_cli("train-vocoder", *common, "--gta", gta_dir, "--resume", "--max-steps", 2) == 0
 
 
+def test_training_continues_an_exported_generator_with_fresh_discriminators(
+    piper_featdir: Path, vocoder_checkpoint: Path, tmp_path: Path
+) -> None:
+    from fastspeak.vocoders.hifigan import export_generator, load_generator
+
+    torch.set_num_threads(1)
+    weights, meta = export_generator(vocoder_checkpoint, tmp_path / "export" / "gen.pt")
+    exported = load_generator(meta)[0].state_dict()
+    source = load_checkpoint(vocoder_checkpoint)
+
+    def continued(name: str, warmup: int, steps: int) -> dict:
+        config = tiny_vocoder(f"vocoder.train.discriminator_warmup_steps={warmup}")
+        result = train_vocoder(
+            config, piper_featdir, tmp_path / name, init_from=meta, max_steps=steps
+        )
+        return load_checkpoint(result["checkpoint"])
+
+    # warm-up only: the discriminators learn, the generator is the export's, exactly
+    warm = continued("warm", warmup=2, steps=2)
+    assert warm["step"] == 2 and warm["init_from"] == str(meta)
+    generator = load_generator(tmp_path / "warm" / "checkpoints" / "latest.pt")[0].state_dict()
+    assert generator.keys() == exported.keys()
+    for name, tensor in exported.items():  # weight norm re-applied and removed: same weights
+        torch.testing.assert_close(generator[name], tensor, rtol=1e-5, atol=1e-6)
+    records = [json.loads(line) for line in (tmp_path / "warm" / "train_log.jsonl").open()]
+    steps = [r for r in records if r["split"] == "train"]
+    assert steps and all(r["generator_grad_norm"] == 0.0 for r in steps)
+    assert all(r["discriminator_grad_norm"] > 0 and np.isfinite(r["mel_l1"]) for r in steps)
+    assert warm["discriminator"].keys() == source["discriminator"].keys()
+    # after the warm-up the generator trains
+    trained = continued("trained", warmup=1, steps=2)
+    assert not same_state(trained["model"], warm["model"])
+
+
 def test_synthesizer_and_cli_speak_through_the_trained_vocoder(
     acoustic_checkpoint: Path, vocoder_checkpoint: Path, tmp_path: Path
 ) -> None:

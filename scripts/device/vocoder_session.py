@@ -9,8 +9,11 @@ Stages (each time-limited inside one overall ``--budget``; helpers from gpu_sess
 
 1. unpack the carried recordings (+ GTA mels) into ``$WORK/vocoder``;
 2. pretraining: every ``--run NAME=CONFIG`` (default V2 ``hifigan_v2.yaml`` and V3
-   ``hifigan_v3.yaml``, the two that fit this project's CPU budget) trained side by side on the GPU for ``--minutes`` of wall time on
-   mels computed from the recordings (``fastspeak train-vocoder --max-minutes``);
+   ``hifigan_v3.yaml``, the two that fit this project's CPU budget) trained side by side on
+   the GPU for ``--minutes`` of wall time on mels computed from the recordings (``fastspeak
+   train-vocoder --max-minutes``); ``--continue NAME=GENERATOR.json`` starts that run from a
+   generator an earlier session exported (carried in; fresh discriminators, the first
+   ``--warmup-steps`` steps train them alone), so sessions add up;
 3. fine-tuning (when the pack has GTA mels): each ``--fine-tune NAME`` run continued on the
    GTA mels for ``--ft-minutes`` (``--gta --init-from``), as ``NAME_gta``;
 4. export: every run's generator, weight norm removed, fp16 (:func:`export_generator`).
@@ -154,6 +157,16 @@ def main() -> None:
     parser.add_argument(
         "--fine-tune", action="append", help="runs to fine-tune (default: v2 and v3)"
     )
+    parser.add_argument(
+        "--continue",
+        dest="continue_from",
+        action="append",
+        default=[],
+        help="NAME=GENERATOR.json: pretrain run NAME from this exported generator",
+    )
+    parser.add_argument(
+        "--warmup-steps", type=int, default=200, help="discriminator-only steps of a --continue"
+    )
     parser.add_argument("--set", action="append", default=[], help="override for every run")
     parser.add_argument("--workers", type=int, default=6, help="data workers per run")
     parser.add_argument("--device", default="cuda")
@@ -181,13 +194,14 @@ def main() -> None:
     minutes = min(args.minutes, max(0.1, (limit - SLACK) / 60))
     log(f"== pretrain {sorted(runs_wanted)} together for {minutes:.2f} min, limit {limit:.0f} s")
     runs = {name: WORK / name for name in runs_wanted}
-    run_together(
-        {
-            name: train_command(config, data, runs[name], minutes, args)
-            for name, config in runs_wanted.items()
-        },
-        limit,
-    )
+    continued = dict(item.split("=", 1) for item in args.continue_from)
+    commands = {}
+    for name, config in runs_wanted.items():
+        commands[name] = train_command(config, data, runs[name], minutes, args)
+        if name in continued:
+            commands[name] += ["--init-from", continued[name], "--set"]
+            commands[name] += [f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"]
+    run_together(commands, limit)
     if ft_time:
         commands = {}
         for name in fine_tune:

@@ -517,7 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     voc.add_argument(
         "--init-from",
         type=Path,
-        help="fine-tune: a new run starting from this train-vocoder checkpoint (with --gta)",
+        help="fine-tune: a new run starting from this train-vocoder checkpoint (with --gta), "
+        "or from an exported generator (NAME.json: fresh discriminators; see "
+        "vocoder.train.discriminator_warmup_steps)",
     )
     voc.add_argument("--gta", type=Path, help="GTADIR from fastspeak gta: train on its mels")
     voc.add_argument("--max-steps", type=int, help="stop at this step (default: config)")

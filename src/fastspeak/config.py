@@ -649,9 +649,11 @@ class VocoderTrainConfig:
     ``fmax_for_loss``: null = Nyquist, the full band, so the generator is also pushed above the
     input mel's ``audio.f_max``); the generator's input mel is always the audio section's.
     ``amp``: as ``train.amp`` (bf16 autocast on CUDA for "auto"). ``grad_clip`` 0 = none (the
-    paper clips nothing); non-finite steps are skipped either way. ``val_utterances``: how
-    many validation utterances are vocoded whole for ``val/mel_l1`` (every ``val_interval``
-    steps). ``sample_interval``: TensorBoard audio samples and mel plots (matplotlib) of two of
+    paper clips nothing); non-finite steps are skipped either way.
+    ``discriminator_warmup_steps``: the first so many steps of a run update the discriminators
+    alone (for a run started from an exported generator, whose discriminators are new).
+    ``val_utterances``: how many validation utterances are vocoded whole for ``val/mel_l1``
+    (every ``val_interval`` steps). ``sample_interval``: TensorBoard audio samples and mel plots (matplotlib) of two of
     them every so many steps and at the first validation; 0 = none. ``batch_size`` is per
     process (DDP).
     """
@@ -667,6 +669,7 @@ class VocoderTrainConfig:
     feature_loss_weight: float = 2.0
     loss_f_max: float | None = None
     grad_clip: float = 0.0
+    discriminator_warmup_steps: int = 0
     amp: bool | Literal["auto"] = "auto"
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
     seed: int = 1234
@@ -686,6 +689,7 @@ class VocoderTrainConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{prefix}.{name} must be >= 1 (got {getattr(self, name)})")
         for name in (
+            "discriminator_warmup_steps",
             "num_workers",
             "val_utterances",
             "sample_interval",

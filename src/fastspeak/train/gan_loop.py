@@ -21,7 +21,12 @@ off. Under torchrun each rank takes its share of the batches (DDP, NCCL/gloo, th
 
 Fine-tuning (``--init-from CKPT``, usually with ``--gta GTADIR``): a new run starts from a
 train-vocoder checkpoint's generator, discriminators and optimizer states; the step count
-starts again at 0 and the lr carries on decaying from the source's epochs.
+starts again at 0 and the lr carries on decaying from the source's epochs. ``--init-from`` an
+exported generator (``NAME.json``, the few MB a GPU session can bring back, where a whole
+checkpoint with its discriminators cannot) continues that generator (weight norm re-applied:
+the same function) with fresh discriminators and optimizers at the full lr; set
+``vocoder.train.discriminator_warmup_steps`` so the fresh discriminators learn before the
+generator listens to them (those first steps update the discriminators alone).
 
 run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones (kind ``hifigan``: generator
 as ``model``, ``discriminator``, both optimizers, scaler, step, epoch, batch_in_epoch, config,
@@ -65,6 +70,8 @@ from fastspeak.vocoders.hifigan import (
     HiFiGANDiscriminator,
     HiFiGANGenerator,
     discriminator_loss,
+    is_exported_generator,
+    load_generator,
 )
 
 __all__ = ["GANTrainer", "train_vocoder"]
@@ -111,11 +118,13 @@ class GANTrainer:
         optimizer.zero_grad(set_to_none=True)
         return norm
 
-    def step(self, mels: Tensor, wavs: Tensor) -> dict[str, float]:
+    def step(self, mels: Tensor, wavs: Tensor, update_generator: bool = True) -> dict[str, float]:
         """mels (B, n_mels, F), wavs (B, F * hop) -> the step's loss terms (floats).
 
         ``generator_grad_norm``/``discriminator_grad_norm`` are NaN when that update was
-        skipped as non-finite.
+        skipped as non-finite. ``update_generator=False`` (discriminator warm-up) updates the
+        discriminators alone: the generator's loss terms are still measured, its gradient norm
+        is reported as 0.
         """
         generator_net = self.generator_net or self.generator
         discriminator_net = self.discriminator_net or self.discriminator
@@ -129,11 +138,16 @@ class GANTrainer:
 
         self.discriminator.requires_grad_(False)
         try:
-            with self.autocast:
+            with torch.set_grad_enabled(update_generator), self.autocast:
                 both = self.discriminator(torch.cat([wavs, generated]))
             real, fake = both.split(batch)
-            loss_g, terms_g = self.criterion(wavs, generated, real, fake)
-            norm_g = self._update(loss_g, self.generator_optimizer, self.generator)
+            with torch.set_grad_enabled(update_generator):
+                loss_g, terms_g = self.criterion(wavs, generated, real, fake)
+            if update_generator:
+                norm_g = self._update(loss_g, self.generator_optimizer, self.generator)
+            else:
+                self.generator_optimizer.zero_grad(set_to_none=True)
+                norm_g = torch.zeros((), device=loss_g.device)
         finally:
             self.discriminator.requires_grad_(True)
         self.scaler.update()
@@ -261,6 +275,24 @@ def _load_source(path: Path | str, what: str) -> dict[str, Any]:
     return checkpoint
 
 
+def _exported_source(path: Path | str, config: Config) -> dict[str, Any]:
+    """An exported generator as an ``--init-from`` source: its weights with weight norm
+    re-applied (``model``), its audio and generator layout in ``config``, no discriminators,
+    no optimizer states, epoch 0."""
+    generator, audio, info = load_generator(path)
+    generator.apply_weight_norm()
+    saved = copy.deepcopy(config)
+    saved.audio, saved.vocoder.generator = audio, generator.config
+    return {
+        "kind": CHECKPOINT_KIND,
+        "config": saved.to_dict(),
+        "model": generator.state_dict(),
+        "step": info["step"],
+        "epoch": 0,
+        "lr_epochs_before": 0,
+    }
+
+
 def _train(
     config: Config,
     feat_dir: Path,
@@ -294,7 +326,11 @@ def _train(
             "continue it or choose another --out"
         )
     elif init_from is not None:
-        source = _load_source(init_from, "--init-from")
+        source = (
+            _exported_source(init_from, config)
+            if is_exported_generator(init_from)
+            else _load_source(init_from, "--init-from")
+        )
     config = _prepare_config(config, feat_dir, gta_dir, checkpoint or source)
     opts = config.vocoder.train
     logger = TrainLogger(run_dir, enabled=context.is_main)
@@ -325,9 +361,16 @@ def _train(
     loaded = checkpoint or source
     if loaded is not None:
         generator.load_state_dict(loaded["model"])
-        discriminator.load_state_dict(loaded["discriminator"])
-        optimizers[0].load_state_dict(loaded["optimizer"])
-        optimizers[1].load_state_dict(loaded["discriminator_optimizer"])
+        if "discriminator" in loaded:
+            discriminator.load_state_dict(loaded["discriminator"])
+            optimizers[0].load_state_dict(loaded["optimizer"])
+            optimizers[1].load_state_dict(loaded["discriminator_optimizer"])
+        else:
+            logger.message(
+                f"--init-from {init_from} is an exported generator: fresh discriminators and "
+                f"optimizers, the first {opts.discriminator_warmup_steps} steps train the "
+                "discriminators alone (vocoder.train.discriminator_warmup_steps)"
+            )
         if loaded.get("scaler") is not None and scaler.is_enabled():
             scaler.load_state_dict(loaded["scaler"])
     if checkpoint is not None:
@@ -428,7 +471,9 @@ def _train(
             batch_in_epoch += 1
             mels = batch["mels"].to(device, non_blocking=True)
             wavs = batch["wavs"].to(device, non_blocking=True)
-            terms = trainer.step(mels, wavs)
+            terms = trainer.step(
+                mels, wavs, update_generator=step >= opts.discriminator_warmup_steps
+            )
             step += 1
             samples = wavs.numel()
             window["samples"] += samples

@@ -562,6 +562,15 @@ def _read_export(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
     return state, meta
 
 
+def is_exported_generator(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names an exported generator (its JSON, or a weights file with the JSON
+    beside it) rather than a ``fastspeak train-vocoder`` checkpoint."""
+    path = Path(path)
+    return path.suffix in (".json", ".safetensors") or (
+        path.suffix == ".pt" and path.with_suffix(".json").is_file()
+    )
+
+
 def load_generator(
     path: str | os.PathLike[str], use_ema: bool = True
 ) -> tuple[HiFiGANGenerator, AudioConfig, dict[str, Any]]:
@@ -581,9 +590,7 @@ def load_generator(
     path = Path(path)
     if not path.exists():
         raise VocoderError(f"vocoder file {path} does not exist")
-    if path.suffix in (".json", ".safetensors") or (
-        path.suffix == ".pt" and path.with_suffix(".json").is_file()
-    ):
+    if is_exported_generator(path):
         state, meta = _read_export(path)
         try:
             audio = AudioConfig(**meta["audio"])
