@@ -182,3 +182,28 @@ def test_voice_ships_an_int8_vocoder(checkpoint: Path, tmp_path: Path) -> None:
     assert reference.abs().max() > 1e-4 and float(error) < 0.2
     with pytest.raises(ValueError, match="needs a vocoder"):
         export_voice(checkpoint, tmp_path / "other", vocoder_int8=True)
+
+
+def test_voice_session_ships_big_files_in_parts_and_joins_them_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/device/voice_session.py: files over the device's 16 MiB return limit travel as
+    NAME.partK pieces; ``join`` puts every file back byte for byte."""
+    from scripts.device import voice_session
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(voice_session, "OUT", out)
+    big, small = tmp_path / "model.safetensors", tmp_path / "voice.json"
+    big.write_bytes(np.random.default_rng(0).bytes(2_500))
+    small.write_text('{"format": "x"}')
+    assert voice_session.ship(big, 1_000) == [f"model.safetensors.part{i}" for i in range(3)]
+    assert voice_session.ship(small, 1_000) == ["voice.json"]
+    assert max(path.stat().st_size for path in out.iterdir()) <= 1_000
+    voice_session.join(out, tmp_path / "joined")
+    assert (tmp_path / "joined" / "model.safetensors").read_bytes() == big.read_bytes()
+    assert (tmp_path / "joined" / "voice.json").read_text() == small.read_text()
+    assert sorted(p.name for p in (tmp_path / "joined").iterdir()) == [
+        "model.safetensors",
+        "voice.json",
+    ]

@@ -1,0 +1,116 @@
+"""One GPU-machine session for the bundled voice (issue #7): train FastSpeech 2, bring it back.
+
+On the device machine (PyTorch and safetensors there; no text frontend, no judges), from the
+repo root, with the FEATDIR pack of ``featdir_pack.py`` carried::
+
+    PYTHONPATH=src:. python3 scripts/device/voice_session.py --packed .carry/piper_joe
+
+Stages (each time-limited inside one overall ``--budget``; helpers from gpu_session.py):
+
+1. unpack the carried FEATDIR into ``$WORK/feat``;
+2. train ``--config`` (default ``configs/piper_joe/fastspeech2_voice.yaml``, 13M parameters)
+   alone on the GPU for ``--minutes`` of wall time (``fastspeak train --max-minutes``);
+3. ``fastspeak export --format voice`` of the last checkpoint: the voice folder (fp16
+   safetensors + voice.json, ~25 MiB), its files cut into parts that come back
+   (``--part-mib``), with the train log and ``session.log``.
+
+Back here::
+
+    PYTHONPATH=. python scripts/device/voice_session.py join FILES_AT voices/joe_gpu
+    fastspeak evaluate --checkpoint voices/joe_gpu --sentences data/features/piper_joe/test.jsonl ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from scripts.device.gpu_session import OUT, START, WORK, left, log, stage, train_command
+
+EXPORT_SECONDS = 60.0  # the voice export and the copies after training
+
+
+def ship(path: Path, part_bytes: int) -> list[str]:
+    """Copy ``path`` into $OUT whole, or as ``NAME.partK`` pieces of at most ``part_bytes``."""
+    data = path.read_bytes()
+    if len(data) <= part_bytes:
+        (OUT / path.name).write_bytes(data)
+        return [path.name]
+    names = []
+    for index, start in enumerate(range(0, len(data), part_bytes)):
+        name = f"{path.name}.part{index}"
+        (OUT / name).write_bytes(data[start : start + part_bytes])
+        names.append(name)
+    return names
+
+
+def join(files_at: Path, destination: Path) -> None:
+    """Back here: every shipped file (whole or in parts) of FILES_AT into ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in sorted(files_at.iterdir()):
+        if ".part" in path.name:
+            stem, _, index = path.name.rpartition(".part")
+            if index != "0":
+                continue
+            parts = sorted(
+                files_at.glob(f"{stem}.part*"), key=lambda p: int(p.name[len(stem) + 5 :])
+            )
+            (destination / stem).write_bytes(b"".join(part.read_bytes() for part in parts))
+        else:
+            shutil.copyfile(path, destination / path.name)
+    print(f"joined into {destination}: {sorted(p.name for p in destination.iterdir())}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "join":
+        join(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packed", type=Path, required=True, help="featdir_pack.py output")
+    parser.add_argument("--config", default="configs/piper_joe/fastspeech2_voice.yaml")
+    parser.add_argument("--budget", type=float, default=560.0, help="seconds for everything")
+    parser.add_argument("--minutes", type=float, default=7.0, help="training wall time")
+    parser.add_argument("--max-steps", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=1000, help="Noam warm-up steps")
+    parser.add_argument("--milestone", type=int, default=1000)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--part-mib", type=float, default=15.0, help="cut files above this")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    log(f"session: {vars(args)}")
+    if args.device.startswith("cuda"):
+        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
+    feat = WORK / "feat"
+    unpack = [python, "scripts/device/featdir_pack.py", "unpack", str(args.packed), str(feat)]
+    if stage("unpack", unpack, 60, args.budget) != 0:
+        return
+
+    run = WORK / "voice_run"
+    minutes = min(args.minutes, (left(args.budget) - EXPORT_SECONDS - 60) / 60)
+    command = train_command(args.config, feat, run, args)
+    command[command.index("--max-minutes") + 1] = f"{max(0.1, minutes):.2f}"
+    if args.device != "cuda":
+        command += ["--set", f"train.device={args.device}"]
+    stage("train", command, minutes * 60 + 60, args.budget)
+    if (run / "train_log.jsonl").is_file():
+        ship(run / "train_log.jsonl", 1 << 30)
+
+    latest = run / "checkpoints" / "latest.pt"
+    voice = WORK / "voice"
+    if latest.is_file():
+        export = [python, "-m", "fastspeak.cli", "export", "--format", "voice"]
+        export += ["--checkpoint", str(latest), "--out", str(voice)]
+        if stage("export", export, EXPORT_SECONDS, args.budget + EXPORT_SECONDS) == 0:
+            for path in sorted(voice.iterdir()):
+                log(f"ship {path.name}: {ship(path, int(args.part_mib * 2**20))}")
+    log(f"session done in {time.monotonic() - START:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
