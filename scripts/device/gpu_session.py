@@ -70,6 +70,22 @@ def stage(name: str, command: list[str], cap: float, budget: float) -> int:
     return code
 
 
+def begin(args: argparse.Namespace) -> None:
+    """Create $OUT and $WORK, log the session's arguments and, on CUDA, the GPU it got."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    log(f"session: {vars(args)}")
+    if args.device.startswith("cuda"):
+        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
+
+
+def unpack_featdir(packed: Path, budget: float) -> Path | None:
+    """The carried FEATDIR pack unpacked into $WORK/feat (None when that failed)."""
+    feat = WORK / "feat"
+    command = [sys.executable, "scripts/device/featdir_pack.py", "unpack", str(packed), str(feat)]
+    return feat if stage("unpack", command, 60, budget) == 0 else None
+
+
 def train_command(config: str, feat: Path, run: Path, args: argparse.Namespace) -> list[str]:
     sets = {
         "train.batch_size": args.batch_size,
@@ -151,16 +167,10 @@ def main() -> None:
     )
     parser.add_argument("--device", default="cuda")
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    WORK.mkdir(parents=True, exist_ok=True)
     python = sys.executable
-    log(f"session: {vars(args)}")
-    if args.device.startswith("cuda"):
-        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
-
-    feat = WORK / "feat"
-    unpack = [python, "scripts/device/featdir_pack.py", "unpack", str(args.packed), str(feat)]
-    if stage("unpack", unpack, 60, args.budget) != 0:
+    begin(args)
+    feat = unpack_featdir(args.packed, args.budget)
+    if feat is None:
         return
     if not args.skip_bench:
         bench = [python, "-m", "benchmarks.bench_model_gpu", "--out", str(OUT / "model_gpu.json")]

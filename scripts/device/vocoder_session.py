@@ -36,7 +36,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from scripts.device.gpu_session import OUT, START, WORK, left, log, stage
+from scripts.device.gpu_session import OUT, START, WORK, begin, left, log, stage
 
 SLACK = 60.0  # seconds a train-vocoder run needs beyond --max-minutes (start-up, last save)
 
@@ -178,11 +178,7 @@ def main() -> None:
         or ["v2=configs/piper_joe/hifigan_v2.yaml", "v3=configs/piper_joe/hifigan_v3.yaml"]
     )
     fine_tune = args.fine_tune or ["v2", "v3"]
-    OUT.mkdir(parents=True, exist_ok=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    log(f"session: {vars(args)}")
-    if args.device.startswith("cuda"):
-        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
+    begin(args)
     data = WORK / "vocoder"
     command = [sys.executable, "scripts/device/vocoder_pack.py", "unpack", str(args.packed)]
     if stage("unpack", [*command, str(data)], 90, args.budget) != 0:

@@ -28,7 +28,17 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.device.gpu_session import OUT, START, WORK, left, log, stage, train_command
+from scripts.device.gpu_session import (
+    OUT,
+    START,
+    WORK,
+    begin,
+    left,
+    log,
+    stage,
+    train_command,
+    unpack_featdir,
+)
 
 EXPORT_SECONDS = 60.0  # the voice export and the copies after training
 
@@ -80,15 +90,10 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--part-mib", type=float, default=15.0, help="cut files above this")
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    WORK.mkdir(parents=True, exist_ok=True)
     python = sys.executable
-    log(f"session: {vars(args)}")
-    if args.device.startswith("cuda"):
-        stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
-    feat = WORK / "feat"
-    unpack = [python, "scripts/device/featdir_pack.py", "unpack", str(args.packed), str(feat)]
-    if stage("unpack", unpack, 60, args.budget) != 0:
+    begin(args)
+    feat = unpack_featdir(args.packed, args.budget)
+    if feat is None:
         return
 
     run = WORK / "voice_run"
