@@ -86,6 +86,20 @@ def unpack_featdir(packed: Path, budget: float) -> Path | None:
     return feat if stage("unpack", command, 60, budget) == 0 else None
 
 
+def add_training_arguments(
+    parser: argparse.ArgumentParser, budget: float, minutes: float, milestone: int
+) -> None:
+    """--packed, --budget and the arguments :func:`train_command` reads, with these defaults."""
+    parser.add_argument("--packed", type=Path, required=True, help="featdir_pack.py output")
+    parser.add_argument("--budget", type=float, default=budget, help="seconds for everything")
+    parser.add_argument("--minutes", type=float, default=minutes, help="training wall time")
+    parser.add_argument("--max-steps", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=1000, help="Noam warm-up steps")
+    parser.add_argument("--milestone", type=int, default=milestone)
+    parser.add_argument("--device", default="cuda")
+
+
 def train_command(config: str, feat: Path, run: Path, args: argparse.Namespace) -> list[str]:
     sets = {
         "train.batch_size": args.batch_size,
@@ -150,13 +164,7 @@ def latency(checkpoints: dict[str, Path], manifest: Path, count: int, device: st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--packed", type=Path, required=True, help="featdir_pack.py output")
-    parser.add_argument("--budget", type=float, default=545.0, help="seconds for everything")
-    parser.add_argument("--minutes", type=float, default=4.0, help="training wall time each")
-    parser.add_argument("--max-steps", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--warmup", type=int, default=1000, help="Noam warm-up steps")
-    parser.add_argument("--milestone", type=int, default=500)
+    add_training_arguments(parser, budget=545.0, minutes=4.0, milestone=500)
     parser.add_argument("--fs2-config", default="configs/piper_joe/fastspeech2.yaml")
     parser.add_argument("--fs1-config", default="configs/piper_joe/fastspeech.yaml")
     parser.add_argument("--skip-bench", action="store_true")
@@ -165,7 +173,6 @@ def main() -> None:
         action="store_true",
         help="train the two models one after the other (each alone on the GPU), no mels",
     )
-    parser.add_argument("--device", default="cuda")
     args = parser.parse_args()
     python = sys.executable
     begin(args)

@@ -32,6 +32,7 @@ from scripts.device.gpu_session import (
     OUT,
     START,
     WORK,
+    add_training_arguments,
     begin,
     left,
     log,
@@ -79,15 +80,8 @@ def main() -> None:
         join(Path(sys.argv[2]), Path(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--packed", type=Path, required=True, help="featdir_pack.py output")
+    add_training_arguments(parser, budget=560.0, minutes=7.0, milestone=1000)
     parser.add_argument("--config", default="configs/piper_joe/fastspeech2_voice.yaml")
-    parser.add_argument("--budget", type=float, default=560.0, help="seconds for everything")
-    parser.add_argument("--minutes", type=float, default=7.0, help="training wall time")
-    parser.add_argument("--max-steps", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--warmup", type=int, default=1000, help="Noam warm-up steps")
-    parser.add_argument("--milestone", type=int, default=1000)
-    parser.add_argument("--device", default="cuda")
     parser.add_argument("--part-mib", type=float, default=15.0, help="cut files above this")
     args = parser.parse_args()
     python = sys.executable
