@@ -19,7 +19,14 @@ from fastspeak.train.checkpoint import CheckpointError, save_checkpoint
 from fastspeak.vocoders import VocoderError, make_vocoder
 from fastspeak.vocoders.griffinlim import GriffinLim
 from fastspeak.vocoders.hifigan import HiFiGANGenerator, HiFiGANVocoder
-from fastspeak.voice import DEFAULT_VOICE, default_vocoder, export_voice, load_voice, voice_card
+from fastspeak.voice import (
+    DEFAULT_VOICE,
+    default_vocoder,
+    export_voice,
+    griffinlim_options,
+    load_voice,
+    voice_card,
+)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "piper_joe"
 TINY = CONFIGS / "fastspeech2_tiny.yaml"
@@ -77,6 +84,37 @@ def test_export_cli_with_card_and_report(checkpoint: Path, tmp_path: Path) -> No
         main(["synthesize", "--checkpoint", str(out), "--text", "Hello.", "--out", str(wav)]) == 0
     )
     assert soundfile.info(str(wav)).frames > 0
+
+
+def test_a_voice_carries_its_griffinlim_options(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "voice"
+    args = ["export", "--checkpoint", str(checkpoint), "--out", str(out)]
+    assert main([*args, "--griffinlim", '{"power": 1.15, "n_iter": 8}']) == 0
+    assert griffinlim_options(out) == {"power": 1.15, "n_iter": 8}
+    assert griffinlim_options(checkpoint) == {}
+    text = "Hello there."
+    tuned = Synthesizer.from_checkpoint(out)  # Griffin-Lim by default, with the voice's options
+    assert isinstance(tuned.vocoder, GriffinLim)
+    assert (tuned.vocoder.power, tuned.vocoder.n_iter) == (1.15, 8)
+    named = Synthesizer.from_checkpoint(out, vocoder="griffinlim")  # named: still the voice's
+    assert (named.vocoder.power, named.vocoder.n_iter) == (1.15, 8)
+    own = Synthesizer.from_checkpoint(out, vocoder_options={"n_iter": 4})  # the caller's win
+    assert (own.vocoder.power, own.vocoder.n_iter) == (1.0, 4)
+    plain = Synthesizer.from_checkpoint(export_voice(checkpoint, tmp_path / "untuned"))
+    assert plain.vocoder.power == 1.0
+    np.testing.assert_array_equal(tuned.mel(text), plain.mel(text))  # same model, same mels
+    expected = GriffinLim(plain.config.audio, power=1.15, n_iter=8)
+    mel = torch.from_numpy(plain.mel(text).T[None].copy())
+    np.testing.assert_allclose(tuned.synth(text)[0], expected(mel)[0][0].numpy(), atol=1e-5)
+    # re-exporting keeps them; '{}' removes them; bad options are refused before writing
+    assert main(["export", "--checkpoint", str(out), "--out", str(tmp_path / "again")]) == 0
+    assert griffinlim_options(tmp_path / "again") == {"power": 1.15, "n_iter": 8}
+    assert main(["export", "--checkpoint", str(out), "--out", str(tmp_path / "plain"),
+                 "--griffinlim", "{}"]) == 0  # fmt: skip
+    assert griffinlim_options(tmp_path / "plain") == {}
+    assert main([*args[:3], "--out", str(tmp_path / "bad"), "--griffinlim", '{"pow": 2}']) == 2
+    assert main([*args[:3], "--out", str(tmp_path / "bad"), "--griffinlim", "[1]"]) == 2
+    assert not (tmp_path / "bad").exists()
 
 
 def test_damaged_voices_are_named(checkpoint: Path, tmp_path: Path) -> None:

@@ -352,7 +352,22 @@ def _command_export(args: argparse.Namespace) -> int:
             },
         }
     vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
-    out = export_voice(source, args.out, card=card, vocoder=vocoder, vocoder_int8=args.vocoder_int8)
+    griffinlim = None
+    if args.griffinlim is not None:
+        try:
+            griffinlim = json.loads(args.griffinlim)
+        except json.JSONDecodeError as error:
+            raise UserError(f"--griffinlim must be a JSON object ({error})") from error
+        if not isinstance(griffinlim, dict):
+            raise UserError("--griffinlim must be a JSON object, e.g. '{\"power\": 1.15}'")
+    out = export_voice(
+        source,
+        args.out,
+        card=card,
+        vocoder=vocoder,
+        vocoder_int8=args.vocoder_int8,
+        griffinlim=griffinlim,
+    )
     size = sum(path.stat().st_size for path in out.iterdir()) / 2**20
     print(f"voice written to {out} ({size:.1f} MiB)")
     return 0
@@ -757,6 +772,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--report",
         type=Path,
         help="a `fastspeak evaluate` REPORT.json: its summaries join the card",
+    )
+    ex.add_argument(
+        "--griffinlim",
+        metavar="JSON",
+        help="--format voice: Griffin-Lim options the voice speaks with when it uses "
+        "Griffin-Lim, e.g. '{\"power\": 1.15}' (sharper harmonics for smooth mels); '{}' "
+        "removes a source voice's",
     )
     ex.set_defaults(handler=_command_export)
     return parser

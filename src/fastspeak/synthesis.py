@@ -266,7 +266,9 @@ class Synthesizer:
                 voice bundled with fastspeak (:data:`fastspeak.voice.DEFAULT_VOICE`).
             vocoder: a Vocoder or a name for :func:`~fastspeak.vocoders.make_vocoder`; None
                 (default): the voice's own HiFi-GAN when it ships one, else Griffin-Lim
-                (:func:`fastspeak.voice.default_vocoder`).
+                (:func:`fastspeak.voice.default_vocoder`). Griffin-Lim takes the voice's own
+                options (:func:`fastspeak.voice.griffinlim_options`) unless ``vocoder_options``
+                are given.
             use_ema: use the exponential-moving-average weights when the checkpoint has them
                 (the trainer validates with them; they are usually the better model).
             options: the remaining :class:`Synthesizer` arguments (``pauses_ms``,
@@ -276,12 +278,20 @@ class Synthesizer:
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        from fastspeak.voice import DEFAULT_VOICE, default_vocoder, is_voice, load_voice
+        from fastspeak.voice import (
+            DEFAULT_VOICE,
+            default_vocoder,
+            griffinlim_options,
+            is_voice,
+            load_voice,
+        )
 
         if path is None:
             path = DEFAULT_VOICE
         if vocoder is None:
             vocoder = default_vocoder(path)
+        if vocoder == "griffinlim" and options.get("vocoder_options") is None:
+            options["vocoder_options"] = griffinlim_options(path)  # the voice's tuning, if any
         if is_voice(path):
             model, config, vocab, speakers = load_voice(path)
         else:

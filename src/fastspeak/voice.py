@@ -13,6 +13,11 @@ A voice is a folder with two files (piper's "one model file + one JSON" contract
   half precision, :func:`fastspeak.vocoders.hifigan.export_generator`), named by
   ``"vocoder": "vocoder.json"`` in voice.json. :func:`default_vocoder` gives it to synthesis
   when the caller names no vocoder; a voice without one speaks through Griffin-Lim.
+- optionally ``"griffinlim": {...}`` in voice.json: keyword options of
+  :class:`~fastspeak.vocoders.griffinlim.GriffinLim` tuned for this voice's mels (e.g.
+  ``{"power": 1.15}``: sharper harmonics for an acoustic model's smooth mels), used whenever the
+  voice speaks through Griffin-Lim and the caller gives no options of its own
+  (:func:`griffinlim_options`).
 
 ``export_voice`` writes one from a ``fastspeak train`` checkpoint; ``load_voice`` rebuilds the
 model in fp32 on the CPU; :meth:`fastspeak.synthesis.Synthesizer.from_checkpoint` accepts a
@@ -38,6 +43,7 @@ __all__ = [
     "VOICE_FORMAT",
     "default_vocoder",
     "export_voice",
+    "griffinlim_options",
     "is_voice",
     "load_voice",
     "shipped_vocoder",
@@ -64,6 +70,7 @@ def export_voice(
     use_ema: bool = True,
     vocoder: str | os.PathLike[str] | None = None,
     vocoder_int8: bool = False,
+    griffinlim: dict[str, Any] | None = None,
 ) -> Path:
     """Write the voice folder ``out`` from a training checkpoint or another voice.
 
@@ -79,6 +86,9 @@ def export_voice(
         vocoder_int8: also ship the vocoder as an int8 ONNX model (``vocoder.int8.onnx``),
             calibrated on this voice's own mels of :data:`CALIBRATION_SENTENCES` training
             sentences; the CPU path then runs on it (faster; check its MOS).
+        griffinlim: Griffin-Lim options for this voice (e.g. ``{"power": 1.15}``; checked by
+            building the vocoder, VocoderError before anything is written); None keeps a
+            source voice's, ``{}`` removes them.
     Returns: ``out``.
     Raises:
         VocoderError: the vocoder cannot be read or was trained on other audio settings.
@@ -93,10 +103,14 @@ def export_voice(
         kind, stats, base_card = source["kind"], source.get("stats"), source.get("card") or {}
         if vocoder is None:
             vocoder = _own_vocoder(Path(checkpoint), source)
+        if griffinlim is None:
+            griffinlim = source.get("griffinlim") or {}
     else:
         model, config, vocab, speakers, state = load_acoustic_model(checkpoint, use_ema)
         kind, stats = state.get("kind", "fastspeech2"), state.get("stats")
         base_card = {"step": state.get("step")}
+    if griffinlim:
+        _check_griffinlim(griffinlim, config.audio)
     parameters = {name for name, _ in model.named_parameters()}
     weights = {  # parameters in half precision; buffers (bin edges, statistics) exact
         name: (tensor.half() if name in parameters else tensor).contiguous()
@@ -112,6 +126,8 @@ def export_voice(
         "stats": stats,
         "card": {**base_card, **(card or {})},
     }
+    if griffinlim:
+        meta["griffinlim"] = dict(griffinlim)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     if vocoder is not None:
@@ -147,6 +163,28 @@ def _ship_vocoder(
 
     _, meta_path = export_generator(source, folder / "vocoder.safetensors", calibration, audio)
     return meta_path.name
+
+
+def _check_griffinlim(options: dict[str, Any], audio: Any) -> None:
+    """VocoderError unless ``options`` build a Griffin-Lim vocoder for ``audio``."""
+    from fastspeak.vocoders import VocoderError
+    from fastspeak.vocoders.griffinlim import GriffinLim
+
+    try:
+        GriffinLim(audio, **options)
+    except (TypeError, ValueError) as error:
+        raise VocoderError(
+            f"Griffin-Lim options {options} do not fit: {error} (see "
+            "fastspeak.vocoders.griffinlim.GriffinLim for its options)"
+        ) from error
+
+
+def griffinlim_options(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The Griffin-Lim options a voice folder carries (voice.json ``"griffinlim"``), or {}: a
+    checkpoint, or a voice without them."""
+    if not is_voice(path):
+        return {}
+    return dict(_read_meta(Path(path)).get("griffinlim") or {})
 
 
 def shipped_vocoder(path: str | os.PathLike[str]) -> Path | None:
