@@ -227,16 +227,16 @@ def test_voice_session_ships_big_files_in_parts_and_joins_them_exactly(
 ) -> None:
     """scripts/device/voice_session.py: files over the device's 16 MiB return limit travel as
     NAME.partK pieces; ``join`` puts every file back byte for byte."""
-    from scripts.device import voice_session
+    from scripts.device import gpu_session, voice_session
 
     out = tmp_path / "out"
     out.mkdir()
-    monkeypatch.setattr(voice_session, "OUT", out)
+    monkeypatch.setattr(gpu_session, "OUT", out)
     big, small = tmp_path / "model.safetensors", tmp_path / "voice.json"
     big.write_bytes(np.random.default_rng(0).bytes(2_500))
     small.write_text('{"format": "x"}')
-    assert voice_session.ship(big, 1_000) == [f"model.safetensors.part{i}" for i in range(3)]
-    assert voice_session.ship(small, 1_000) == ["voice.json"]
+    assert gpu_session.ship(big, 1_000) == [f"model.safetensors.part{i}" for i in range(3)]
+    assert gpu_session.ship(small, 1_000) == ["voice.json"]
     assert max(path.stat().st_size for path in out.iterdir()) <= 1_000
     voice_session.join(out, tmp_path / "joined")
     assert (tmp_path / "joined" / "model.safetensors").read_bytes() == big.read_bytes()

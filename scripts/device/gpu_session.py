@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,42 @@ def stage(name: str, command: list[str], cap: float, budget: float) -> int:
     log(f"== {name}: rc {code}, {time.monotonic() - began:.0f} s (limit {limit:.0f})")
     log("\n".join("   " + line[-300:] for line in tail))
     return code
+
+
+def ship(path: Path, part_bytes: int) -> list[str]:
+    """Copy ``path`` into $OUT whole, or as ``NAME.partK`` pieces of at most ``part_bytes``
+    (files over the device's 16 MiB return limit); :func:`join_shipped` puts them back."""
+    data = path.read_bytes()
+    if len(data) <= part_bytes:
+        (OUT / path.name).write_bytes(data)
+        return [path.name]
+    names = []
+    for index, start in enumerate(range(0, len(data), part_bytes)):
+        name = f"{path.name}.part{index}"
+        (OUT / name).write_bytes(data[start : start + part_bytes])
+        names.append(name)
+    return names
+
+
+def join_shipped(files_at: Path, destination: Path) -> list[Path]:
+    """Back here: every file of ``files_at`` into ``destination``, ``NAME.partK`` pieces
+    joined into ``NAME`` byte for byte. Returns the files written."""
+    destination.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(files_at.iterdir()):
+        stem, cut, index = path.name.rpartition(".part")
+        if cut and index.isdigit():
+            if index != "0":
+                continue
+            parts = sorted(
+                files_at.glob(f"{stem}.part*"), key=lambda p: int(p.name[len(stem) + 5 :])
+            )
+            (destination / stem).write_bytes(b"".join(part.read_bytes() for part in parts))
+            written.append(destination / stem)
+        else:
+            shutil.copyfile(path, destination / path.name)
+            written.append(destination / path.name)
+    return written
 
 
 def begin(args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ Stages (each time-limited inside one overall ``--budget``; helpers from gpu_sess
 
 Results in ``$OUT`` (at most 8 files of 16 MiB come back): ``session.log``; ``results.tar``
 (train logs, the JSON of every generator, the generators that fit); generators over 15 MiB
-(V1: 27.9 MB in fp16) as ``NAME.part0.pt``/``NAME.part1.pt``. Back here::
+(V1: 27.9 MB in fp16) as ``NAME.pt.part0``, ``NAME.pt.part1``. Back here::
 
     PYTHONPATH=. python scripts/device/vocoder_session.py join FILES_AT runs/gpu_vocoder
     # -> runs/gpu_vocoder/NAME.json + NAME.pt for each run: --vocoder hifigan:runs/gpu_vocoder/NAME.json
@@ -30,13 +30,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
-from scripts.device.gpu_session import OUT, START, WORK, begin, left, log, stage
+from scripts.device.gpu_session import (
+    OUT,
+    START,
+    WORK,
+    begin,
+    join_shipped,
+    left,
+    log,
+    ship,
+    stage,
+)
 
 SLACK = 60.0  # seconds a train-vocoder run needs beyond --max-minutes (start-up, last save)
 
@@ -82,17 +94,16 @@ def run_together(commands: dict[str, list[str]], limit: float) -> None:
 
 
 def export_all(runs: dict[str, Path], part_bytes: int) -> None:
-    """Export each finished run's generator; bundle small files, split big generators."""
-    import torch
-
+    """Export each finished run's generator; bundle small files, ship big generators in
+    parts (:func:`~scripts.device.gpu_session.ship`)."""
     from fastspeak.vocoders.hifigan import export_generator
 
-    ship = WORK / "ship"
+    shipping = WORK / "ship"
     bundle = []
     for name, run in runs.items():
         train_log = run / "train_log.jsonl"
         if train_log.is_file():
-            target = ship / f"{name}_train_log.jsonl"
+            target = shipping / f"{name}_train_log.jsonl"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(train_log.read_bytes())
             bundle.append(target)
@@ -100,22 +111,12 @@ def export_all(runs: dict[str, Path], part_bytes: int) -> None:
         if not checkpoint.is_file():
             log(f"export {name}: no checkpoint")
             continue
-        weights, meta = export_generator(checkpoint, ship / f"{name}.pt")
+        weights, meta = export_generator(checkpoint, shipping / f"{name}.pt")
         bundle.append(meta)
         if weights.stat().st_size <= part_bytes:
             bundle.append(weights)
-        else:  # split by tensor names into two halves that each come back
-            state = torch.load(weights, weights_only=True)
-            names = list(state)
-            half, total, parts = 0, 0, [[], []]
-            size = sum(state[key].numel() * 2 for key in names)
-            for key in names:
-                parts[half].append(key)
-                total += state[key].numel() * 2
-                if half == 0 and total >= size / 2:
-                    half = 1
-            for index, keys in enumerate(parts):
-                torch.save({key: state[key] for key in keys}, OUT / f"{name}.part{index}.pt")
+        else:
+            ship(weights, part_bytes)
         log(f"export {name}: {weights.stat().st_size / 2**20:.1f} MiB fp16 ({meta.name})")
     with tarfile.open(OUT / "results.tar", "w") as archive:
         for path in bundle:
@@ -123,18 +124,14 @@ def export_all(runs: dict[str, Path], part_bytes: int) -> None:
 
 
 def join(files_at: Path, destination: Path) -> None:
-    """Back on the CPU machine: results.tar + split parts -> NAME.json + NAME.pt per run."""
-    import torch
-
+    """Back here: results.tar + shipped generators -> NAME.json + NAME.pt per run."""
     destination.mkdir(parents=True, exist_ok=True)
     with tarfile.open(files_at / "results.tar") as archive:
         archive.extractall(destination, filter="data")
-    for part in sorted(files_at.glob("*.part0.pt")):
-        name = part.name[: -len(".part0.pt")]
-        state = {}
-        for index in (0, 1):
-            state.update(torch.load(files_at / f"{name}.part{index}.pt", weights_only=True))
-        torch.save(state, destination / f"{name}.pt")
+    with tempfile.TemporaryDirectory() as scratch:
+        for path in join_shipped(files_at, Path(scratch)):
+            if path.suffix == ".pt":  # a generator that came back in parts
+                shutil.move(path, destination / path.name)
     for meta in sorted(destination.glob("*.json")):
         print(f"--vocoder hifigan:{meta}")
 

@@ -23,19 +23,19 @@ Back here::
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from scripts.device.gpu_session import (
-    OUT,
     START,
     WORK,
     add_training_arguments,
     begin,
+    join_shipped,
     left,
     log,
+    ship,
     stage,
     train_command,
     unpack_featdir,
@@ -44,35 +44,10 @@ from scripts.device.gpu_session import (
 EXPORT_SECONDS = 60.0  # the voice export and the copies after training
 
 
-def ship(path: Path, part_bytes: int) -> list[str]:
-    """Copy ``path`` into $OUT whole, or as ``NAME.partK`` pieces of at most ``part_bytes``."""
-    data = path.read_bytes()
-    if len(data) <= part_bytes:
-        (OUT / path.name).write_bytes(data)
-        return [path.name]
-    names = []
-    for index, start in enumerate(range(0, len(data), part_bytes)):
-        name = f"{path.name}.part{index}"
-        (OUT / name).write_bytes(data[start : start + part_bytes])
-        names.append(name)
-    return names
-
-
 def join(files_at: Path, destination: Path) -> None:
-    """Back here: every shipped file (whole or in parts) of FILES_AT into ``destination``."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in sorted(files_at.iterdir()):
-        if ".part" in path.name:
-            stem, _, index = path.name.rpartition(".part")
-            if index != "0":
-                continue
-            parts = sorted(
-                files_at.glob(f"{stem}.part*"), key=lambda p: int(p.name[len(stem) + 5 :])
-            )
-            (destination / stem).write_bytes(b"".join(part.read_bytes() for part in parts))
-        else:
-            shutil.copyfile(path, destination / path.name)
-    print(f"joined into {destination}: {sorted(p.name for p in destination.iterdir())}")
+    """Back here: the shipped voice (and logs) of FILES_AT into ``destination``."""
+    written = join_shipped(files_at, destination)
+    print(f"joined into {destination}: {sorted(path.name for path in written)}")
 
 
 def main() -> None:
