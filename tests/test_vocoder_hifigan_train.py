@@ -290,7 +290,8 @@ from fastspeak.config import load_config
 from fastspeak.train.gan_loop import train_vocoder
 
 tiny, feat_dir, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-result = train_vocoder(load_config(tiny), feat_dir, out / "run", max_steps=2)
+config = load_config(tiny, ["vocoder.train.discriminator_warmup_steps=1"])  # step 1: D alone
+result = train_vocoder(config, feat_dir, out / "run", max_steps=3)
 digest = hashlib.sha256()
 for module in ("generator", "discriminator"):
     for name, tensor in sorted(result[module].state_dict().items()):
@@ -316,10 +317,10 @@ def test_two_process_ddp_keeps_generator_and_discriminator_identical(
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
-    assert ranks[0]["step"] == ranks[1]["step"] == 2
+    assert ranks[0]["step"] == ranks[1]["step"] == 3
     assert ranks[0]["digest"] == ranks[1]["digest"]
     assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank trained on its own segments
-    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 2
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 3
 
 
 def test_training_benchmark_times_every_part_and_records(

@@ -130,7 +130,8 @@ class GANTrainer:
         discriminator_net = self.discriminator_net or self.discriminator
         batch = wavs.shape[0]
         with self.autocast:
-            generated = generator_net(mels).float()  # (B, F * hop)
+            with torch.set_grad_enabled(update_generator):  # no graph (nor DDP hooks) in warm-up
+                generated = generator_net(mels).float()  # (B, F * hop)
             both = discriminator_net(torch.cat([wavs, generated.detach()]))
         real, fake = both.split(batch)
         loss_d, terms_d = discriminator_loss(real, fake)
