@@ -135,6 +135,38 @@ def test_queue_is_bounded() -> None:
     assert asyncio.run(scenario()) == [True, "second", 0]
 
 
+def test_queue_runs_synthesis_on_its_own_threads_with_their_torch_threads() -> None:
+    """Work runs on ``workers`` dedicated threads (never the event loop's), each set to
+    ``worker_threads`` intra-op torch threads; the main thread's setting is untouched."""
+    import torch
+
+    before = torch.get_num_threads()
+
+    def where() -> tuple[str, int]:
+        time.sleep(0.05)  # keep this thread busy so the next call takes the other one
+        return threading.current_thread().name, torch.get_num_threads()
+
+    async def scenario() -> list:
+        queue = _Queue(workers=2, max_queue=4, worker_threads=1)
+        try:
+            return list(await asyncio.gather(*(queue.run(where) for _ in range(4))))
+        finally:
+            queue.close()
+
+    seen = asyncio.run(scenario())
+    assert {threads for _, threads in seen} == {1}
+    names = {name for name, _ in seen}
+    assert len(names) == 2 and all(name.startswith("fastspeak-synthesis") for name in names)
+    assert torch.get_num_threads() == before
+
+
+def test_serve_refuses_zero_workers() -> None:
+    from fastspeak.cli import main
+
+    assert main(["serve", "--workers", "0"]) == 2
+    assert main(["serve", "--worker-threads", "0"]) == 2
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian chromium")
 def test_web_page_in_headless_chromium(server: str, tmp_path) -> None:
     command = [

@@ -301,8 +301,11 @@ def _command_serve(args: argparse.Namespace) -> int:
     from fastspeak.synthesis import Synthesizer
     from fastspeak.voice import DEFAULT_VOICE, is_voice, voice_card
 
+    for name in ("workers", "worker_threads"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})")
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)  # loading; synthesis threads get --worker-threads
     path = args.checkpoint if args.checkpoint is not None else DEFAULT_VOICE
     synthesizer = Synthesizer.from_checkpoint(path, device=args.device, vocoder=args.vocoder)
     name = "default" if args.checkpoint is None else Path(path).stem
@@ -314,6 +317,7 @@ def _command_serve(args: argparse.Namespace) -> int:
         max_chars=args.max_chars,
         max_queue=args.max_queue,
         workers=args.workers,
+        worker_threads=args.worker_threads,
     )
     print(f"serving {path} on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -724,7 +728,16 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--max-chars", type=int, default=2000, help="longer texts get 413")
     sv.add_argument("--max-queue", type=int, default=64, help="waiting requests beyond get 503")
-    sv.add_argument("--workers", type=int, default=1, help="synthesis threads")
+    sv.add_argument(
+        "--workers", type=int, default=1, help="synthesis threads (requests made at once)"
+    )
+    sv.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="intra-op torch threads of each synthesis thread (1: OpenMP regions started off "
+        "the main thread cost more than they give; use --workers for more cores)",
+    )
     sv.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     sv.add_argument(
         "--vocoder",
