@@ -137,8 +137,13 @@ def add_training_arguments(
     parser.add_argument("--device", default="cuda")
 
 
-def train_command(config: str, feat: Path, run: Path, args: argparse.Namespace) -> list[str]:
+def train_command(
+    config: str, feat: Path, run: Path, args: argparse.Namespace, minutes: float | None = None
+) -> list[str]:
+    """``fastspeak train`` of ``config`` on ``feat`` into ``run`` for ``minutes`` of wall time
+    (default ``--minutes``) on ``--device``, with the session's batch, schedule and intervals."""
     sets = {
+        "train.device": args.device,
         "train.batch_size": args.batch_size,
         "train.warmup_steps": args.warmup,
         "train.num_workers": 5,
@@ -151,7 +156,7 @@ def train_command(config: str, feat: Path, run: Path, args: argparse.Namespace) 
     }
     command = [sys.executable, "-m", "fastspeak.cli", "train", "--config", config]
     command += ["--data", str(feat), "--out", str(run), "--max-steps", str(args.max_steps)]
-    command += ["--max-minutes", str(args.minutes)]
+    command += ["--max-minutes", f"{args.minutes if minutes is None else minutes:.2f}"]
     for key, value in sets.items():
         command += ["--set", f"{key}={value}"]
     return command
@@ -238,8 +243,7 @@ def main() -> None:
     processes = {}
     for name, run in runs.items():
         handle = (WORK / f"train_{name}.out").open("w")
-        command = train_command(configs[name], feat, run, args)
-        command[command.index("--max-minutes") + 1] = str(min(args.minutes, limit / 60 - 1))
+        command = train_command(configs[name], feat, run, args, min(args.minutes, limit / 60 - 1))
         processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     for name, process in processes.items():
         try:

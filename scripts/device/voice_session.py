@@ -67,10 +67,7 @@ def main() -> None:
 
     run = WORK / "voice_run"
     minutes = min(args.minutes, (left(args.budget) - EXPORT_SECONDS - 60) / 60)
-    command = train_command(args.config, feat, run, args)
-    command[command.index("--max-minutes") + 1] = f"{max(0.1, minutes):.2f}"
-    if args.device != "cuda":
-        command += ["--set", f"train.device={args.device}"]
+    command = train_command(args.config, feat, run, args, max(0.1, minutes))
     stage("train", command, minutes * 60 + 60, args.budget)
     if (run / "train_log.jsonl").is_file():
         ship(run / "train_log.jsonl", 1 << 30)

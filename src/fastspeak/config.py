@@ -653,9 +653,9 @@ class VocoderTrainConfig:
     ``discriminator_warmup_steps``: the first so many steps of a run update the discriminators
     alone (for a run started from an exported generator, whose discriminators are new).
     ``val_utterances``: how many validation utterances are vocoded whole for ``val/mel_l1``
-    (every ``val_interval`` steps). ``sample_interval``: TensorBoard audio samples and mel plots (matplotlib) of two of
-    them every so many steps and at the first validation; 0 = none. ``batch_size`` is per
-    process (DDP).
+    (every ``val_interval`` steps). ``sample_interval``: TensorBoard audio samples and mel
+    plots (matplotlib) of two of them every so many steps and at the first validation; 0 =
+    none. ``batch_size`` is per process (DDP).
     """
 
     max_steps: int = 2_500_000
