@@ -69,8 +69,7 @@ def bench_precision(
     generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
     discriminator = HiFiGANDiscriminator(config.vocoder.discriminator).to(device)
     criterion = GeneratorLoss(config.audio, opts).to(device)
-    bf16 = precision == "bf16"
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     frames = opts.segment_size // config.audio.hop_length
     mels = torch.randn(opts.batch_size, config.audio.n_mels, frames, device=device) - 4.0
     wavs = 0.1 * torch.randn(opts.batch_size, opts.segment_size, device=device)
@@ -93,17 +92,10 @@ def bench_precision(
             generated = generator(mels)
         backward_sum([generated])
 
-    def stack_part(stacks: torch.nn.ModuleList, pooled: bool) -> Callable[[], None]:
+    def stack_part(score: Callable[[torch.Tensor], Any]) -> Callable[[], None]:
         def run() -> None:
-            x, scores = both, []
-            for index, stack in enumerate(stacks):
-                if pooled and index > 0:
-                    x = discriminator.pool(x.unsqueeze(1)).squeeze(1)
-                fp32_only = pooled and index == 0  # the spectral-norm scale, as in the loop
-                with torch.autocast(
-                    device.type, dtype=torch.bfloat16, enabled=bf16 and not fp32_only
-                ):
-                    scores.append(stack(x)[0])
+            with autocast:
+                scores = score(both).scores
             backward_sum(scores)
 
         return run
@@ -114,8 +106,8 @@ def bench_precision(
     parts = {
         "step": lambda: trainer.step(mels, wavs),
         "generator": generator_part,
-        "mpd": stack_part(discriminator.periods, pooled=False),
-        "msd": stack_part(discriminator.scales, pooled=True),
+        "mpd": stack_part(discriminator.score_periods),
+        "msd": stack_part(discriminator.score_scales),
         "mel_loss": mel_part,
     }
     result: dict[str, Any] = {"precision": precision}

@@ -348,11 +348,19 @@ class HiFiGANDiscriminator(nn.Module):
         self.pool = nn.AvgPool1d(4, 2, padding=2)
 
     def forward(self, wavs: Tensor) -> DiscriminatorOutput:
+        periods, scales = self.score_periods(wavs), self.score_scales(wavs)
+        return DiscriminatorOutput(
+            periods.scores + scales.scores, periods.features + scales.features
+        )
+
+    def score_periods(self, wavs: Tensor) -> DiscriminatorOutput:
+        """The multi-period discriminator alone (the first entries of ``forward``)."""
+        outputs = [discriminator(wavs) for discriminator in self.periods]
+        return DiscriminatorOutput([o[0] for o in outputs], [o[1] for o in outputs])
+
+    def score_scales(self, wavs: Tensor) -> DiscriminatorOutput:
+        """The multi-scale discriminator alone (the last entries of ``forward``)."""
         scores, features = [], []
-        for discriminator in self.periods:
-            score, layers = discriminator(wavs)
-            scores.append(score)
-            features.append(layers)
         x = wavs
         for index, discriminator in enumerate(self.scales):
             if index > 0:
