@@ -9,7 +9,8 @@ mel frames; see :mod:`fastspeak.data.vocoder`):
 1. the generator makes ``generated`` from the mels;
 2. discriminator update: LSGAN loss on ``[wavs, generated.detach()]`` (one pass over both);
 3. generator update: adversarial + 2 x feature matching + 45 x mel L1, the discriminators
-   frozen (no weight gradients computed for them).
+   frozen (no weight gradients computed for them); the real waveforms' features are scored
+   without a graph, so the backward runs through the generated half alone.
 
 AdamW (0.8, 0.99, weight decay 0.01), lr ``2e-4 x 0.999 ** epoch`` (a pure function of the
 epoch, so a resumed run has the exact lr without scheduler state). bf16 autocast on CUDA
@@ -139,9 +140,11 @@ class GANTrainer:
 
         self.discriminator.requires_grad_(False)
         try:
+            # The real half needs no graph: scored apart, the backward covers the fake half only.
+            with torch.no_grad(), self.autocast:
+                real = self.discriminator(wavs)
             with torch.set_grad_enabled(update_generator), self.autocast:
-                both = self.discriminator(torch.cat([wavs, generated]))
-            real, fake = both.split(batch)
+                fake = self.discriminator(generated)
             with torch.set_grad_enabled(update_generator):
                 loss_g, terms_g = self.criterion(wavs, generated, real, fake)
             if update_generator:
