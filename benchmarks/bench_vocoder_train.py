@@ -35,7 +35,7 @@ import torch
 
 from benchmarks.common import machine_info, update_benchmarks_md
 from fastspeak.config import Config, load_config
-from fastspeak.train.gan_loop import GANTrainer
+from fastspeak.train.gan_loop import GANTrainer, use_fast_cuda_kernels
 from fastspeak.vocoders.hifigan import GeneratorLoss, HiFiGANDiscriminator, HiFiGANGenerator
 
 SECTION = "vocoder training (GPU)"
@@ -199,9 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config, overrides)
     device = torch.device(args.device)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # as the training loop
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        use_fast_cuda_kernels()  # as the training loop
     result: dict[str, Any] = {
         "command": "python -m benchmarks.bench_vocoder_train " + shlex.join(sys.argv[1:]),
         "machine": machine_info(),

@@ -75,7 +75,7 @@ from fastspeak.vocoders.hifigan import (
     load_generator,
 )
 
-__all__ = ["GANTrainer", "train_vocoder"]
+__all__ = ["GANTrainer", "train_vocoder", "use_fast_cuda_kernels"]
 
 
 @dataclass
@@ -164,6 +164,14 @@ class GANTrainer:
             "discriminator_grad_norm": norm_d,
         }
         return {name: float(value) for name, value in values.items()}
+
+
+def use_fast_cuda_kernels() -> None:
+    """cuDNN autotuning (every training batch has one shape) and TF32 for float32 convolutions
+    and matmuls (the precision of ``vocoder.train.amp: false``)."""
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
 
 
 def _prepare_config(
@@ -339,8 +347,8 @@ def _train(
     opts = config.vocoder.train
     logger = TrainLogger(run_dir, enabled=context.is_main)
 
-    if device.type == "cuda":  # every training batch has one shape: let cuDNN pick kernels
-        torch.backends.cudnn.benchmark = True
+    if device.type == "cuda":
+        use_fast_cuda_kernels()
     torch.manual_seed(opts.seed)
     generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
     discriminator = HiFiGANDiscriminator(config.vocoder.discriminator).to(device)
