@@ -35,7 +35,7 @@ import torch
 
 from benchmarks.common import machine_info, update_benchmarks_md
 from fastspeak.config import Config, load_config
-from fastspeak.train.gan_loop import GANTrainer, use_fast_cuda_kernels
+from fastspeak.train.gan_loop import GANTrainer, compiled, use_fast_cuda_kernels
 from fastspeak.vocoders.hifigan import GeneratorLoss, HiFiGANDiscriminator, HiFiGANGenerator
 
 SECTION = "vocoder training (GPU)"
@@ -61,9 +61,16 @@ def _median_ms(fn: Callable[[], Any], device: torch.device, warmup: int, steps: 
 
 
 def bench_precision(
-    config: Config, precision: str, device: torch.device, warmup: int, steps: int
+    config: Config,
+    precision: str,
+    device: torch.device,
+    warmup: int,
+    steps: int,
+    compile_nets: bool = False,
 ) -> dict[str, Any]:
-    """Step and part timings (ms) of one precision ("bf16" or "fp32") on random data."""
+    """Step and part timings (ms) of one precision ("bf16" or "fp32") on random data;
+    ``compile_nets``: the step alone, its networks through ``torch.compile`` as the loop's
+    ``vocoder.train.compile`` (the warm-up calls pay the compilation)."""
     opts = config.vocoder.train
     torch.manual_seed(0)
     generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
@@ -83,6 +90,9 @@ def bench_precision(
         scaler=torch.amp.GradScaler(device.type, enabled=False),
         autocast=autocast,
     )
+    if compile_nets:
+        trainer.generator_net = compiled(generator)
+        trainer.discriminator_net = trainer.discriminator_scorer = compiled(discriminator)
 
     def backward_sum(outputs: list[torch.Tensor]) -> None:
         torch.stack([output.float().sum() for output in outputs]).sum().backward()
@@ -110,7 +120,9 @@ def bench_precision(
         "msd": stack_part(discriminator.score_scales),
         "mel_loss": mel_part,
     }
-    result: dict[str, Any] = {"precision": precision}
+    if compile_nets:
+        parts = {"step": parts["step"]}
+    result: dict[str, Any] = {"precision": precision, "compiled": compile_nets}
     for name, fn in parts.items():
         result[f"{name}_ms"] = _median_ms(fn, device, warmup, steps)
         generator.zero_grad(set_to_none=True)
@@ -156,10 +168,12 @@ def record(path: Path) -> None:
         "|---" * 7 + "|",
     ]
     for entry in result["precisions"]:
+        label = entry["precision"] + (" + torch.compile" if entry.get("compiled") else "")
+        parts = [entry.get(f"{part}_ms", "") for part in ("generator", "mpd", "msd", "mel_loss")]
         rows.append(
-            f"| {entry['precision']} | {entry['step_ms']} | {entry['steps_per_s']} | "
-            f"{entry['generator_ms']} | {entry['mpd_ms']} | {entry['msd_ms']} | "
-            f"{entry['mel_loss_ms']} |"
+            f"| {label} | {entry['step_ms']} | {entry['steps_per_s']} | "
+            + " | ".join(str(part) for part in parts)
+            + " |"
         )
     summary = (
         f"HiFi-GAN {result['variant']} training step on {result['device_name']}, batch "
@@ -185,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--set", action="append", default=[], help="config override KEY=VALUE")
+    parser.add_argument(
+        "--compile", action="store_true", help="also time the step with torch.compile"
+    )
     parser.add_argument("--data", type=Path, help="also time the data loader on this FEATDIR")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/vocoder_train.json"))
@@ -210,9 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         "precisions": [],
     }
     for precision in args.precisions:
-        entry = bench_precision(config, precision, device, args.warmup, args.steps)
-        print(json.dumps(entry), flush=True)
-        result["precisions"].append(entry)
+        for compile_nets in [False, True] if args.compile else [False]:
+            entry = bench_precision(
+                config, precision, device, args.warmup, args.steps, compile_nets
+            )
+            print(json.dumps(entry), flush=True)
+            result["precisions"].append(entry)
     if args.data:
         result["loader"] = bench_loader(config, args.data, args.workers, 10 * args.warmup + 40)
         print(json.dumps(result["loader"]), flush=True)

@@ -24,7 +24,7 @@ from fastspeak.config import (
 )
 from fastspeak.data.vocoder import corpus_audio_paths
 from fastspeak.train.checkpoint import save_checkpoint
-from fastspeak.train.gan_loop import GANTrainer
+from fastspeak.train.gan_loop import GANTrainer, compiled
 from fastspeak.vocoders import Vocoder, VocoderError, available_vocoders, make_vocoder
 from fastspeak.vocoders.hifigan import (
     DiscriminatorOutput,
@@ -270,17 +270,40 @@ def test_training_steps_reduce_mel_l1_on_a_real_segment(real_segment) -> None:
     assert last < 0.8 * first, (first, last)
 
 
+def sgd_trainer() -> GANTrainer:
+    """The tiny trainer with plain SGD (lr 0.1), so each parameter's change is its gradient."""
+    trainer = make_trainer(load_config(TINY))
+    for module in ("generator", "discriminator"):
+        optimizer = torch.optim.SGD(getattr(trainer, module).parameters(), lr=0.1)
+        setattr(trainer, f"{module}_optimizer", optimizer)
+    return trainer
+
+
+def assert_same_updates(trainer: GANTrainer, modules: tuple, initial: list[torch.Tensor]) -> None:
+    """trainer's generator and discriminator moved from ``initial`` as ``modules`` did, to
+    1e-3 of each parameter's change (float32 summation order; a changed update is ~3e-2)."""
+    names = [
+        f"{module}.{name}"
+        for module in ("generator", "discriminator")
+        for name, _ in getattr(trainer, module).named_parameters()
+    ]
+    after = [p for m in (trainer.generator, trainer.discriminator) for p in m.parameters()]
+    expected = [p for m in modules for p in m.parameters()]
+    for name, value, wanted, start in zip(names, after, expected, initial, strict=True):
+        change = (wanted - start).norm()
+        assert change > 0, name
+        error = ((value - wanted).norm() / change).item()
+        assert error < 5e-3, (name, error)
+
+
 def test_step_equals_scoring_real_and_generated_together(real_segment) -> None:
     """The generator update scores the real half without a graph: the same update as one pass
     over real + generated in each half of the step (jik876's), parameter for parameter."""
     torch.set_num_threads(1)
-    trainer = make_trainer(load_config(TINY))
+    trainer = sgd_trainer()
     reference_g = copy.deepcopy(trainer.generator)
     reference_d = copy.deepcopy(trainer.discriminator)
     initial = [p.detach().clone() for m in (reference_g, reference_d) for p in m.parameters()]
-    # plain SGD, so each parameter's change is its gradient
-    trainer.generator_optimizer = torch.optim.SGD(trainer.generator.parameters(), lr=0.1)
-    trainer.discriminator_optimizer = torch.optim.SGD(trainer.discriminator.parameters(), lr=0.1)
     optimizer_g = torch.optim.SGD(reference_g.parameters(), lr=0.1)
     optimizer_d = torch.optim.SGD(reference_d.parameters(), lr=0.1)
     mels, wavs = real_segment
@@ -295,19 +318,25 @@ def test_step_equals_scoring_real_and_generated_together(real_segment) -> None:
     optimizer_g.zero_grad()
     loss_g.backward()
     optimizer_g.step()
+    assert_same_updates(trainer, (reference_g, reference_d), initial)
 
-    names = [
-        f"{m}.{n}"
-        for m in ("generator", "discriminator")
-        for n, _ in getattr(trainer, m).named_parameters()
+
+def test_compiled_step_equals_eager_step(real_segment) -> None:
+    """``vocoder.train.compile``: the same step through torch.compile'd networks (graph capture
+    and autograd checked with the aot_eager backend; inductor's code generation is slow here)."""
+    torch.set_num_threads(1)
+    eager, trainer = sgd_trainer(), sgd_trainer()
+    initial = [
+        p.detach().clone() for m in (eager.generator, eager.discriminator) for p in m.parameters()
     ]
-    after = [p for m in (trainer.generator, trainer.discriminator) for p in m.parameters()]
-    expected = [p for m in (reference_g, reference_d) for p in m.parameters()]
-    for name, value, wanted, start in zip(names, after, expected, initial, strict=True):
-        change = (wanted - start).norm()
-        assert change > 0, name
-        error = ((value - wanted).norm() / change).item()
-        assert error < 5e-3, (name, error)  # float32 noise: < 1e-3; old real features: 3e-2
+    trainer.generator_net = compiled(trainer.generator, backend="aot_eager")
+    scorer = compiled(trainer.discriminator, backend="aot_eager")
+    trainer.discriminator_net = trainer.discriminator_scorer = scorer
+    mels, wavs = real_segment
+    expected, terms = eager.step(mels, wavs), trainer.step(mels, wavs)
+    for name, value in expected.items():
+        assert terms[name] == pytest.approx(value, rel=1e-4, abs=1e-6), name
+    assert_same_updates(trainer, (eager.generator, eager.discriminator), initial)
 
 
 def test_non_finite_step_is_skipped(real_segment) -> None:

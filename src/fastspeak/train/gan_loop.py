@@ -42,7 +42,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.distributed as dist
@@ -75,7 +75,7 @@ from fastspeak.vocoders.hifigan import (
     load_generator,
 )
 
-__all__ = ["GANTrainer", "train_vocoder", "use_fast_cuda_kernels"]
+__all__ = ["GANTrainer", "compiled", "train_vocoder", "use_fast_cuda_kernels"]
 
 
 @dataclass
@@ -84,8 +84,8 @@ class GANTrainer:
 
     ``generator_net``/``discriminator_net`` are the modules the forward passes go through
     (DDP wrappers, or the plain modules); the discriminator pass of the generator update uses
-    the plain ``discriminator`` with its parameters frozen, so DDP never reduces gradients
-    it does not need.
+    ``discriminator_scorer`` (the plain ``discriminator``, or its compiled form: never DDP)
+    with its parameters frozen, so DDP never reduces gradients it does not need.
     """
 
     generator: HiFiGANGenerator
@@ -98,6 +98,7 @@ class GANTrainer:
     grad_clip: float = 0.0
     generator_net: torch.nn.Module | None = None
     discriminator_net: torch.nn.Module | None = None
+    discriminator_scorer: torch.nn.Module | None = None
     context: DistributedContext | None = None
 
     def _finite(self, loss: Tensor, norm: Tensor) -> bool:
@@ -127,8 +128,8 @@ class GANTrainer:
         discriminators alone: the generator's loss terms are still measured, its gradient norm
         is reported as 0.
         """
-        generator_net = self.generator_net or self.generator
-        discriminator_net = self.discriminator_net or self.discriminator
+        generator_net = _either(self.generator_net, self.generator)
+        discriminator_net = _either(self.discriminator_net, self.discriminator)
         batch = wavs.shape[0]
         with self.autocast:
             with torch.set_grad_enabled(update_generator):  # no graph (nor DDP hooks) in warm-up
@@ -141,10 +142,11 @@ class GANTrainer:
         self.discriminator.requires_grad_(False)
         try:
             # The real half needs no graph: scored apart, the backward covers the fake half only.
+            scorer = _either(self.discriminator_scorer, self.discriminator)
             with torch.no_grad(), self.autocast:
-                real = self.discriminator(wavs)
+                real = scorer(wavs)
             with torch.set_grad_enabled(update_generator), self.autocast:
-                fake = self.discriminator(generated)
+                fake = scorer(generated)
             with torch.set_grad_enabled(update_generator):
                 loss_g, terms_g = self.criterion(wavs, generated, real, fake)
             if update_generator:
@@ -164,6 +166,17 @@ class GANTrainer:
             "discriminator_grad_norm": norm_d,
         }
         return {name: float(value) for name, value in values.items()}
+
+
+def _either(net: torch.nn.Module | None, module: torch.nn.Module) -> torch.nn.Module:
+    """``net`` unless None (not ``net or module``: a compiled module has no truth value)."""
+    return module if net is None else net
+
+
+def compiled(module: torch.nn.Module, backend: str = "inductor") -> torch.nn.Module:
+    """``torch.compile(module)``: a module sharing ``module``'s parameters
+    (``vocoder.train.compile``)."""
+    return cast(torch.nn.Module, torch.compile(module, backend=backend))
 
 
 def use_fast_cuda_kernels() -> None:
@@ -400,6 +413,9 @@ def _train(
             module, device_ids=[device.index] if device.type == "cuda" else None
         )
 
+    nets = [wrap(generator), wrap(discriminator), discriminator]
+    if opts.compile:
+        nets = [compiled(net) for net in nets]
     trainer = GANTrainer(
         generator=generator,
         discriminator=discriminator,
@@ -409,8 +425,9 @@ def _train(
         scaler=scaler,
         autocast=torch.autocast(device.type, dtype=amp_dtype, enabled=amp),
         grad_clip=opts.grad_clip,
-        generator_net=wrap(generator),
-        discriminator_net=wrap(discriminator),
+        generator_net=nets[0],
+        discriminator_net=nets[1],
+        discriminator_scorer=nets[2],
         context=context,
     )
 
@@ -455,7 +472,8 @@ def _train(
         f"training HiFi-GAN {config.vocoder.generator.variant} "
         f"({sum(p.numel() for p in generator.parameters()) / 1e6:.2f}M generator, "
         f"{sum(p.numel() for p in discriminator.parameters()) / 1e6:.2f}M discriminator "
-        f"parameters) on {device} x{world}, amp {opts.amp_dtype if amp else 'off'}, "
+        f"parameters) on {device} x{world}, amp {opts.amp_dtype if amp else 'off'}"
+        f"{', compiled' if opts.compile else ''}, "
         f"{len(train_set)} utterances{' (GTA mels)' if gta_dir else ''}, "
         f"step {step} -> {total_steps}"
     )
