@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,12 @@ import torch
 
 from benchmarks.common import machine_info, update_benchmarks_md
 from fastspeak.config import Config, load_config
-from fastspeak.train.gan_loop import GANTrainer, compiled, use_fast_cuda_kernels
+from fastspeak.train.gan_loop import (
+    GANTrainer,
+    compiled,
+    make_optimizers,
+    use_fast_cuda_kernels,
+)
 from fastspeak.vocoders.hifigan import GeneratorLoss, HiFiGANDiscriminator, HiFiGANGenerator
 
 SECTION = "vocoder training (GPU)"
@@ -81,11 +87,13 @@ def bench_precision(
     mels = torch.randn(opts.batch_size, config.audio.n_mels, frames, device=device) - 4.0
     wavs = 0.1 * torch.randn(opts.batch_size, opts.segment_size, device=device)
     both = torch.cat([wavs, wavs]).requires_grad_(True)
+    # the loop's optimizers; a tiny lr keeps random-data training finite (no skipped steps)
+    optimizers = make_optimizers(generator, discriminator, replace(opts, learning_rate=1e-6))
     trainer = GANTrainer(
         generator=generator,
         discriminator=discriminator,
-        generator_optimizer=torch.optim.AdamW(generator.parameters(), lr=1e-6),
-        discriminator_optimizer=torch.optim.AdamW(discriminator.parameters(), lr=1e-6),
+        generator_optimizer=optimizers[0],
+        discriminator_optimizer=optimizers[1],
         criterion=criterion,
         scaler=torch.amp.GradScaler(device.type, enabled=False),
         autocast=autocast,
