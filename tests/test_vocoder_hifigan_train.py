@@ -24,6 +24,7 @@ from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import load_checkpoint
 from fastspeak.train.gan_loop import train_vocoder
 from fastspeak.train.loop import train
+from fastspeak.voice import export_voice
 
 CONFIGS = Path(__file__).parent.parent / "configs" / "piper_joe"
 TINY = CONFIGS / "hifigan_tiny.yaml"
@@ -159,6 +160,28 @@ def test_gta_mels_have_the_audio_frame_count(gta_dir: Path, piper_featdir: Path)
             assert np.abs(gta_mels.astype(np.float32) - original).mean() > 0.05  # model mels
     item = VocoderDataset(gta_entries(gta_dir, "train"), AUDIO, 4096, root=gta_dir)[(0, 0)]
     assert item["mels"].shape == (80, 16) and item["wavs"].shape == (4096,)
+
+
+def test_gta_from_a_voice_folder(
+    acoustic_checkpoint: Path, gta_dir: Path, piper_featdir: Path, tmp_path: Path
+) -> None:
+    """`fastspeak gta --checkpoint VOICE` (an exported voice, e.g. one trained on the GPU and
+    brought back): the checkpoint's GTA mels, through half-precision weights."""
+    voice = export_voice(acoustic_checkpoint, tmp_path / "voice")
+    out = tmp_path / "gta"
+    code = run_cli(
+        "gta", "--checkpoint", voice, "--data", piper_featdir, "--out", out,
+        "--batch-size", 4, "--quiet",
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["distillation"]["source_step"] == load_checkpoint(acoustic_checkpoint)["step"]
+    entries = gta_entries(out, "train")
+    assert [e["id"] for e in entries] == [e["id"] for e in gta_entries(gta_dir, "train")]
+    for entry in entries:
+        with np.load(out / entry["features"]) as ours, np.load(gta_dir / entry["features"]) as ref:
+            difference = np.abs(ours["mels"].astype(np.float32) - ref["mels"].astype(np.float32))
+        assert difference.mean() < 0.01 and difference.max() < 0.1, entry["id"]
 
 
 def test_find_audio_span_recovers_a_trim(piper_featdir: Path) -> None:

@@ -559,7 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
             "report.json. Then: fastspeak train-vocoder --gta GTADIR --init-from VOCODER_CKPT."
         ),
     )
-    gta.add_argument("--checkpoint", type=Path, required=True, help="the acoustic model")
+    gta.add_argument(
+        "--checkpoint", type=Path, required=True, help="the acoustic model (checkpoint or voice)"
+    )
     gta.add_argument("--data", type=Path, required=True, help="the FEATDIR it was trained on")
     gta.add_argument("--out", type=Path, required=True, help="GTADIR (must be new)")
     gta.add_argument("--batch-size", type=int, default=16)

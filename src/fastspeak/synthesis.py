@@ -92,12 +92,28 @@ def load_acoustic_model(
     path: str | os.PathLike[str], use_ema: bool = True
 ) -> tuple[AcousticModel, Config, Vocabulary, dict[str, int], dict[str, Any]]:
     """Rebuild the acoustic model of a ``fastspeak train`` checkpoint (any registered kind:
-    FastSpeech 2 or FastSpeech, see :mod:`fastspeak.models.registry`), on the CPU, in eval mode.
+    FastSpeech 2 or FastSpeech, see :mod:`fastspeak.models.registry`) or of a voice folder
+    (``fastspeak export --format voice``: its half-precision weights in fp32), on the CPU, in
+    eval mode.
 
-    Returns (model, config, vocab, speakers, checkpoint). Raises CheckpointError for a missing
+    Returns (model, config, vocab, speakers, checkpoint); for a voice folder the last is
+    ``{"kind", "stats", "step"}`` from its voice.json. Raises CheckpointError for a missing
     or damaged file, another kind of checkpoint, missing entries, or weights that do not fit
     the saved config.
     """
+    from fastspeak.voice import is_voice, load_voice, voice_meta
+
+    if is_voice(path):
+        model, config, vocab, speakers = load_voice(path)
+        meta = voice_meta(path)
+        card = meta.get("card") or {}
+        return (
+            model,
+            config,
+            vocab,
+            speakers,
+            {**{k: meta.get(k) for k in ("kind", "stats")}, "step": card.get("step")},
+        )
     checkpoint = load_checkpoint(Path(path))
     kind = checkpoint.get("kind", "fastspeech2")
     spec = spec_for_kind(kind)
@@ -278,13 +294,7 @@ class Synthesizer:
                 entries, weights that do not fit the saved config.
             SynthesisError: a speaker table or vocoder that does not fit the model.
         """
-        from fastspeak.voice import (
-            DEFAULT_VOICE,
-            default_vocoder,
-            griffinlim_options,
-            is_voice,
-            load_voice,
-        )
+        from fastspeak.voice import DEFAULT_VOICE, default_vocoder, griffinlim_options
 
         if path is None:
             path = DEFAULT_VOICE
@@ -292,10 +302,7 @@ class Synthesizer:
             vocoder = default_vocoder(path)
         if vocoder == "griffinlim" and options.get("vocoder_options") is None:
             options["vocoder_options"] = griffinlim_options(path)  # the voice's tuning, if any
-        if is_voice(path):
-            model, config, vocab, speakers = load_voice(path)
-        else:
-            model, config, vocab, speakers, _ = load_acoustic_model(path, use_ema)
+        model, config, vocab, speakers, _ = load_acoustic_model(path, use_ema)
         return cls(
             model, config, vocab, vocoder=vocoder, speakers=speakers, device=device, **options
         )

@@ -99,7 +99,7 @@ def export_voice(
 
     if is_voice(checkpoint):
         model, config, vocab, speakers = load_voice(checkpoint)
-        source = _read_meta(Path(checkpoint))
+        source = voice_meta(Path(checkpoint))
         kind, stats, base_card = source["kind"], source.get("stats"), source.get("card") or {}
         if vocoder is None:
             vocoder = _own_vocoder(Path(checkpoint), source)
@@ -184,7 +184,7 @@ def griffinlim_options(path: str | os.PathLike[str]) -> dict[str, Any]:
     checkpoint, or a voice without them."""
     if not is_voice(path):
         return {}
-    return dict(_read_meta(Path(path)).get("griffinlim") or {})
+    return dict(voice_meta(Path(path)).get("griffinlim") or {})
 
 
 def shipped_vocoder(path: str | os.PathLike[str]) -> Path | None:
@@ -192,7 +192,7 @@ def shipped_vocoder(path: str | os.PathLike[str]) -> Path | None:
     voice without one."""
     if not is_voice(path):
         return None
-    return _own_vocoder(Path(path), _read_meta(Path(path)))
+    return _own_vocoder(Path(path), voice_meta(Path(path)))
 
 
 def default_vocoder(path: str | os.PathLike[str]) -> str:
@@ -208,8 +208,9 @@ def _own_vocoder(folder: Path, meta: dict[str, Any]) -> Path | None:
     return folder / name if name else None
 
 
-def _read_meta(folder: Path) -> dict[str, Any]:
+def voice_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """A voice folder's voice.json, checked for format and version (CheckpointError)."""
+    folder = Path(folder)
     if not is_voice(folder):
         raise CheckpointError(f"{folder} is not a voice folder (no voice.json in it)")
     try:
@@ -235,7 +236,7 @@ def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict
     from fastspeak.models.registry import spec_for_kind
 
     folder = Path(path)
-    meta = _read_meta(folder)
+    meta = voice_meta(folder)
     spec = spec_for_kind(meta.get("kind", ""))
     if spec is None:
         raise CheckpointError(f"{folder}: unknown model kind {meta.get('kind')!r}")

@@ -76,7 +76,7 @@ def distill(
     """Write a FEATDIR whose target mels are ``checkpoint``'s outputs (see the module docstring).
 
     Args:
-        checkpoint: a ``fastspeak train`` checkpoint (FastSpeech 2 or FastSpeech).
+        checkpoint: a ``fastspeak train`` checkpoint (FastSpeech 2 or FastSpeech) or a voice folder.
         feat_dir: the FEATDIR to distill (its vocabulary must be covered by the teacher's,
             its speakers known to a multi-speaker teacher, its audio settings equal).
         out_dir: the new FEATDIR (must not exist or be empty).
