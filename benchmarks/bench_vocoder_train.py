@@ -38,8 +38,8 @@ from benchmarks.common import machine_info, update_benchmarks_md
 from fastspeak.config import Config, load_config
 from fastspeak.train.gan_loop import (
     GANTrainer,
-    compiled,
     make_optimizers,
+    trainer_networks,
     use_fast_cuda_kernels,
 )
 from fastspeak.vocoders.hifigan import GeneratorLoss, HiFiGANDiscriminator, HiFiGANGenerator
@@ -72,11 +72,11 @@ def bench_precision(
     device: torch.device,
     warmup: int,
     steps: int,
-    compile_nets: bool = False,
+    compile_setting: bool | str = False,
 ) -> dict[str, Any]:
     """Step and part timings (ms) of one precision ("bf16" or "fp32") on random data;
-    ``compile_nets``: the step alone, its networks through ``torch.compile`` as the loop's
-    ``vocoder.train.compile`` (the warm-up calls pay the compilation)."""
+    ``compile_setting`` (a ``vocoder.train.compile`` value): the step alone, its networks
+    compiled as the loop compiles them (the warm-up calls pay the compilation)."""
     opts = config.vocoder.train
     torch.manual_seed(0)
     generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels).to(device)
@@ -98,9 +98,8 @@ def bench_precision(
         scaler=torch.amp.GradScaler(device.type, enabled=False),
         autocast=autocast,
     )
-    if compile_nets:
-        trainer.generator_net = compiled(generator)
-        trainer.discriminator_net = trainer.discriminator_scorer = compiled(discriminator)
+    for name, net in trainer_networks(generator, discriminator, compile_setting).items():
+        setattr(trainer, name, net)
 
     def backward_sum(outputs: list[torch.Tensor]) -> None:
         torch.stack([output.float().sum() for output in outputs]).sum().backward()
@@ -128,9 +127,9 @@ def bench_precision(
         "msd": stack_part(discriminator.score_scales),
         "mel_loss": mel_part,
     }
-    if compile_nets:
+    if compile_setting:
         parts = {"step": parts["step"]}
-    result: dict[str, Any] = {"precision": precision, "compiled": compile_nets}
+    result: dict[str, Any] = {"precision": precision, "compile": compile_setting}
     for name, fn in parts.items():
         result[f"{name}_ms"] = _median_ms(fn, device, warmup, steps)
         generator.zero_grad(set_to_none=True)
@@ -169,6 +168,28 @@ def bench_loader(config: Config, data: Path, workers: int, batches: int) -> dict
     return {"workers": workers, "batches": seen, "batches_per_s": round((seen - 1) / elapsed, 2)}
 
 
+COMPILE_CHOICES = ["default", "reduce-overhead", "max-autotune-no-cudagraphs"]
+
+
+def compile_settings(modes: list[str] | None) -> list[bool | str]:
+    """``--compile`` modes as ``vocoder.train.compile`` values ("default" is true)."""
+    if modes is None:
+        return []
+    return [True if mode == "default" else mode for mode in modes or ["default"]]
+
+
+def recommended_compile(entries: list[dict[str, Any]], gain: float = 0.8) -> bool | str:
+    """The fastest compiled setting whose step takes under ``gain`` x the eager step of its
+    precision (compilation costs a minute or two, so a small gain does not pay), else false."""
+    eager = {e["precision"]: e["step_ms"] for e in entries if not e["compile"]}
+    fast = [
+        e
+        for e in entries
+        if e["compile"] and "step_ms" in e and e["step_ms"] < gain * eager[e["precision"]]
+    ]
+    return min(fast, key=lambda e: e["step_ms"])["compile"] if fast else False
+
+
 def record(path: Path) -> None:
     result = json.loads(path.read_text())
     rows = [
@@ -176,7 +197,11 @@ def record(path: Path) -> None:
         "|---" * 7 + "|",
     ]
     for entry in result["precisions"]:
-        label = entry["precision"] + (" + torch.compile" if entry.get("compiled") else "")
+        if "error" in entry:
+            rows.append(f"| {entry['precision']} + compile {entry['compile']} | failed | | | | | |")
+            continue
+        setting = entry.get("compile")
+        label = entry["precision"] + (f" + compile {setting}" if setting else "")
         parts = [entry.get(f"{part}_ms", "") for part in ("generator", "mpd", "msd", "mel_loss")]
         rows.append(
             f"| {label} | {entry['step_ms']} | {entry['steps_per_s']} | "
@@ -208,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--set", action="append", default=[], help="config override KEY=VALUE")
     parser.add_argument(
-        "--compile", action="store_true", help="also time the step with torch.compile"
+        "--compile",
+        nargs="*",
+        choices=COMPILE_CHOICES,
+        help="also time the step compiled in these torch.compile modes (none named: default)",
     )
     parser.add_argument("--data", type=Path, help="also time the data loader on this FEATDIR")
     parser.add_argument("--workers", type=int, default=8)
@@ -235,12 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         "precisions": [],
     }
     for precision in args.precisions:
-        for compile_nets in [False, True] if args.compile else [False]:
-            entry = bench_precision(
-                config, precision, device, args.warmup, args.steps, compile_nets
-            )
+        for setting in [False, *compile_settings(args.compile)]:
+            try:
+                entry = bench_precision(config, precision, device, args.warmup, args.steps, setting)
+            except Exception as error:  # a compile mode that fails here: recorded, not fatal
+                if not setting:
+                    raise
+                entry = {"precision": precision, "compile": setting, "error": repr(error)[:500]}
             print(json.dumps(entry), flush=True)
             result["precisions"].append(entry)
+    result["recommended_compile"] = recommended_compile(result["precisions"])
     if args.data:
         result["loader"] = bench_loader(config, args.data, args.workers, 10 * args.warmup + 40)
         print(json.dumps(result["loader"]), flush=True)

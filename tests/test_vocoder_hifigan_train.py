@@ -385,3 +385,24 @@ def test_training_benchmark_times_every_part_and_records(
     bench_vocoder_train.main(["--record", str(out)])
     text = markdown.read_text()
     assert "## vocoder training (GPU)" in text and f"| fp32 | {entry['step_ms']} |" in text
+
+
+def test_training_benchmark_recommends_a_compile_mode_only_when_it_pays() -> None:
+    from benchmarks.bench_vocoder_train import compile_settings, recommended_compile
+
+    assert compile_settings(None) == [] and compile_settings([]) == [True]
+    assert compile_settings(["default", "reduce-overhead"]) == [True, "reduce-overhead"]
+    entries = [
+        {"precision": "fp32", "compile": False, "step_ms": 100.0},
+        {"precision": "fp32", "compile": True, "step_ms": 85.0},  # 15 % faster: not enough
+        {"precision": "bf16", "compile": False, "step_ms": 130.0},
+        {"precision": "bf16", "compile": "reduce-overhead", "step_ms": 90.0},  # vs bf16 eager
+    ]
+    assert recommended_compile(entries) == "reduce-overhead"
+    assert recommended_compile(entries[:2]) is False
+    entries.append({"precision": "fp32", "compile": "reduce-overhead", "step_ms": 40.0})
+    assert recommended_compile(entries) == "reduce-overhead"
+    entries[1]["step_ms"] = 30.0
+    assert recommended_compile(entries) is True
+    entries[1] = {"precision": "fp32", "compile": True, "error": "RuntimeError()"}  # failed
+    assert recommended_compile(entries) == "reduce-overhead"

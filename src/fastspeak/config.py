@@ -650,8 +650,10 @@ class VocoderTrainConfig:
     input mel's ``audio.f_max``); the generator's input mel is always the audio section's.
     ``amp``: as ``train.amp`` (bf16 autocast on CUDA for "auto"). ``grad_clip`` 0 = none (the
     paper clips nothing); non-finite steps are skipped either way. ``compile``: run the
-    generator and discriminators through ``torch.compile`` (fewer, fused kernels: a training
-    step is launch-bound on a large GPU; the first steps pay the compilation).
+    generator and discriminators through ``torch.compile``: true = its default mode (fewer,
+    fused kernels), or a mode: "reduce-overhead" (also CUDA graphs) or
+    "max-autotune-no-cudagraphs". A step is ~10k small kernels, launch-bound on a large GPU;
+    the first steps pay the compilation.
     ``discriminator_warmup_steps``: the first so many steps of a run update the discriminators
     alone (for a run started from an exported generator, whose discriminators are new).
     ``val_utterances``: how many validation utterances are vocoded whole for ``val/mel_l1``
@@ -674,7 +676,7 @@ class VocoderTrainConfig:
     discriminator_warmup_steps: int = 0
     amp: bool | Literal["auto"] = "auto"
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
-    compile: bool = False
+    compile: bool | Literal["reduce-overhead", "max-autotune-no-cudagraphs"] = False
     seed: int = 1234
     device: str = "auto"
     num_workers: int = 4

@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -77,8 +78,10 @@ from fastspeak.vocoders.hifigan import (
 
 __all__ = [
     "GANTrainer",
+    "compile_mode",
     "compiled",
     "make_optimizers",
+    "trainer_networks",
     "train_vocoder",
     "use_fast_cuda_kernels",
 ]
@@ -197,10 +200,37 @@ def make_optimizers(
     ]
 
 
-def compiled(module: torch.nn.Module, backend: str = "inductor") -> torch.nn.Module:
-    """``torch.compile(module)``: a module sharing ``module``'s parameters
-    (``vocoder.train.compile``)."""
-    return cast(torch.nn.Module, torch.compile(module, backend=backend))
+def compiled(
+    module: torch.nn.Module, mode: str | None = None, backend: str = "inductor"
+) -> torch.nn.Module:
+    """``torch.compile(module, mode=mode)``: a module sharing ``module``'s parameters
+    (``vocoder.train.compile``: true = mode None, the default; or the mode's name)."""
+    return cast(torch.nn.Module, torch.compile(module, mode=mode, backend=backend))
+
+
+def compile_mode(setting: bool | str) -> str | None:
+    """The torch.compile mode of a ``vocoder.train.compile`` value that is not false."""
+    return setting if isinstance(setting, str) else None
+
+
+def trainer_networks(
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    compile_setting: bool | str = False,
+    wrap: Callable[[torch.nn.Module], torch.nn.Module] = lambda module: module,
+) -> dict[str, torch.nn.Module]:
+    """The modules a :class:`GANTrainer`'s passes go through: ``generator_net`` and
+    ``discriminator_net`` (``wrap``: DDP) and ``discriminator_scorer`` (never wrapped), each
+    through :func:`compiled` when ``compile_setting`` (``vocoder.train.compile``) is not false."""
+    nets = {
+        "generator_net": wrap(generator),
+        "discriminator_net": wrap(discriminator),
+        "discriminator_scorer": discriminator,
+    }
+    if compile_setting:
+        mode = compile_mode(compile_setting)
+        nets = {name: compiled(net, mode) for name, net in nets.items()}
+    return nets
 
 
 def use_fast_cuda_kernels() -> None:
@@ -429,9 +459,6 @@ def _train(
             module, device_ids=[device.index] if device.type == "cuda" else None
         )
 
-    nets = [wrap(generator), wrap(discriminator), discriminator]
-    if opts.compile:
-        nets = [compiled(net) for net in nets]
     trainer = GANTrainer(
         generator=generator,
         discriminator=discriminator,
@@ -441,10 +468,8 @@ def _train(
         scaler=scaler,
         autocast=torch.autocast(device.type, dtype=amp_dtype, enabled=amp),
         grad_clip=opts.grad_clip,
-        generator_net=nets[0],
-        discriminator_net=nets[1],
-        discriminator_scorer=nets[2],
         context=context,
+        **trainer_networks(generator, discriminator, opts.compile, wrap),
     )
 
     if gta_dir is not None:
@@ -484,12 +509,13 @@ def _train(
     total_steps = max_steps if max_steps is not None else opts.max_steps
     deadline = None if max_minutes is None else time.monotonic() + 60.0 * max_minutes
     sample_rate = config.audio.sample_rate
+    compiled_as = f", compiled ({compile_mode(opts.compile) or 'default'})" if opts.compile else ""
     logger.message(
         f"training HiFi-GAN {config.vocoder.generator.variant} "
         f"({sum(p.numel() for p in generator.parameters()) / 1e6:.2f}M generator, "
         f"{sum(p.numel() for p in discriminator.parameters()) / 1e6:.2f}M discriminator "
         f"parameters) on {device} x{world}, amp {opts.amp_dtype if amp else 'off'}"
-        f"{', compiled' if opts.compile else ''}, "
+        f"{compiled_as}, "
         f"{len(train_set)} utterances{' (GTA mels)' if gta_dir else ''}, "
         f"step {step} -> {total_steps}"
     )
