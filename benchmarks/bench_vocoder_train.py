@@ -129,6 +129,9 @@ def bench_precision(
     }
     if compile_setting:
         parts = {"step": parts["step"]}
+        # a session continuing a generator starts with discriminator-only steps: that path
+        # (no generator graph) must compile and run too, or the mode is not usable
+        trainer.step(mels, wavs, update_generator=False)
     result: dict[str, Any] = {"precision": precision, "compile": compile_setting}
     for name, fn in parts.items():
         result[f"{name}_ms"] = _median_ms(fn, device, warmup, steps)
