@@ -666,7 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
             "(and frame counts); free uses the model's own durations."
         ),
     )
-    dis.add_argument("--checkpoint", type=Path, required=True, help="the teacher checkpoint")
+    dis.add_argument(
+        "--checkpoint", type=Path, required=True, help="the teacher (checkpoint or voice)"
+    )
     dis.add_argument("--data", type=Path, required=True, help="FEATDIR to distill")
     dis.add_argument("--out", type=Path, required=True, help="new FEATDIR (must be new)")
     dis.add_argument("--mode", choices=["teacher-forced", "free"], default="teacher-forced")
