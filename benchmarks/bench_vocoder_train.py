@@ -97,9 +97,8 @@ def bench_precision(
         criterion=criterion,
         scaler=torch.amp.GradScaler(device.type, enabled=False),
         autocast=autocast,
+        **trainer_networks(generator, discriminator, compile_setting),
     )
-    for name, net in trainer_networks(generator, discriminator, compile_setting).items():
-        setattr(trainer, name, net)
 
     def backward_sum(outputs: list[torch.Tensor]) -> None:
         torch.stack([output.float().sum() for output in outputs]).sum().backward()

@@ -4,8 +4,9 @@ The device machine takes at most 64 MiB of working tree, and a FEATDIR's float16
 ~100 MB for two hours of audio. Packing stores the mels as uint8 over the corpus's log-mel range
 (step ~0.06 nat, error <= half a step, well under a trained model's mel error), each band as
 its difference from the band below (mod 256: deflates to 31 MiB instead of 40 for the piper
-corpus), the other arrays exactly, and keeps the manifests and JSON/YAML files as they are; unpacking writes a
-FEATDIR that `fastspeak train` reads like the original (same manifest paths).
+corpus), the other arrays exactly, and keeps the manifests and JSON/YAML files as they are;
+unpacking writes a FEATDIR that `fastspeak train` reads like the original (same manifest
+paths).
 
     python scripts/device/featdir_pack.py pack data/features/piper_joe .carry/piper --splits train val
     python scripts/device/featdir_pack.py unpack .carry/piper /tmp/features/piper_joe

@@ -34,7 +34,7 @@ from fastspeak.voice import (
     is_voice,
     load_voice,
     shipped_vocoder,
-    voice_card,
+    voice_meta,
 )
 
 __all__ = ["AcousticExport", "export_onnx", "export_vocoder_onnx"]
@@ -99,8 +99,8 @@ def export_onnx(
     one) to ``out/vocoder.onnx``. Returns ``out``."""
     if is_voice(source):
         model, config, vocab, speakers = load_voice(source)
-        meta = json.loads((Path(source) / "voice.json").read_text(encoding="utf-8"))
-        kind, stats, card = meta["kind"], meta.get("stats"), voice_card(source)
+        meta = voice_meta(source)
+        kind, stats, card = meta["kind"], meta.get("stats"), dict(meta.get("card") or {})
         if vocoder is None:
             vocoder = shipped_vocoder(source)
     else:
