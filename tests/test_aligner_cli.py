@@ -256,6 +256,28 @@ def test_align_refines_on_export(align_run: Path, untrimmed_featdir: Path, tmp_p
         assert sum(refined) == entry["frames"] and min(refined) >= 1
 
 
+def test_align_with_transition_states_re_exports_with_a_new_share(
+    untrimmed_featdir: Path, tmp_path: Path
+) -> None:
+    """An aligner with transition states exports per-token durations; re-exported with share
+    1 (each transition to the token before it) every boundary is at least a frame later than
+    with share 0 (to the token after it)."""
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    command += ["--out", str(tmp_path / "run"), "--max-steps", str(STEPS), *TINY_ALIGNER]
+    command += ["--set", "align.transition_tokens=true"]
+    assert main(command) == 0
+    exported = {}
+    for share in ("1.0", "0.0"):
+        assert main([*command, "--resume", "--set", f"align.transition_share={share}"]) == 0
+        exported[share] = read_durations(tmp_path / "run" / "durations.jsonl")
+    for entry in manifest(untrimmed_featdir):
+        late, early = exported["1.0"][entry["id"]], exported["0.0"][entry["id"]]
+        assert len(late) == len(early) == len(entry["tokens"])
+        assert sum(late) == sum(early) == entry["frames"] and min(late + early) >= 1
+        difference = np.cumsum(late)[:-1] - np.cumsum(early)[:-1]
+        assert (difference >= 1).all()  # every transition has >= 1 frame
+
+
 def test_align_stops_at_max_minutes_and_still_exports(
     untrimmed_featdir: Path, tmp_path: Path
 ) -> None:

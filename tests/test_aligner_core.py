@@ -12,7 +12,7 @@ import torch
 from fastspeak.aligners.losses import AlignerLoss, binarization_loss, forward_sum_loss
 from fastspeak.aligners.mas import durations_to_attention, monotonic_alignment_search
 from fastspeak.aligners.metrics import boundary_errors, boundary_offsets
-from fastspeak.aligners.model import Aligner
+from fastspeak.aligners.model import Aligner, fold_transitions, interleave_transitions
 from fastspeak.aligners.prior import batch_log_prior, beta_binomial_prior
 from fastspeak.config import AlignerConfig, ConfigError, load_config
 
@@ -274,3 +274,75 @@ def test_aligner_config_is_validated_and_loaded_from_the_align_section() -> None
         load_config(None, ["align.kernel_size=4"])
     with pytest.raises(ConfigError, match="unknown config key 'align.hiden'"):
         load_config(None, ["align.hiden=3"])
+
+
+def test_interleave_and_fold_transitions_against_a_per_utterance_reference() -> None:
+    generator = torch.Generator().manual_seed(7)
+    token_lengths = torch.tensor([4, 1, 3])
+    tokens = torch.randint(1, 9, (3, 4), generator=generator)
+    tokens[1, 1:] = 0
+    tokens[2, 3:] = 0
+    states, state_lengths = interleave_transitions(tokens, token_lengths, 50)
+    assert states.shape == (3, 7) and state_lengths.tolist() == [7, 1, 5]
+    state_durations = torch.randint(1, 6, (3, 7), generator=generator)
+    for b, n in enumerate(token_lengths.tolist()):
+        expected = [int(tokens[b, 0])]
+        for token in tokens[b, 1:n].tolist():
+            expected += [50, token]
+        assert states[b, : 2 * n - 1].tolist() == expected
+        assert (states[b, 2 * n - 1 :] == 0).all()
+        state_durations[b, 2 * n - 1 :] = 0
+    for share in (0.0, 0.5, 1.0, 0.3):
+        folded = fold_transitions(state_durations, token_lengths, share)
+        for b, n in enumerate(token_lengths.tolist()):
+            own = state_durations[b, 0 : 2 * n - 1 : 2].tolist()
+            between = state_durations[b, 1 : 2 * n - 1 : 2].tolist()
+            expected = list(own)
+            for index, frames in enumerate(between):  # the naive rule: round half up
+                first = math.floor(frames * share + 0.5)
+                expected[index] += first
+                expected[index + 1] += frames - first
+            assert folded[b, :n].tolist() == expected
+            assert (folded[b, n:] == 0).all()
+            assert int(folded[b].sum()) == int(state_durations[b].sum())
+
+
+def test_aligner_with_transition_states_gives_token_durations_and_learns() -> None:
+    torch.manual_seed(0)
+    config = tiny_config(
+        temperature=0.05,
+        binarization_start_step=40,
+        binarization_warmup_steps=5,
+        transition_tokens=True,
+    )
+    aligner = Aligner(config)
+    assert aligner.token_embedding.num_embeddings == config.vocab_size + 1
+    generator = torch.Generator().manual_seed(5)
+    batches = [synthetic_batch(generator) for _ in range(4)]
+    tokens, token_lengths, mels, mel_lengths, _ = batches[0]
+    out = aligner.eval()(tokens, token_lengths, mels, mel_lengths)
+    states = 2 * tokens.size(1) - 1
+    assert out.log_attention.shape == (tokens.size(0), states, mels.size(1))
+    assert out.durations.shape == tokens.shape
+    assert torch.equal(out.durations.sum(1), mel_lengths)
+    assert torch.equal(out.token_lengths, 2 * token_lengths - 1)
+    assert ((out.durations >= 1) == (tokens > 0)).all()
+    before = mean_boundary_offset(aligner, batches)
+    criterion = AlignerLoss(config)
+    optimizer = torch.optim.Adam(aligner.parameters(), lr=1e-2)
+    aligner.train()
+    for step in range(1, 81):
+        tokens, token_lengths, mels, mel_lengths, _ = batches[step % 4]
+        total, _ = criterion(aligner(tokens, token_lengths, mels, mel_lengths), step)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+    after = mean_boundary_offset(aligner.eval(), batches)
+    assert before > 1.0 and after < 0.6, (before, after)
+
+
+def test_transition_states_config_checks() -> None:
+    with pytest.raises(ConfigError, match="transition_share"):
+        tiny_config(transition_tokens=True, transition_share=1.5)
+    with pytest.raises(ConfigError, match="refine_aligner_weight"):
+        tiny_config(transition_tokens=True, refine_aligner_weight=1.0)

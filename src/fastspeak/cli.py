@@ -174,7 +174,7 @@ def _command_align(args: argparse.Namespace) -> int:
     if report["reference"] is None:
         print("  (placeholder durations in the FEATDIR: no boundary error to report)")
     if report["left_out"]:
-        print(f"  left out (fewer frames than tokens): {len(report['left_out'])}")
+        print(f"  left out (too few frames to align): {len(report['left_out'])}")
     if report["trimmed_audio"]:
         print(
             "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence); "

@@ -793,6 +793,12 @@ class AlignerConfig:
     ``refine_aligner_weight`` x the aligner's log-attention; ``refine_margin`` frames at each
     end of every token are left out of the classifier's training. See
     :mod:`fastspeak.aligners.refine`.
+
+    Transition states (``transition_tokens``, off by default): the aligner sees a learned
+    transition token between every two tokens (Glow-TTS / VITS ``add_blank``), aligns the
+    2N - 1 states, and gives each transition's frames ``transition_share`` to the token before
+    it and the rest to the token after it (0.5: the boundary in the transition's middle).
+    Needs ``refine_aligner_weight`` 0 (refinement realigns tokens, not states).
     """
 
     vocab_size: int = 128
@@ -822,6 +828,8 @@ class AlignerConfig:
     refine_learning_rate: float = 1e-3
     refine_aligner_weight: float = 0.0
     refine_margin: int = 0
+    transition_tokens: bool = False
+    transition_share: float = 0.5
 
     def __post_init__(self) -> None:
         for name in (
@@ -864,3 +872,12 @@ class AlignerConfig:
                 raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             raise ConfigError(f"align.min_lr_ratio must be in [0, 1] (got {self.min_lr_ratio})")
+        if not 0.0 <= self.transition_share <= 1.0:
+            raise ConfigError(
+                f"align.transition_share must be in [0, 1] (got {self.transition_share})"
+            )
+        if self.transition_tokens and self.refine_aligner_weight:
+            raise ConfigError(
+                "align.refine_aligner_weight needs align.transition_tokens false: refinement "
+                "realigns tokens, the aligner's scores are over tokens and transitions"
+            )

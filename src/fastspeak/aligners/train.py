@@ -45,7 +45,7 @@ from tqdm import tqdm
 
 from fastspeak.aligners.losses import AlignerLoss
 from fastspeak.aligners.metrics import boundary_errors
-from fastspeak.aligners.model import Aligner, AlignerOutput
+from fastspeak.aligners.model import Aligner, AlignerOutput, state_count
 from fastspeak.aligners.refine import refine_durations
 from fastspeak.config import AudioConfig, Config, config_from_dict
 from fastspeak.data.alignments import Segment, write_textgrid
@@ -90,11 +90,13 @@ def prepare_aligner_config(config: Config, feat_dir: Path) -> Config:
     return config
 
 
-def _alignable(dataset: FeatureDataset) -> tuple[list[int], list[str]]:
-    """Indices of items MAS can align (at least one frame per token) and the ids of the rest."""
+def _alignable(dataset: FeatureDataset, transition_tokens: bool) -> tuple[list[int], list[str]]:
+    """Indices of items MAS can align (at least one frame per state: token, or token and
+    transition) and the ids of the rest."""
     keep, dropped = [], []
     for index, entry in enumerate(dataset.entries):
-        if 1 <= len(entry["tokens"]) <= int(entry["frames"]):
+        states = state_count(len(entry["tokens"]), transition_tokens)
+        if 1 <= states <= int(entry["frames"]):
             keep.append(index)
         else:
             dropped.append(str(entry["id"]))
@@ -209,7 +211,7 @@ def train_aligner(
             ``align.steps``).
         resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
             saved in it (``max_steps`` may still extend the run), except the ``refine_*``
-            ones, which act at export and come from ``config``.
+            ones and ``transition_share``, which act at export and come from ``config``.
         export: write TextGrids, durations.jsonl and report.json afterwards.
         max_minutes: also stop (validating, saving and exporting as at the last step) at the
             first step past this much wall time; ``resume`` continues.
@@ -226,10 +228,10 @@ def train_aligner(
         if checkpoint.get("kind") != ALIGNER_KIND:
             raise CheckpointError(f"{checkpointer.latest} is not an aligner checkpoint")
         config = copy.deepcopy(config)
-        export_settings = {  # refinement acts at export: the settings given now apply
+        export_settings = {  # these act at export: the settings given now apply
             field.name: getattr(config.align, field.name)
             for field in dataclasses.fields(config.align)
-            if field.name.startswith("refine_")
+            if field.name.startswith("refine_") or field.name == "transition_share"
         }
         saved_align = config_from_dict(checkpoint["config"]).align
         config.align = dataclasses.replace(saved_align, **export_settings)
@@ -265,7 +267,7 @@ def train_aligner(
         batch_in_epoch = int(checkpoint["batch_in_epoch"])
 
     train_set = FeatureDataset(feat_dir, "train", vocab, speakers)
-    train_indices, dropped = _alignable(train_set)
+    train_indices, dropped = _alignable(train_set, align.transition_tokens)
     if not train_indices:
         raise DatasetError(
             f"{feat_dir}/train.jsonl has no utterance with at least one mel frame per token"
@@ -276,7 +278,7 @@ def train_aligner(
     val_set = val_indices = None
     if (feat_dir / "val.jsonl").is_file():
         val_set = FeatureDataset(feat_dir, "val", vocab, speakers)
-        val_indices = _alignable(val_set)[0]
+        val_indices = _alignable(val_set, align.transition_tokens)[0]
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
     logger = TrainLogger(out_dir)
@@ -284,7 +286,7 @@ def train_aligner(
     parameters = sum(p.numel() for p in aligner.parameters())
     logger.message(
         f"aligner: {parameters / 1e6:.2f}M parameters on {device}, {len(train_indices)} "
-        f"utterances ({len(dropped)} with fewer frames than tokens left out), step {step} -> "
+        f"utterances ({len(dropped)} with too few frames left out), step {step} -> "
         f"{total_steps}"
     )
     progress = tqdm(total=total_steps, initial=step, disable=not opts.progress, unit="step")
@@ -402,7 +404,7 @@ def export_alignments(
     """Align every utterance of FEATDIR's splits (then refine, with ``align.refine_iterations``)
     and write TextGrids and durations.jsonl.
 
-    Returns the report: utterances per split, ids left out (fewer frames than tokens), and the
+    Returns the report: utterances per split, ids left out (fewer frames than tokens, or than states with transitions), and the
     phone-boundary error against the FEATDIR's durations per split (see
     :func:`fastspeak.aligners.metrics.boundary_errors`); with refinement also the aligner's own
     error before it (``boundary_error_aligner``) and the refinement's seconds.
@@ -435,7 +437,7 @@ def export_alignments(
     aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]] = {}
     alignable: dict[str, tuple[FeatureDataset, list[int]]] = {}
     for split, dataset in datasets.items():
-        indices, dropped = _alignable(dataset)
+        indices, dropped = _alignable(dataset, config.align.transition_tokens)
         report["left_out"].extend(dropped)
         alignable[split] = (dataset, indices)
         aligned[split] = [
