@@ -40,3 +40,37 @@ def test_pack_round_trip(piper_featdir: Path, tmp_path: Path) -> None:
                     assert np.array_equal(restored[name], original[name]), name
     for entry in _entries(piper_featdir, "test"):
         assert not (unpacked / entry["features"]).exists()
+
+
+def test_pack_without_mels_unpacks_with_another_packs_mels(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """A FEATDIR over the same audio with other durations (as ``preprocess --durations``
+    writes) packs without mels and unpacks with the mels of the first one's pack."""
+    import shutil
+
+    import pytest
+
+    other = tmp_path / "other"
+    shutil.copytree(piper_featdir, other)
+    entries = _entries(other, "train") + _entries(other, "val")
+    for entry in entries:
+        with np.load(other / entry["features"]) as data:
+            arrays = {name: data[name] for name in data.files}
+        arrays["durations"] = arrays["durations"].copy()
+        arrays["durations"][[0, -1]] += [1, -1]  # one frame moved from the last token
+        np.savez(other / entry["features"], **arrays)
+    pack(piper_featdir, tmp_path / "packed", ["train", "val"])
+    pack(other, tmp_path / "packed_other", ["train", "val"], with_mels=False)
+    size = (tmp_path / "packed_other" / "features.npz").stat().st_size
+    assert size < (tmp_path / "packed" / "features.npz").stat().st_size / 10
+    with pytest.raises(SystemExit, match="holds no mels"):
+        unpack(tmp_path / "packed_other", tmp_path / "refused")
+    unpack(tmp_path / "packed", tmp_path / "unpacked")
+    unpack(tmp_path / "packed_other", tmp_path / "unpacked_other", tmp_path / "packed")
+    for entry in entries:
+        with np.load(tmp_path / "unpacked" / entry["features"]) as first:
+            with np.load(tmp_path / "unpacked_other" / entry["features"]) as second:
+                assert np.array_equal(first["mels"], second["mels"]), entry["id"]
+                assert second["durations"][0] == first["durations"][0] + 1
+                assert second["durations"].sum() == len(second["mels"])

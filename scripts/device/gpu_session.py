@@ -19,6 +19,10 @@ itself):
    ``fastspeak evaluate --mels``);
 5. single-utterance GPU latency of both trained models over test sentences -> ``latency.json``.
 
+``--learned PACK`` (a ``featdir_pack.py pack --no-mels`` of the same corpus on learned
+durations, issue #5) trains FastSpeech 2 on those durations in place of FastSpeech: the two
+FastSpeech 2 runs then differ only in their durations (``fs2_learned_*`` files).
+
 ``session.log`` holds every stage's exit status, seconds and output tail.
 """
 
@@ -116,11 +120,16 @@ def begin(args: argparse.Namespace) -> None:
         stage("gpu", ["nvidia-smi", "-L"], 20, args.budget)
 
 
-def unpack_featdir(packed: Path, budget: float) -> Path | None:
-    """The carried FEATDIR pack unpacked into $WORK/feat (None when that failed)."""
-    feat = WORK / "feat"
+def unpack_featdir(
+    packed: Path, budget: float, name: str = "feat", mels_from: Path | None = None
+) -> Path | None:
+    """The carried FEATDIR pack unpacked into $WORK/NAME (None when that failed); a pack made
+    with ``--no-mels`` takes its mels from the pack ``mels_from``."""
+    feat = WORK / name
     command = [sys.executable, "scripts/device/featdir_pack.py", "unpack", str(packed), str(feat)]
-    return feat if stage("unpack", command, 60, budget) == 0 else None
+    if mels_from is not None:
+        command += ["--mels-from", str(mels_from)]
+    return feat if stage(f"unpack_{name}", command, 90, budget) == 0 else None
 
 
 def add_training_arguments(
@@ -211,6 +220,11 @@ def main() -> None:
     parser.add_argument("--fs1-config", default="configs/piper_joe/fastspeech.yaml")
     parser.add_argument("--skip-bench", action="store_true")
     parser.add_argument(
+        "--learned",
+        type=Path,
+        help="a --no-mels pack on learned durations: FastSpeech 2 on them replaces FastSpeech",
+    )
+    parser.add_argument(
         "--sequential",
         action="store_true",
         help="train the two models one after the other (each alone on the GPU), no mels",
@@ -225,11 +239,19 @@ def main() -> None:
         bench = [python, "-m", "benchmarks.bench_model_gpu", "--out", str(OUT / "model_gpu.json")]
         stage("bench", bench, 120, args.budget)
 
-    runs = {"fs2": WORK / "fs2", "fs1": WORK / "fs1"}
-    configs = {"fs2": args.fs2_config, "fs1": args.fs1_config}
+    second = "fs2_learned" if args.learned else "fs1"
+    runs = {"fs2": WORK / "fs2", second: WORK / second}
+    configs = {"fs2": args.fs2_config, second: args.fs1_config}
+    feats = {"fs2": feat, second: feat}
+    if args.learned:
+        learned = unpack_featdir(args.learned, args.budget, "feat_learned", args.packed)
+        if learned is None:
+            return
+        configs[second], feats[second] = args.fs2_config, learned
     if args.sequential:
         for name, run in runs.items():
-            stage(f"train_{name}", train_command(configs[name], feat, run, args), 1e9, args.budget)
+            command = train_command(configs[name], feats[name], run, args)
+            stage(f"train_{name}", command, 1e9, args.budget)
             if (run / "train_log.jsonl").is_file():
                 (OUT / f"{name}_train_log.jsonl").write_bytes(
                     (run / "train_log.jsonl").read_bytes()
@@ -243,7 +265,9 @@ def main() -> None:
     processes = {}
     for name, run in runs.items():
         handle = (WORK / f"train_{name}.out").open("w")
-        command = train_command(configs[name], feat, run, args, min(args.minutes, limit / 60 - 1))
+        command = train_command(
+            configs[name], feats[name], run, args, min(args.minutes, limit / 60 - 1)
+        )
         processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     for name, process in processes.items():
         try:
@@ -259,8 +283,8 @@ def main() -> None:
             (OUT / f"{name}_train_log.jsonl").write_bytes(train_log.read_bytes())
 
     reached = {name: milestones(run) for name, run in runs.items()}
-    common = sorted(set(reached["fs2"]) & set(reached["fs1"]))
-    log(f"milestones: fs2 {sorted(reached['fs2'])[-3:]}, fs1 {sorted(reached['fs1'])[-3:]}")
+    common = sorted(set(reached["fs2"]) & set(reached[second]))
+    log(f"milestones: fs2 {sorted(reached['fs2'])[-3:]}, {second} {sorted(reached[second])[-3:]}")
     jobs = []
     if common:
         jobs += [(f"{name}_step{common[-1]}", reached[name][common[-1]]) for name in runs]
