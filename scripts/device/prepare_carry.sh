@@ -8,8 +8,8 @@
 #
 # data/, runs/ and .carry/ are not in git, so a new checkout has none of them. The corpus is
 # built with one worker, which makes it the same on every build (piper's sampling noise is
-# seeded per process), so the committed learned durations fit its mels. About 25 minutes on
-# the 2-core CPU; steps whose output exists are skipped.
+# seeded per process), so the committed learned durations fit its mels. About 22 minutes on
+# the 2-core CPU (19 of them the corpus); steps whose output exists are skipped.
 #
 # usage: scripts/device/prepare_carry.sh [piper_joe] [piper_joe_learned] [vocoder_gta]
 #        (no argument: all three)
