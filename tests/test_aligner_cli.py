@@ -256,6 +256,34 @@ def test_align_refines_on_export(align_run: Path, untrimmed_featdir: Path, tmp_p
         assert sum(refined) == entry["frames"] and min(refined) >= 1
 
 
+def test_align_re_segments_under_a_duration_prior(
+    align_run: Path, untrimmed_featdir: Path, tmp_path: Path
+) -> None:
+    """`--resume` with align.duration_prior_rounds re-exports durations re-segmented by the
+    explicit-duration search (the tokens keep >= 1 frame, the sums stay) and reports the
+    aligner's own error beside them."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(align_run, run)
+    aligner_alone = read_durations(align_run / "durations.jsonl")
+    command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
+    command += ["--out", str(run), "--max-steps", str(STEPS), *TINY_ALIGNER, "--resume"]
+    assert main([*command, "--set", "align.duration_prior_rounds=2"]) == 0
+    report = json.loads((run / "report.json").read_text())
+    assert report["duration_prior_seconds"] > 0
+    assert (
+        report["boundary_error_aligner"]
+        == json.loads((align_run / "report.json").read_text())["boundary_error"]
+    )
+    durations = read_durations(run / "durations.jsonl")
+    for entry in manifest(untrimmed_featdir):
+        resegmented = durations[entry["id"]]
+        assert len(resegmented) == len(entry["tokens"])
+        assert sum(resegmented) == entry["frames"] and min(resegmented) >= 1
+    assert durations != aligner_alone
+
+
 def test_align_with_transition_states_re_exports_with_a_new_share(
     untrimmed_featdir: Path, tmp_path: Path
 ) -> None:

@@ -799,6 +799,12 @@ class AlignerConfig:
     2N - 1 states, and gives each transition's frames ``transition_share`` to the token before
     it and the rest to the token after it (0.5: the boundary in the transition's middle).
     Needs ``refine_aligner_weight`` 0 (refinement realigns tokens, not states).
+
+    Duration prior (``fastspeak align``, after training, before refinement; 0 rounds = off):
+    each of ``duration_prior_rounds`` rounds fits a log-normal duration per token id (one for
+    all transitions) on the train split's current durations and re-segments every utterance
+    by an explicit-duration HMM over the aligner's posteriors, the duration log-densities
+    weighted ``duration_prior_weight``. See :mod:`fastspeak.aligners.duration_prior`.
     """
 
     vocab_size: int = 128
@@ -830,6 +836,8 @@ class AlignerConfig:
     refine_margin: int = 0
     transition_tokens: bool = False
     transition_share: float = 0.5
+    duration_prior_rounds: int = 0
+    duration_prior_weight: float = 40.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -867,6 +875,8 @@ class AlignerConfig:
             "refine_context",
             "refine_aligner_weight",
             "refine_margin",
+            "duration_prior_rounds",
+            "duration_prior_weight",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"align.{name} must be >= 0 (got {getattr(self, name)})")

@@ -153,6 +153,23 @@ class Aligner(nn.Module):
             [mels, 2 * mels, mels, config.attention_channels], [kernel, 1, 1]
         )
 
+    def states(self, tokens: Tensor, token_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """The rows the attention aligns: (B, S) ids and (B,) counts; the tokens themselves,
+        or with ``transition_tokens`` the 2N - 1 interleaved states."""
+        if self.config.transition_tokens:
+            return interleave_transitions(tokens, token_lengths, self.transition_id)
+        return tokens, token_lengths
+
+    @torch.no_grad()
+    def state_log_posteriors(
+        self, tokens: Tensor, token_lengths: Tensor, mels: Tensor, mel_lengths: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """What MAS aligns: log P(state | frame) (B, S, T), the state ids (B, S) and their
+        counts (B,); arguments as :meth:`forward`."""
+        states, state_lengths = self.states(tokens, token_lengths)
+        log_attention = self.scores(states, state_lengths, mels, mel_lengths)[0]
+        return torch.log_softmax(log_attention, dim=1), states, state_lengths
+
     def scores(
         self, tokens: Tensor, token_lengths: Tensor, mels: Tensor, mel_lengths: Tensor
     ) -> tuple[Tensor, Tensor, Tensor]:
@@ -198,10 +215,7 @@ class Aligner(nn.Module):
             AlignerOutput.
         """
         per_token_lengths = token_lengths
-        if self.config.transition_tokens:
-            tokens, token_lengths = interleave_transitions(
-                tokens, token_lengths, self.transition_id
-            )
+        tokens, token_lengths = self.states(tokens, token_lengths)
         log_attention, token_mask, mel_mask = self.scores(tokens, token_lengths, mels, mel_lengths)
         valid = token_mask.unsqueeze(2) & mel_mask.unsqueeze(1)  # (B, N, T)
         soft = torch.softmax(log_attention, dim=1).masked_fill(~valid, 0.0)

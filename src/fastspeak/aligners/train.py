@@ -21,9 +21,11 @@ Times and durations cover the FEATDIR's audio: with ``features.trim_edge_silence
 audio trimmed by the corpus's TextGrids, which ``preprocess --durations`` trims the same way
 when the corpus still has them (a FEATDIR of placeholder durations is never trimmed).
 
-With ``align.refine_iterations`` > 0 the exported durations are the aligner's refined by
-self-training a frame classifier (:mod:`fastspeak.aligners.refine`), and report.json also
-gives the aligner's own error (``boundary_error_aligner``).
+With ``align.duration_prior_rounds`` > 0 the aligner's durations are re-segmented under a
+duration prior fitted to the corpus (:mod:`fastspeak.aligners.duration_prior`), and with
+``align.refine_iterations`` > 0 then refined by self-training a frame classifier
+(:mod:`fastspeak.aligners.refine`); either way report.json also gives the aligner's own error
+(``boundary_error_aligner``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import yaml
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from fastspeak.aligners.duration_prior import resegment_with_duration_prior
 from fastspeak.aligners.losses import AlignerLoss
 from fastspeak.aligners.metrics import boundary_errors
 from fastspeak.aligners.model import Aligner, AlignerOutput, state_count
@@ -211,7 +214,8 @@ def train_aligner(
             ``align.steps``).
         resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
             saved in it (``max_steps`` may still extend the run), except the ``refine_*``
-            ones and ``transition_share``, which act at export and come from ``config``.
+            and ``duration_prior_*`` ones and ``transition_share``, which act at export and
+            come from ``config``.
         export: write TextGrids, durations.jsonl and report.json afterwards.
         max_minutes: also stop (validating, saving and exporting as at the last step) at the
             first step past this much wall time; ``resume`` continues.
@@ -231,7 +235,8 @@ def train_aligner(
         export_settings = {  # these act at export: the settings given now apply
             field.name: getattr(config.align, field.name)
             for field in dataclasses.fields(config.align)
-            if field.name.startswith("refine_") or field.name == "transition_share"
+            if field.name.startswith(("refine_", "duration_prior_"))
+            or field.name == "transition_share"
         }
         saved_align = config_from_dict(checkpoint["config"]).align
         config.align = dataclasses.replace(saved_align, **export_settings)
@@ -401,8 +406,9 @@ def export_alignments(
     device: torch.device,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Align every utterance of FEATDIR's splits (then refine, with ``align.refine_iterations``)
-    and write TextGrids and durations.jsonl.
+    """Align every utterance of FEATDIR's splits (then re-segment under a duration prior, with
+    ``align.duration_prior_rounds``, and refine, with ``align.refine_iterations``) and write
+    TextGrids and durations.jsonl.
 
     Returns the report: utterances per split, ids left out (fewer frames than tokens, or than states with transitions), and the
     phone-boundary error against the FEATDIR's durations per split (see
@@ -448,9 +454,17 @@ def export_alignments(
         ]
         bar.update(len(dropped))
     bar.close()
-    if config.align.refine_iterations and aligned.get("train"):
-        if has_reference:
+    if has_reference and aligned.get("train"):
+        if config.align.duration_prior_rounds or config.align.refine_iterations:
             report["boundary_error_aligner"] = _split_errors(aligned, audio)
+    if config.align.duration_prior_rounds and aligned.get("train"):
+        prior_started = time.perf_counter()
+        resegmented = resegment_with_duration_prior(
+            aligner, alignable, config.align, device, progress=progress
+        )
+        aligned = _with_durations(aligned, resegmented)
+        report["duration_prior_seconds"] = round(time.perf_counter() - prior_started, 1)
+    if config.align.refine_iterations and aligned.get("train"):
         refine_started = time.perf_counter()
         refined = refine_durations(
             alignable,
@@ -465,10 +479,7 @@ def export_alignments(
             aligner=aligner,
             progress=progress,
         )
-        aligned = {
-            split: [(entry, refined[str(entry["id"])], ref) for entry, _, ref in items]
-            for split, items in aligned.items()
-        }
+        aligned = _with_durations(aligned, refined)
         report["refine_seconds"] = round(time.perf_counter() - refine_started, 1)
     records: list[dict[str, Any]] = []
     for split, items in aligned.items():
@@ -485,6 +496,17 @@ def export_alignments(
     )
     report["export_seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def _with_durations(
+    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]],
+    durations: dict[str, np.ndarray],
+) -> dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]]:
+    """``aligned`` with each item's learned durations replaced by ``durations[id]``."""
+    return {
+        split: [(entry, durations[str(entry["id"])], ref) for entry, _, ref in items]
+        for split, items in aligned.items()
+    }
 
 
 def _split_errors(

@@ -1,0 +1,274 @@
+"""Re-segmentation under a duration prior: an explicit-duration HMM over the aligner's states.
+
+MAS takes the single best path through the aligner's log P(state | frame) and has no view of
+how long a state lasts. The aligner's posteriors are confident (most frames near log 1), so a
+boundary goes wherever the frames' scores tip, and on piper the short phones take frames from
+their long neighbours (docs/evaluations/aligner_piper_cpu.md). A hidden semi-Markov model adds
+to every state the log-probability of its duration under a log-normal fitted to the corpus's
+own alignments of that state's token id (all transition states share one):
+
+    score(path) = sum_t log P(state(t) | frame t) + weight x sum_s log p_id(s)(duration_s)
+
+and :func:`segmental_search` finds the best path exactly (a segmental Viterbi search,
+O(S x T x D) for D the longest duration tried). ``weight`` is the inverse of an acoustic
+scale (speech recognisers decode with 0.1; these posteriors are sharper still). Each of
+``rounds`` rounds fits the log-normals on the train split's current durations (first the
+aligner's MAS), then re-segments every split. No reference durations are used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; a bare GPU image may lack it
+    numba = None  # type: ignore[assignment]
+
+from fastspeak.aligners.mas import monotonic_alignment_search
+from fastspeak.aligners.model import Aligner, fold_transitions
+from fastspeak.config import AlignerConfig
+from fastspeak.data.batch import Batch
+from fastspeak.data.dataset import FeatureDataset
+from fastspeak.data.sampler import length_bucketed_loader
+
+__all__ = ["DurationPrior", "resegment_with_duration_prior", "segmental_search"]
+
+SIGMA_FLOOR = 0.2
+"""Smallest standard deviation of a log-duration (a token seen with one length only)."""
+MIN_COUNT = 10
+"""Fewer observations than this: the token takes the log-normal fitted over all states."""
+MIN_SPAN = 16
+"""The longest duration searched is at least this many frames (and twice the longest state of
+the current path, so that path stays reachable)."""
+
+
+def _segmental_viterbi(
+    log_probs: np.ndarray, log_duration: np.ndarray
+) -> np.ndarray:  # pragma: no cover - jit
+    states, frames = log_probs.shape
+    longest = log_duration.shape[1] - 1
+    cumulative = np.zeros((states, frames + 1))
+    for s in range(states):
+        for t in range(frames):
+            cumulative[s, t + 1] = cumulative[s, t] + log_probs[s, t]
+    value = np.full((states, frames + 1), -np.inf)  # value[s, e]: state s ends before frame e
+    start = np.zeros((states, frames + 1), dtype=np.int64)
+    for end in range(1, min(longest, frames) + 1):
+        value[0, end] = cumulative[0, end] + log_duration[0, end]
+    for s in range(1, states):
+        for end in range(s + 1, frames + 1):
+            best = -np.inf
+            best_start = -1
+            for duration in range(1, min(longest, end - s) + 1):
+                begin = end - duration
+                previous = value[s - 1, begin]
+                if previous == -np.inf:
+                    continue
+                score = (
+                    previous + cumulative[s, end] - cumulative[s, begin] + log_duration[s, duration]
+                )
+                if score > best:
+                    best = score
+                    best_start = begin
+            value[s, end] = best
+            start[s, end] = best_start
+    durations = np.zeros(states, dtype=np.int64)
+    if value[states - 1, frames] == -np.inf:
+        return durations
+    end = frames
+    for s in range(states - 1, -1, -1):
+        begin = start[s, end] if s > 0 else 0
+        durations[s] = end - begin
+        end = begin
+    return durations
+
+
+if numba is not None:
+    _segmental_viterbi = numba.njit(cache=True)(_segmental_viterbi)
+
+
+def segmental_search(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndarray:
+    """The best monotonic path of an explicit-duration HMM (module docstring).
+
+    Args:
+        log_probs: (S, T) per-frame log-scores of the S states in order (T >= S).
+        log_duration: (S, D + 1) log-score of state s lasting d frames at [s, d], d = 1..D
+            (column 0 unused); ``-inf`` forbids a duration.
+    Returns:
+        (S,) int64 frames per state, each >= 1, summing to T.
+    Raises:
+        ValueError: no path (T < S, or D too small to cover T frames).
+    """
+    if numba is None:  # pragma: no cover
+        raise RuntimeError("the duration prior needs numba (pip install numba)")
+    states, frames = log_probs.shape
+    if log_duration.shape[0] != states:
+        raise ValueError(f"log_duration has {log_duration.shape[0]} rows for {states} states")
+    durations = _segmental_viterbi(
+        np.ascontiguousarray(log_probs, dtype=np.float64),
+        np.ascontiguousarray(log_duration, dtype=np.float64),
+    )
+    if durations.sum() != frames:
+        raise ValueError(
+            f"no path of {states} states over {frames} frames with durations up to "
+            f"{log_duration.shape[1] - 1}"
+        )
+    return durations
+
+
+@dataclass
+class DurationPrior:
+    """A log-normal duration per state id: log(frames) ~ N(mean[id], std[id]^2).
+
+    Attributes:
+        mean, std: (V,) over state ids; ids seen fewer than ``MIN_COUNT`` times hold the fit
+            over all states.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(
+        cls, states: Sequence[np.ndarray], durations: Sequence[np.ndarray], ids: int
+    ) -> DurationPrior:
+        """Fit from utterances' state ids (each (S,) int) and frames per state ((S,) int);
+        ``ids``: the number of state ids (V)."""
+        flat_ids = np.concatenate([np.asarray(s, dtype=np.int64) for s in states])
+        logs = np.log(np.concatenate([np.asarray(d, dtype=np.float64) for d in durations]))
+        counts = np.bincount(flat_ids, minlength=ids).astype(np.float64)
+        sums = np.bincount(flat_ids, weights=logs, minlength=ids)
+        squares = np.bincount(flat_ids, weights=logs**2, minlength=ids)
+        seen = counts >= MIN_COUNT
+        mean = np.full(ids, logs.mean())
+        std = np.full(ids, max(float(logs.std()), SIGMA_FLOOR))
+        mean[seen] = sums[seen] / counts[seen]
+        variance = squares[seen] / counts[seen] - mean[seen] ** 2
+        std[seen] = np.maximum(np.sqrt(np.clip(variance, 0.0, None)), SIGMA_FLOOR)
+        return cls(mean=mean, std=std)
+
+    def log_table(self, states: np.ndarray, longest: int, weight: float = 1.0) -> np.ndarray:
+        """(S, longest + 1): ``weight`` x the log-density of d = 1..longest frames for each
+        state (the log-normal density of d, -log d included); column 0 -inf."""
+        frames = np.log(np.arange(1, longest + 1, dtype=np.float64))
+        mean = self.mean[states][:, None]
+        std = self.std[states][:, None]
+        table = -((frames[None, :] - mean) ** 2) / (2.0 * std**2) - frames[None, :] - np.log(std)
+        table = weight * table
+        return np.concatenate([np.full((len(states), 1), -np.inf), table], axis=1)
+
+
+@torch.no_grad()
+def resegment_with_duration_prior(
+    aligner: Aligner,
+    datasets: Mapping[str, tuple[FeatureDataset, Sequence[int]]],
+    config: AlignerConfig,
+    device: torch.device,
+    progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Token durations after ``config.duration_prior_rounds`` rounds (module docstring).
+
+    Args:
+        aligner: the trained aligner (its posteriors; transitions folded with
+            ``config.transition_share``).
+        datasets: split -> (FeatureDataset, indices of the items to align); the prior is fitted
+            on the "train" split's items.
+        config: the ``align`` section (``duration_prior_*``, ``batch_size``).
+    Returns:
+        utterance id -> (N,) int64 frames per token (>= 1 each, summing to the mel frames), for
+        every item of every split.
+    """
+    if "train" not in datasets:
+        raise ValueError("the duration prior is fitted on the train split")
+    train_dataset, train_indices = datasets["train"]
+    train_ids = [str(train_dataset.entries[index]["id"]) for index in train_indices]
+    was_training = aligner.training
+    aligner.eval()
+    paths = _StatePaths()
+    rounds = config.duration_prior_rounds
+    total = sum(len(indices) for _, indices in datasets.values()) * (rounds + 1)
+    bar = tqdm(total=total, desc="duration prior", unit="utt", disable=not progress)
+    try:
+        prior = None  # the first pass is the aligner's MAS
+        for round_index in range(rounds + 1):
+            if round_index:
+                prior = DurationPrior.fit(
+                    [paths.states[key] for key in train_ids],
+                    [paths.durations[key] for key in train_ids],
+                    aligner.token_embedding.num_embeddings,
+                )
+            updated: dict[str, np.ndarray] = {}
+            for dataset, indices in datasets.values():
+                frames = [int(dataset.entries[index]["frames"]) for index in indices]
+                loader, _ = length_bucketed_loader(
+                    dataset, indices, frames, config.batch_size, False, 0
+                )
+                for batch in loader:
+                    updated.update(paths.segment(aligner, batch, device, prior, config))
+                    bar.update(len(batch.ids))
+            paths.durations = updated
+    finally:
+        bar.close()
+        aligner.train(was_training)
+    return {key: paths.token_durations(key, config) for key in paths.durations}
+
+
+class _StatePaths:
+    """Each utterance's state ids, token count and current frames per state, by id."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, np.ndarray] = {}
+        self.tokens: dict[str, int] = {}
+        self.durations: dict[str, np.ndarray] = {}
+
+    def segment(
+        self,
+        aligner: Aligner,
+        batch: Batch,
+        device: torch.device,
+        prior: DurationPrior | None,
+        config: AlignerConfig,
+    ) -> dict[str, np.ndarray]:
+        """(S,) frames per state for each utterance of ``batch``: the aligner's MAS without
+        ``prior`` (recording the states), else the search under it."""
+        log_probs, state_ids, state_lengths = aligner.state_log_posteriors(
+            batch.tokens.to(device),
+            batch.token_lengths.to(device),
+            batch.mels.to(device),
+            batch.mel_lengths.to(device),
+        )
+        if prior is None:
+            found = monotonic_alignment_search(log_probs, state_lengths, batch.mel_lengths)
+            out = {}
+            for row, key in enumerate(batch.ids):
+                count = int(state_lengths[row])
+                self.states[key] = state_ids[row, :count].cpu().numpy()
+                self.tokens[key] = int(batch.token_lengths[row])
+                out[key] = found[row, :count].cpu().numpy()
+            return out
+        scores = log_probs.cpu().numpy()
+        out = {}
+        for row, key in enumerate(batch.ids):
+            count, frames = int(state_lengths[row]), int(batch.mel_lengths[row])
+            longest = min(frames - count + 1, max(MIN_SPAN, 2 * int(self.durations[key].max())))
+            table = prior.log_table(self.states[key], longest, config.duration_prior_weight)
+            out[key] = segmental_search(scores[row, :count, :frames], table)
+        return out
+
+    def token_durations(self, key: str, config: AlignerConfig) -> np.ndarray:
+        """(N,) frames per token: the states', transitions folded in."""
+        durations = self.durations[key]
+        if not config.transition_tokens:
+            return durations
+        folded = fold_transitions(
+            torch.from_numpy(durations)[None],
+            torch.tensor([self.tokens[key]]),
+            config.transition_share,
+        )
+        return folded[0].numpy()
