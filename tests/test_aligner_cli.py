@@ -266,16 +266,20 @@ def test_align_re_segments_under_a_duration_prior(
 
     run = tmp_path / "run"
     shutil.copytree(align_run, run)
-    aligner_alone = read_durations(align_run / "durations.jsonl")
     command = ["align", "--config", str(CONFIG), "--data", str(untrimmed_featdir)]
     command += ["--out", str(run), "--max-steps", str(STEPS), *TINY_ALIGNER, "--resume"]
-    assert main([*command, "--set", "align.duration_prior_rounds=2"]) == 0
+    assert main([*command, "--set", "align.duration_prior_rounds=0"]) == 0
+    aligner_alone = read_durations(run / "durations.jsonl")
+    alone_report = json.loads((run / "report.json").read_text())
+    assert "duration_prior" not in alone_report
+    prior = ["--set", "align.duration_prior_rounds=2", "--set", "align.duration_prior_weight=20"]
+    assert main([*command, *prior]) == 0
     report = json.loads((run / "report.json").read_text())
-    assert report["duration_prior_seconds"] > 0
-    assert (
-        report["boundary_error_aligner"]
-        == json.loads((align_run / "report.json").read_text())["boundary_error"]
+    assert report["duration_prior"]["seconds"] >= 0
+    assert report["duration_prior"]["scale"] == pytest.approx(
+        20.0 / report["duration_prior"]["path_cost"], rel=1e-2
     )
+    assert report["boundary_error_aligner"] == alone_report["boundary_error"]
     durations = read_durations(run / "durations.jsonl")
     for entry in manifest(untrimmed_featdir):
         resegmented = durations[entry["id"]]

@@ -120,28 +120,38 @@ def test_resegmentation_of_a_corpus(piper_featdir: Path, transitions: bool) -> N
     torch.manual_seed(0)
     aligner = Aligner(config).eval()
     own = {}
-    for dataset in datasets.values():
+    cost, frames_seen = 0.0, 0
+    for split, dataset in datasets.items():
         batch = collate([dataset[index] for index in range(len(dataset))])
         with torch.no_grad():
             found = aligner(batch.tokens, batch.token_lengths, batch.mels, batch.mel_lengths)
         for row, key in enumerate(batch.ids):
             own[key] = found.durations[row, : int(batch.token_lengths[row])].numpy()
+            if split == "train":  # c: -log soft attention on the MAS path, per frame
+                length = int(batch.mel_lengths[row])
+                on_path = found.hard_attention[row, :, :length].bool()
+                cost -= float(torch.log(found.soft_attention[row, :, :length][on_path]).sum())
+                frames_seen += length
     cpu = torch.device("cpu")
     unweighted = resegment_with_duration_prior(aligner, alignable, config, cpu, progress=False)
-    assert unweighted.keys() == own.keys()
-    for key, durations in unweighted.items():
+    assert unweighted.durations.keys() == own.keys()
+    for key, durations in unweighted.durations.items():
         np.testing.assert_array_equal(durations, own[key])
+    assert unweighted.scale == 0.0
+    assert unweighted.path_cost == pytest.approx(cost / frames_seen, rel=1e-4)
     weighted = resegment_with_duration_prior(
-        aligner, alignable, dataclasses.replace(config, duration_prior_weight=40.0), cpu, False
+        aligner, alignable, dataclasses.replace(config, duration_prior_weight=20.0), cpu, False
     )
+    assert weighted.path_cost == pytest.approx(unweighted.path_cost)
+    assert weighted.scale == pytest.approx(20.0 / weighted.path_cost)
     frames = {
         str(entry["id"]): (int(entry["frames"]), len(entry["tokens"]))
         for dataset in datasets.values()
         for entry in dataset.entries
     }
-    for key, durations in weighted.items():
+    for key, durations in weighted.durations.items():
         assert (int(durations.sum()), len(durations)) == frames[key] and durations.min() >= 1
-    assert any((weighted[key] != own[key]).any() for key in own)
+    assert any((weighted.durations[key] != own[key]).any() for key in own)
 
 
 def test_duration_prior_settings_are_checked() -> None:

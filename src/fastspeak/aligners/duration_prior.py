@@ -7,17 +7,22 @@ their long neighbours (docs/evaluations/aligner_piper_cpu.md). A hidden semi-Mar
 to every state the log-probability of its duration under a log-normal fitted to the corpus's
 own alignments of that state's token id (all transition states share one):
 
-    score(path) = sum_t log P(state(t) | frame t) + weight x sum_s log p_id(s)(duration_s)
+    score(path) = sum_t log P(state(t) | frame t) + (w / c) x sum_s log p_id(s)(duration_s)
 
 and :func:`segmental_search` finds the best path exactly (a segmental Viterbi search,
-O(S x T x D) for D the longest duration tried). ``weight`` is the inverse of an acoustic
-scale (speech recognisers decode with 0.1; these posteriors are sharper still). Each of
-``rounds`` rounds fits the log-normals on the train split's current durations (first the
-aligner's MAS), then re-segments every split. No reference durations are used.
+O(S x T x D) for D the longest duration tried). ``c`` is the aligner's own mean
+-log P(state | frame) along its MAS path over the train split, so the weight ``w`` counts in
+units of the aligner's confidence: an aligner sure of its frames (small c) gets a stronger
+prior to move them, a hesitant one a weaker prior (the best w / c measured: 40 for piper's
+10,000-step aligner, c = 0.50; 20 for a 3,000-step one, c = 0.73; 10 for flite's, c = 1.53;
+all near w = 20). Each of ``rounds`` rounds fits the log-normals on the train split's current
+durations (first the aligner's MAS), then re-segments every split. No reference durations
+are used.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,12 +42,19 @@ from fastspeak.data.batch import Batch
 from fastspeak.data.dataset import FeatureDataset
 from fastspeak.data.sampler import length_bucketed_loader
 
-__all__ = ["DurationPrior", "resegment_with_duration_prior", "segmental_search"]
+__all__ = [
+    "DurationPrior",
+    "Resegmentation",
+    "resegment_with_duration_prior",
+    "segmental_search",
+]
 
 SIGMA_FLOOR = 0.2
 """Smallest standard deviation of a log-duration (a token seen with one length only)."""
 MIN_COUNT = 10
 """Fewer observations than this: the token takes the log-normal fitted over all states."""
+MIN_PATH_COST = 1e-3
+"""Floor of c (a perfectly sure aligner would otherwise get an infinite weight)."""
 MIN_SPAN = 16
 """The longest duration searched is at least this many frames (and twice the longest state of
 the current path, so that path stays reachable)."""
@@ -164,6 +176,22 @@ class DurationPrior:
         return np.concatenate([np.full((len(states), 1), -np.inf), table], axis=1)
 
 
+@dataclass
+class Resegmentation:
+    """What :func:`resegment_with_duration_prior` returns.
+
+    Attributes:
+        durations: utterance id -> (N,) int64 frames per token (>= 1 each, summing to the mel
+            frames), for every item of every split.
+        path_cost: c, the aligner's mean -log P(state | frame) along its MAS path (train split).
+        scale: the duration log-densities' weight, ``duration_prior_weight`` / c.
+    """
+
+    durations: dict[str, np.ndarray]
+    path_cost: float
+    scale: float
+
+
 @torch.no_grad()
 def resegment_with_duration_prior(
     aligner: Aligner,
@@ -171,18 +199,15 @@ def resegment_with_duration_prior(
     config: AlignerConfig,
     device: torch.device,
     progress: bool = True,
-) -> dict[str, np.ndarray]:
+) -> Resegmentation:
     """Token durations after ``config.duration_prior_rounds`` rounds (module docstring).
 
     Args:
         aligner: the trained aligner (its posteriors; transitions folded with
             ``config.transition_share``).
-        datasets: split -> (FeatureDataset, indices of the items to align); the prior is fitted
-            on the "train" split's items.
+        datasets: split -> (FeatureDataset, indices of the items to align); the prior and c
+            come from the "train" split's items.
         config: the ``align`` section (``duration_prior_*``, ``batch_size``).
-    Returns:
-        utterance id -> (N,) int64 frames per token (>= 1 each, summing to the mel frames), for
-        every item of every split.
     """
     if "train" not in datasets:
         raise ValueError("the duration prior is fitted on the train split")
@@ -194,8 +219,8 @@ def resegment_with_duration_prior(
     rounds = config.duration_prior_rounds
     total = sum(len(indices) for _, indices in datasets.values()) * (rounds + 1)
     bar = tqdm(total=total, desc="duration prior", unit="utt", disable=not progress)
+    prior, cost, scale = None, math.nan, math.nan  # the first pass is the aligner's MAS
     try:
-        prior = None  # the first pass is the aligner's MAS
         for round_index in range(rounds + 1):
             if round_index:
                 prior = DurationPrior.fit(
@@ -203,6 +228,11 @@ def resegment_with_duration_prior(
                     [paths.durations[key] for key in train_ids],
                     aligner.token_embedding.num_embeddings,
                 )
+            if round_index == 1:
+                cost = sum(paths.costs[key] for key in train_ids) / sum(
+                    int(paths.durations[key].sum()) for key in train_ids
+                )
+                scale = config.duration_prior_weight / max(cost, MIN_PATH_COST)
             updated: dict[str, np.ndarray] = {}
             for dataset, indices in datasets.values():
                 frames = [int(dataset.entries[index]["frames"]) for index in indices]
@@ -210,21 +240,24 @@ def resegment_with_duration_prior(
                     dataset, indices, frames, config.batch_size, False, 0
                 )
                 for batch in loader:
-                    updated.update(paths.segment(aligner, batch, device, prior, config))
+                    updated.update(paths.segment(aligner, batch, device, prior, scale))
                     bar.update(len(batch.ids))
             paths.durations = updated
     finally:
         bar.close()
         aligner.train(was_training)
-    return {key: paths.token_durations(key, config) for key in paths.durations}
+    durations = {key: paths.token_durations(key, config) for key in paths.durations}
+    return Resegmentation(durations=durations, path_cost=cost, scale=scale)
 
 
 class _StatePaths:
-    """Each utterance's state ids, token count and current frames per state, by id."""
+    """Each utterance's state ids, token count, MAS path cost and current frames per state,
+    by id."""
 
     def __init__(self) -> None:
         self.states: dict[str, np.ndarray] = {}
         self.tokens: dict[str, int] = {}
+        self.costs: dict[str, float] = {}
         self.durations: dict[str, np.ndarray] = {}
 
     def segment(
@@ -233,32 +266,35 @@ class _StatePaths:
         batch: Batch,
         device: torch.device,
         prior: DurationPrior | None,
-        config: AlignerConfig,
+        scale: float,
     ) -> dict[str, np.ndarray]:
         """(S,) frames per state for each utterance of ``batch``: the aligner's MAS without
-        ``prior`` (recording the states), else the search under it."""
+        ``prior`` (recording the states and the path's cost), else the search under it."""
         log_probs, state_ids, state_lengths = aligner.state_log_posteriors(
             batch.tokens.to(device),
             batch.token_lengths.to(device),
             batch.mels.to(device),
             batch.mel_lengths.to(device),
         )
+        found = None
         if prior is None:
-            found = monotonic_alignment_search(log_probs, state_lengths, batch.mel_lengths)
-            out = {}
-            for row, key in enumerate(batch.ids):
-                count = int(state_lengths[row])
-                self.states[key] = state_ids[row, :count].cpu().numpy()
-                self.tokens[key] = int(batch.token_lengths[row])
-                out[key] = found[row, :count].cpu().numpy()
-            return out
+            found = monotonic_alignment_search(log_probs, state_lengths, batch.mel_lengths).cpu()
         scores = log_probs.cpu().numpy()
         out = {}
         for row, key in enumerate(batch.ids):
             count, frames = int(state_lengths[row]), int(batch.mel_lengths[row])
+            scored = scores[row, :count, :frames]
+            if found is not None:
+                durations = found[row, :count].numpy()
+                path = np.repeat(np.arange(count), durations)
+                self.costs[key] = -float(scored[path, np.arange(frames)].sum())
+                self.states[key] = state_ids[row, :count].cpu().numpy()
+                self.tokens[key] = int(batch.token_lengths[row])
+                out[key] = durations
+                continue
+            assert prior is not None
             longest = min(frames - count + 1, max(MIN_SPAN, 2 * int(self.durations[key].max())))
-            table = prior.log_table(self.states[key], longest, config.duration_prior_weight)
-            out[key] = segmental_search(scores[row, :count, :frames], table)
+            out[key] = segmental_search(scored, prior.log_table(self.states[key], longest, scale))
         return out
 
     def token_durations(self, key: str, config: AlignerConfig) -> np.ndarray:

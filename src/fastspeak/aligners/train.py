@@ -462,8 +462,12 @@ def export_alignments(
         resegmented = resegment_with_duration_prior(
             aligner, alignable, config.align, device, progress=progress
         )
-        aligned = _with_durations(aligned, resegmented)
-        report["duration_prior_seconds"] = round(time.perf_counter() - prior_started, 1)
+        aligned = _with_durations(aligned, resegmented.durations)
+        report["duration_prior"] = {
+            "path_cost": round(resegmented.path_cost, 4),
+            "scale": round(resegmented.scale, 3),
+            "seconds": round(time.perf_counter() - prior_started, 1),
+        }
     if config.align.refine_iterations and aligned.get("train"):
         refine_started = time.perf_counter()
         refined = refine_durations(
