@@ -45,7 +45,8 @@ for pack in "${packs[@]}"; do
     piper_joe_learned)
       mkdir -p runs/carry
       gunzip -c "$LEARNED_DURATIONS" > runs/carry/learned_durations.jsonl
-      if [ ! -f data/features/piper_joe_learned/report.json ]; then
+      if [ ! -f data/features/piper_joe_learned/report.json ] ||
+        [ "$LEARNED_DURATIONS" -nt data/features/piper_joe_learned/report.json ]; then
         "$FASTSPEAK" preprocess --config configs/piper_joe/fastspeech2_small_cpu.yaml \
           --data "$CORPUS" --durations runs/carry/learned_durations.jsonl \
           --out data/features/piper_joe_learned
