@@ -168,11 +168,10 @@ class DurationPrior:
     def log_table(self, states: np.ndarray, longest: int, weight: float = 1.0) -> np.ndarray:
         """(S, longest + 1): ``weight`` x the log-density of d = 1..longest frames for each
         state (the log-normal density of d, -log d included); column 0 -inf."""
-        frames = np.log(np.arange(1, longest + 1, dtype=np.float64))
+        log_frames = np.log(np.arange(1, longest + 1, dtype=np.float64))[None, :]
         mean = self.mean[states][:, None]
         std = self.std[states][:, None]
-        table = -((frames[None, :] - mean) ** 2) / (2.0 * std**2) - frames[None, :] - np.log(std)
-        table = weight * table
+        table = weight * (-((log_frames - mean) ** 2) / (2.0 * std**2) - log_frames - np.log(std))
         return np.concatenate([np.full((len(states), 1), -np.inf), table], axis=1)
 
 
