@@ -158,3 +158,19 @@ def test_duration_prior_settings_are_checked() -> None:
     for name in ("duration_prior_rounds", "duration_prior_weight"):
         with pytest.raises(ConfigError, match=f"align.{name} must be >= 0"):
             AlignerConfig(**{name: -1})
+
+
+def test_the_numpy_fallback_finds_the_same_paths() -> None:
+    """Where numba is missing the vectorised search runs instead: same durations, ties and
+    forbidden durations included."""
+    from fastspeak.aligners import duration_prior
+
+    generator = np.random.default_rng(3)
+    for states, frames, longest in [(1, 6, 8), (5, 5, 3), (7, 40, 12), (30, 200, 20)]:
+        log_probs = np.round(generator.normal(size=(states, frames)), 1)  # ties happen
+        table = np.round(generator.normal(size=(states, longest + 1)), 1)
+        table[:, 0] = -np.inf
+        table[generator.random(table.shape) < 0.1] = -np.inf
+        table[:, 1] = 0.0  # one frame each stays allowed
+        fallback = duration_prior._segmental_viterbi_numpy(log_probs, table)
+        np.testing.assert_array_equal(fallback, segmental_search(log_probs, table))

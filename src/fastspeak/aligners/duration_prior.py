@@ -10,12 +10,12 @@ own alignments of that state's token id (all transition states share one):
     score(path) = sum_t log P(state(t) | frame t) + (w / c) x sum_s log p_id(s)(duration_s)
 
 and :func:`segmental_search` finds the best path exactly (a segmental Viterbi search,
-O(S x T x D) for D the longest duration tried). ``c`` is the aligner's own mean
--log P(state | frame) along its MAS path over the train split, so the weight ``w`` counts in
-units of the aligner's confidence: an aligner sure of its frames (small c) gets a stronger
-prior to move them, a hesitant one a weaker prior (the best w / c measured: 40 for piper's
-10,000-step aligner, c = 0.50; 20 for a 3,000-step one, c = 0.73; 10 for flite's, c = 1.53;
-all near w = 20). Each of ``rounds`` rounds fits the log-normals on the train split's current
+O(S x T x D) for D the longest duration tried; numba, or numpy where numba is missing). ``c``
+is the aligner's own mean -log P(state | frame) along its MAS path over the train split, so the
+weight ``w`` counts in units of the aligner's confidence: an aligner sure of its frames (small
+c) gets a stronger prior to move them, a hesitant one a weaker prior (the best w / c measured:
+40 for piper's 10,000-step aligner, c = 0.50; 20 for a 3,000-step one, c = 0.73; 10 for
+flite's, c = 1.53; all near w = 20). Each of ``rounds`` rounds fits the log-normals on the train split's current
 durations (first the aligner's MAS), then re-segments every split. No reference durations
 are used.
 """
@@ -101,8 +101,41 @@ def _segmental_viterbi(
     return durations
 
 
-if numba is not None:
-    _segmental_viterbi = numba.njit(cache=True)(_segmental_viterbi)
+def _segmental_viterbi_numpy(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndarray:
+    """The same search vectorised over (end, duration) per state: the fallback where numba is
+    not installed (a bare GPU image), ~4x slower; same path, ties to the shorter duration."""
+    states, frames = log_probs.shape
+    longest = log_duration.shape[1] - 1
+    cumulative = np.zeros((states, frames + 1))
+    cumulative[:, 1:] = np.cumsum(log_probs, axis=1)
+    value = np.full((states, frames + 1), -np.inf)
+    start = np.zeros((states, frames + 1), dtype=np.int64)
+    first = np.arange(1, min(longest, frames) + 1)
+    value[0, first] = cumulative[0, first] + log_duration[0, first]
+    ends = np.arange(frames + 1)[:, None]  # (T + 1, 1)
+    lengths = np.arange(1, longest + 1)[None, :]  # (1, D)
+    begins = ends - lengths  # (T + 1, D)
+    rows = np.arange(frames + 1)
+    for s in range(1, states):
+        valid = begins >= s
+        safe = np.where(valid, begins, 0)
+        scores = value[s - 1, safe] + cumulative[s, ends] - cumulative[s, safe]
+        scores = np.where(valid, scores + log_duration[s, lengths], -np.inf)
+        best = scores.argmax(axis=1)
+        value[s] = scores[rows, best]
+        start[s] = begins[rows, best]
+    durations = np.zeros(states, dtype=np.int64)
+    if value[states - 1, frames] == -np.inf:
+        return durations
+    end = frames
+    for s in range(states - 1, -1, -1):
+        begin = int(start[s, end]) if s > 0 else 0
+        durations[s] = end - begin
+        end = begin
+    return durations
+
+
+_search = _segmental_viterbi_numpy if numba is None else numba.njit(cache=True)(_segmental_viterbi)
 
 
 def segmental_search(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndarray:
@@ -117,12 +150,10 @@ def segmental_search(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndar
     Raises:
         ValueError: no path (T < S, or D too small to cover T frames).
     """
-    if numba is None:  # pragma: no cover
-        raise RuntimeError("the duration prior needs numba (pip install numba)")
     states, frames = log_probs.shape
     if log_duration.shape[0] != states:
         raise ValueError(f"log_duration has {log_duration.shape[0]} rows for {states} states")
-    durations = _segmental_viterbi(
+    durations = _search(
         np.ascontiguousarray(log_probs, dtype=np.float64),
         np.ascontiguousarray(log_duration, dtype=np.float64),
     )
