@@ -160,7 +160,7 @@ def test_duration_prior_settings_are_checked() -> None:
             AlignerConfig(**{name: -1})
 
 
-def test_the_numpy_fallback_finds_the_same_paths() -> None:
+def test_the_numpy_fallback_finds_the_same_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where numba is missing the vectorised search runs instead: same durations, ties and
     forbidden durations included."""
     from fastspeak.aligners import duration_prior
@@ -172,5 +172,8 @@ def test_the_numpy_fallback_finds_the_same_paths() -> None:
         table[:, 0] = -np.inf
         table[generator.random(table.shape) < 0.1] = -np.inf
         table[:, 1] = 0.0  # one frame each stays allowed
-        fallback = duration_prior._segmental_viterbi_numpy(log_probs, table)
-        np.testing.assert_array_equal(fallback, segmental_search(log_probs, table))
+        compiled = segmental_search(log_probs, table)
+        with monkeypatch.context() as patch:
+            patch.setattr(duration_prior, "_search", duration_prior._segmental_viterbi_numpy)
+            fallback = segmental_search(log_probs, table)
+        np.testing.assert_array_equal(fallback, compiled)

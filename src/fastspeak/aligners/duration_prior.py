@@ -62,7 +62,9 @@ the current path, so that path stays reachable)."""
 
 def _segmental_viterbi(
     log_probs: np.ndarray, log_duration: np.ndarray
-) -> np.ndarray:  # pragma: no cover - jit
+) -> tuple[np.ndarray, float]:  # pragma: no cover - jit
+    """(S, T + 1) start frame of state s when it ends before frame e, and the best path's
+    score (-inf: no path)."""
     states, frames = log_probs.shape
     longest = log_duration.shape[1] - 1
     cumulative = np.zeros((states, frames + 1))
@@ -90,18 +92,12 @@ def _segmental_viterbi(
                     best_start = begin
             value[s, end] = best
             start[s, end] = best_start
-    durations = np.zeros(states, dtype=np.int64)
-    if value[states - 1, frames] == -np.inf:
-        return durations
-    end = frames
-    for s in range(states - 1, -1, -1):
-        begin = start[s, end] if s > 0 else 0
-        durations[s] = end - begin
-        end = begin
-    return durations
+    return start, value[states - 1, frames]
 
 
-def _segmental_viterbi_numpy(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndarray:
+def _segmental_viterbi_numpy(
+    log_probs: np.ndarray, log_duration: np.ndarray
+) -> tuple[np.ndarray, float]:
     """The same search vectorised over (end, duration) per state: the fallback where numba is
     not installed (a bare GPU image), ~4x slower; same path, ties to the shorter duration."""
     states, frames = log_probs.shape
@@ -124,15 +120,7 @@ def _segmental_viterbi_numpy(log_probs: np.ndarray, log_duration: np.ndarray) ->
         best = scores.argmax(axis=1)
         value[s] = scores[rows, best]
         start[s] = begins[rows, best]
-    durations = np.zeros(states, dtype=np.int64)
-    if value[states - 1, frames] == -np.inf:
-        return durations
-    end = frames
-    for s in range(states - 1, -1, -1):
-        begin = int(start[s, end]) if s > 0 else 0
-        durations[s] = end - begin
-        end = begin
-    return durations
+    return start, float(value[states - 1, frames])
 
 
 _search = _segmental_viterbi_numpy if numba is None else numba.njit(cache=True)(_segmental_viterbi)
@@ -153,15 +141,22 @@ def segmental_search(log_probs: np.ndarray, log_duration: np.ndarray) -> np.ndar
     states, frames = log_probs.shape
     if log_duration.shape[0] != states:
         raise ValueError(f"log_duration has {log_duration.shape[0]} rows for {states} states")
-    durations = _search(
+    start, score = _search(
         np.ascontiguousarray(log_probs, dtype=np.float64),
         np.ascontiguousarray(log_duration, dtype=np.float64),
     )
-    if durations.sum() != frames:
+    if score == -np.inf:
         raise ValueError(
             f"no path of {states} states over {frames} frames with durations up to "
             f"{log_duration.shape[1] - 1}"
         )
+    durations = np.zeros(states, dtype=np.int64)
+    end = frames
+    for state in range(states - 1, 0, -1):
+        begin = int(start[state, end])
+        durations[state] = end - begin
+        end = begin
+    durations[0] = end
     return durations
 
 
@@ -281,12 +276,10 @@ def resegment_with_duration_prior(
 
 
 class _StatePaths:
-    """Each utterance's state ids, token count, MAS path cost and current frames per state,
-    by id."""
+    """Each utterance's state ids, MAS path cost and current frames per state, by id."""
 
     def __init__(self) -> None:
         self.states: dict[str, np.ndarray] = {}
-        self.tokens: dict[str, int] = {}
         self.costs: dict[str, float] = {}
         self.durations: dict[str, np.ndarray] = {}
 
@@ -319,7 +312,6 @@ class _StatePaths:
                 path = np.repeat(np.arange(count), durations)
                 self.costs[key] = -float(scored[path, np.arange(frames)].sum())
                 self.states[key] = state_ids[row, :count].cpu().numpy()
-                self.tokens[key] = int(batch.token_lengths[row])
                 out[key] = durations
                 continue
             assert prior is not None
@@ -332,9 +324,8 @@ class _StatePaths:
         durations = self.durations[key]
         if not config.transition_tokens:
             return durations
+        tokens = (len(durations) + 1) // 2  # S = 2N - 1 states
         folded = fold_transitions(
-            torch.from_numpy(durations)[None],
-            torch.tensor([self.tokens[key]]),
-            config.transition_share,
+            torch.from_numpy(durations)[None], torch.tensor([tokens]), config.transition_share
         )
         return folded[0].numpy()

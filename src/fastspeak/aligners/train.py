@@ -454,9 +454,9 @@ def export_alignments(
         ]
         bar.update(len(dropped))
     bar.close()
-    if has_reference and aligned.get("train"):
-        if config.align.duration_prior_rounds or config.align.refine_iterations:
-            report["boundary_error_aligner"] = _split_errors(aligned, audio)
+    post_processed = config.align.duration_prior_rounds or config.align.refine_iterations
+    if has_reference and post_processed and aligned.get("train"):
+        report["boundary_error_aligner"] = _split_errors(aligned, audio)
     if config.align.duration_prior_rounds and aligned.get("train"):
         prior_started = time.perf_counter()
         resegmented = resegment_with_duration_prior(
