@@ -121,6 +121,7 @@ def bench_precision(
 
     parts = {
         "step": lambda: trainer.step(mels, wavs),
+        "mel_only_step": lambda: trainer.step(mels, wavs, adversarial=False),
         "generator": generator_part,
         "mpd": stack_part(discriminator.score_periods),
         "msd": stack_part(discriminator.score_scales),
@@ -195,16 +196,21 @@ def recommended_compile(entries: list[dict[str, Any]], gain: float = 0.8) -> boo
 def record(path: Path) -> None:
     result = json.loads(path.read_text())
     rows = [
-        "| precision | step ms | steps/s | generator | MPD | MSD | mel loss |",
-        "|---" * 7 + "|",
+        "| precision | step ms | steps/s | mel-only step | generator | MPD | MSD | mel loss |",
+        "|---" * 8 + "|",
     ]
     for entry in result["precisions"]:
         if "error" in entry:
-            rows.append(f"| {entry['precision']} + compile {entry['compile']} | failed | | | | | |")
+            rows.append(
+                f"| {entry['precision']} + compile {entry['compile']} | failed | | | | | | |"
+            )
             continue
         setting = entry.get("compile")
         label = entry["precision"] + (f" + compile {setting}" if setting else "")
-        parts = [entry.get(f"{part}_ms", "") for part in ("generator", "mpd", "msd", "mel_loss")]
+        parts = [
+            entry.get(f"{part}_ms", "")
+            for part in ("mel_only_step", "generator", "mpd", "msd", "mel_loss")
+        ]
         rows.append(
             f"| {label} | {entry['step_ms']} | {entry['steps_per_s']} | "
             + " | ".join(str(part) for part in parts)
@@ -213,8 +219,8 @@ def record(path: Path) -> None:
     summary = (
         f"HiFi-GAN {result['variant']} training step on {result['device_name']}, batch "
         f"{result['batch_size']} x {result['segment_size']} samples, random data; parts are "
-        "forward + backward on the 2 x batch waveforms a step scores (median ms).\n\n"
-        + "\n".join(rows)
+        "forward + backward on the 2 x batch waveforms a step scores; the mel-only step is "
+        "one of `vocoder.train.mel_only_steps` (median ms).\n\n" + "\n".join(rows)
     )
     if result.get("loader"):
         loader = result["loader"]

@@ -247,6 +247,35 @@ def test_training_continues_an_exported_generator_with_fresh_discriminators(
     assert not same_state(trained["model"], warm["model"])
 
 
+def test_mel_only_phase_trains_the_generator_alone_then_warms_up_the_discriminators(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    from fastspeak.vocoders.hifigan import HiFiGANDiscriminator, HiFiGANGenerator
+
+    torch.set_num_threads(1)
+    overrides = ["vocoder.train.mel_only_steps=2", "vocoder.train.discriminator_warmup_steps=1"]
+    config = tiny_vocoder(*overrides)
+    torch.manual_seed(config.vocoder.train.seed)  # the loop's initial networks
+    initial_generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
+    initial = HiFiGANDiscriminator(config.vocoder.discriminator).state_dict()
+    mel_only = load_checkpoint(
+        train_vocoder(config, piper_featdir, tmp_path / "mel_only", max_steps=2)["checkpoint"]
+    )
+    assert same_state(mel_only["discriminator"], initial)  # neither run nor updated
+    assert not same_state(mel_only["model"], initial_generator.state_dict())
+    full = train_vocoder(config, piper_featdir, tmp_path / "full", max_steps=4)
+    records = [json.loads(line) for line in (tmp_path / "full" / "train_log.jsonl").open()]
+    steps = {r["step"]: r for r in records if r["split"] == "train"}
+    for step in (1, 2):  # mel L1 alone: no adversarial terms, no discriminator update
+        assert "adversarial" not in steps[step] and steps[step]["discriminator_grad_norm"] == 0
+        assert steps[step]["generator_grad_norm"] > 0
+        assert steps[step]["generator"] == pytest.approx(45.0 * steps[step]["mel_l1"], rel=1e-5)
+    assert steps[3]["generator_grad_norm"] == 0 and steps[3]["discriminator_grad_norm"] > 0
+    assert steps[4]["generator_grad_norm"] > 0 and steps[4]["discriminator_grad_norm"] > 0
+    assert np.isfinite(steps[4]["adversarial"])
+    assert not same_state(load_checkpoint(full["checkpoint"])["discriminator"], initial)
+
+
 def test_synthesizer_and_cli_speak_through_the_trained_vocoder(
     acoustic_checkpoint: Path, vocoder_checkpoint: Path, tmp_path: Path
 ) -> None:
@@ -313,8 +342,10 @@ from fastspeak.config import load_config
 from fastspeak.train.gan_loop import train_vocoder
 
 tiny, feat_dir, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-config = load_config(tiny, ["vocoder.train.discriminator_warmup_steps=1"])  # step 1: D alone
-result = train_vocoder(config, feat_dir, out / "run", max_steps=3)
+# step 1: G alone on mel L1, step 2: D alone, steps 3-4: both
+overrides = ["vocoder.train.mel_only_steps=1", "vocoder.train.discriminator_warmup_steps=1"]
+config = load_config(tiny, overrides)
+result = train_vocoder(config, feat_dir, out / "run", max_steps=4)
 digest = hashlib.sha256()
 for module in ("generator", "discriminator"):
     for name, tensor in sorted(result[module].state_dict().items()):
@@ -340,10 +371,10 @@ def test_two_process_ddp_keeps_generator_and_discriminator_identical(
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
-    assert ranks[0]["step"] == ranks[1]["step"] == 3
+    assert ranks[0]["step"] == ranks[1]["step"] == 4
     assert ranks[0]["digest"] == ranks[1]["digest"]
     assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank trained on its own segments
-    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 3
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 4
 
 
 def test_training_benchmark_times_every_part_and_records(
@@ -376,8 +407,9 @@ def test_training_benchmark_times_every_part_and_records(
     assert code == 0
     result = json.loads(out.read_text())
     (entry,) = result["precisions"]
-    for part in ("step", "generator", "mpd", "msd", "mel_loss"):
+    for part in ("step", "mel_only_step", "generator", "mpd", "msd", "mel_loss"):
         assert entry[f"{part}_ms"] > 0
+    assert entry["mel_only_step_ms"] < entry["step_ms"]  # no discriminator pass
     assert entry["steps_per_s"] == pytest.approx(1e3 / entry["step_ms"], rel=0.01)
     assert result["loader"]["batches_per_s"] > 0
     markdown = tmp_path / "BENCHMARKS.md"

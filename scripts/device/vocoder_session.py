@@ -13,7 +13,9 @@ Stages (each time-limited inside one overall ``--budget``; helpers from gpu_sess
    the GPU for ``--minutes`` of wall time on mels computed from the recordings (``fastspeak
    train-vocoder --max-minutes``); ``--continue NAME=GENERATOR.json`` starts that run from a
    generator an earlier session exported (carried in; fresh discriminators, the first
-   ``--warmup-steps`` steps train them alone), so sessions add up;
+   ``--warmup-steps`` steps train them alone), so sessions add up; ``--mel-only-steps N``
+   starts every other run with N steps of the generator alone on mel L1, then
+   ``--warmup-steps`` of the discriminators alone (``vocoder.train.mel_only_steps``);
 3. fine-tuning (when the pack has GTA mels): each ``--fine-tune NAME`` run continued on the
    GTA mels for ``--ft-minutes`` (``--gta --init-from``), as ``NAME_gta``;
 4. export: every run's generator, weight norm removed, fp16 (:func:`export_generator`).
@@ -162,7 +164,16 @@ def main() -> None:
         help="NAME=GENERATOR.json: pretrain run NAME from this exported generator",
     )
     parser.add_argument(
-        "--warmup-steps", type=int, default=200, help="discriminator-only steps of a --continue"
+        "--warmup-steps",
+        type=int,
+        default=200,
+        help="discriminator-only steps of a --continue or after --mel-only-steps",
+    )
+    parser.add_argument(
+        "--mel-only-steps",
+        type=int,
+        default=0,
+        help="runs not continued: first train the generator alone on mel L1 for N steps",
     )
     parser.add_argument("--set", action="append", default=[], help="override for every run")
     parser.add_argument("--workers", type=int, default=6, help="data workers per run")
@@ -191,9 +202,12 @@ def main() -> None:
     commands = {}
     for name, config in runs_wanted.items():
         commands[name] = train_command(config, data, runs[name], minutes, args)
+        warmup = ["--set", f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"]
         if name in continued:
-            commands[name] += ["--init-from", continued[name], "--set"]
-            commands[name] += [f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"]
+            commands[name] += ["--init-from", continued[name], *warmup]
+        elif args.mel_only_steps:
+            commands[name] += ["--set", f"vocoder.train.mel_only_steps={args.mel_only_steps}"]
+            commands[name] += warmup
     run_together(commands, limit)
     if ft_time:
         commands = {}

@@ -654,8 +654,13 @@ class VocoderTrainConfig:
     fused kernels), or a mode: "reduce-overhead" (also CUDA graphs) or
     "max-autotune-no-cudagraphs". A step is ~10k small kernels, launch-bound on a large GPU;
     the first steps pay the compilation.
-    ``discriminator_warmup_steps``: the first so many steps of a run update the discriminators
-    alone (for a run started from an exported generator, whose discriminators are new).
+    ``mel_only_steps``: the first so many steps of a run train the generator alone on mel L1
+    (the discriminators are neither run nor updated; a step costs the generator's share, and
+    the adversarial phase starts from a generator that already follows the mels: the
+    generator-first schedule of MelGAN / Parallel WaveGAN recipes). 0 = the paper's recipe.
+    ``discriminator_warmup_steps``: the next so many steps (the first ones without
+    ``mel_only_steps``) update the discriminators alone (for fresh discriminators: after the
+    mel-only phase, or in a run started from an exported generator).
     ``val_utterances``: how many validation utterances are vocoded whole for ``val/mel_l1``
     (every ``val_interval`` steps). ``sample_interval``: TensorBoard audio samples and mel
     plots (matplotlib) of two of them every so many steps and at the first validation; 0 =
@@ -673,6 +678,7 @@ class VocoderTrainConfig:
     feature_loss_weight: float = 2.0
     loss_f_max: float | None = None
     grad_clip: float = 0.0
+    mel_only_steps: int = 0
     discriminator_warmup_steps: int = 0
     amp: bool | Literal["auto"] = "auto"
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
@@ -694,6 +700,7 @@ class VocoderTrainConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{prefix}.{name} must be >= 1 (got {getattr(self, name)})")
         for name in (
+            "mel_only_steps",
             "discriminator_warmup_steps",
             "num_workers",
             "val_utterances",
