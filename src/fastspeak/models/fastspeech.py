@@ -38,6 +38,7 @@ from fastspeak.models.variance import (
     VariancePredictor,
     durations_from_log,
     output_length,
+    teacher_forced_length,
 )
 
 __all__ = ["FastSpeech"]
@@ -174,15 +175,7 @@ class FastSpeech(nn.Module):
         Returns:
             FastSpeechOutput with T = max(mel_lengths).
         """
-        max_length = None
-        if mel_lengths is not None:
-            if not torch.equal(durations.long().sum(dim=1), mel_lengths.long()):
-                raise ValueError(
-                    "durations do not sum to mel_lengths; the alignments and the mels disagree"
-                )
-            max_length = int(mel_lengths.max())
-        if static_frames is not None:
-            max_length = static_frames
+        max_length = teacher_forced_length(durations, mel_lengths, static_frames)
         hidden, token_mask = self._encode(tokens, token_lengths, speaker_ids)
         durations = masked_fill_padding(durations.long(), token_mask)
         prediction = self.duration_predictor(hidden, token_mask)

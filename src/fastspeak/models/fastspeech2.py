@@ -21,7 +21,12 @@ from fastspeak.config import ModelConfig
 from fastspeak.models.layers import FFTStack, PostNet, encode_tokens
 from fastspeak.models.ops import masked_fill_padding
 from fastspeak.models.outputs import FastSpeech2Output, VarianceAdaptorOutput
-from fastspeak.models.variance import Control, VarianceAdaptor, VarianceStatistics
+from fastspeak.models.variance import (
+    Control,
+    VarianceAdaptor,
+    VarianceStatistics,
+    teacher_forced_length,
+)
 
 __all__ = ["FastSpeech2"]
 
@@ -162,15 +167,7 @@ class FastSpeech2(nn.Module):
             FastSpeech2Output with T = max(mel_lengths); ``pitch``/``energy`` hold the
             normalised targets.
         """
-        max_length = None
-        if mel_lengths is not None:
-            if not torch.equal(durations.long().sum(dim=1), mel_lengths.long()):
-                raise ValueError(
-                    "durations do not sum to mel_lengths; the alignments and the mels disagree"
-                )
-            max_length = int(mel_lengths.max())
-        if static_frames is not None:
-            max_length = static_frames
+        max_length = teacher_forced_length(durations, mel_lengths, static_frames)
         hidden, token_mask = self._encode(tokens, token_lengths, speaker_ids)
         durations = masked_fill_padding(durations.long(), token_mask)
         adapted = self.variance_adaptor(hidden, token_mask, durations, pitch, energy, max_length)

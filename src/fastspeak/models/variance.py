@@ -43,6 +43,7 @@ __all__ = [
     "VarianceStatistics",
     "durations_from_log",
     "output_length",
+    "teacher_forced_length",
 ]
 
 Control = float | Tensor
@@ -235,6 +236,25 @@ def output_length(
     if max_length is not None:  # a cap, not a pad: T = min(cap, longest utterance)
         return min(max_length, int(durations.sum(dim=1).max()))
     return None
+
+
+def teacher_forced_length(
+    durations: Tensor, mel_lengths: Tensor | None, static_length: int | None
+) -> int | None:
+    """T of a teacher-forced output: ``static_length`` when given, else the longest of
+    ``mel_lengths`` (checked to equal ``durations.sum(1)``; one host sync), else None.
+
+    durations: (B, N) the data's frames per token; mel_lengths: (B,) or None.
+    Raises ValueError when the durations do not sum to the mel lengths.
+    """
+    length = None
+    if mel_lengths is not None:
+        if not torch.equal(durations.long().sum(dim=1), mel_lengths.long()):
+            raise ValueError(
+                "durations do not sum to mel_lengths; the alignments and the mels disagree"
+            )
+        length = int(mel_lengths.max())
+    return static_length if static_length is not None else length
 
 
 def durations_from_log(log_durations: Tensor, token_mask: Tensor, speed: Control = 1.0) -> Tensor:
