@@ -116,6 +116,17 @@ def test_forward_and_infer_shapes(postnet: str, duration_loss: str) -> None:
         model.infer(b.tokens, b.token_lengths)
 
 
+def test_teacher_forced_length_checks_the_mels_and_honours_static_frames() -> None:
+    model = FastSpeech(tiny_config(n_speakers=2))
+    b = tiny_batch()
+    with pytest.raises(ValueError, match="do not sum to mel_lengths"):
+        model(b.tokens, b.token_lengths, b.durations, b.speaker_ids, b.mel_lengths + 1)
+    frames = int(b.mel_lengths.max())
+    padded = model(b.tokens, b.token_lengths, b.durations, b.speaker_ids, b.mel_lengths, frames + 5)
+    assert padded.mels.shape == (3, frames + 5, N_MELS)
+    assert torch.equal(padded.mel_lengths, b.mel_lengths)
+
+
 @pytest.mark.parametrize("postnet", ["cbhg", "plain"])
 def test_padded_batch_equals_each_utterance_alone(postnet: str) -> None:
     """Padding never leaks into valid frames (CBHG: masked convs and a packed GRU)."""
