@@ -129,9 +129,10 @@ def bench_precision(
     }
     if compile_setting:
         parts = {"step": parts["step"]}
-        # a session continuing a generator starts with discriminator-only steps: that path
-        # (no generator graph) must compile and run too, or the mode is not usable
+        # a session continuing a generator starts with discriminator-only steps, a new one
+        # with mel-only steps: those paths must compile and run too, or the mode is not usable
         trainer.step(mels, wavs, update_generator=False)
+        trainer.step(mels, wavs, adversarial=False)
     result: dict[str, Any] = {"precision": precision, "compile": compile_setting}
     for name, fn in parts.items():
         result[f"{name}_ms"] = _median_ms(fn, device, warmup, steps)
