@@ -98,6 +98,10 @@ def test_align_writes_textgrids_durations_and_a_report(
     test = report["boundary_error"]["test"]
     assert test["utterances"] == 2 and test["boundaries"] > 0
     assert 0 <= test["median_ms"] <= test["p95_ms"] and test["mean_ms"] >= 0
+    # piper's blanks: any cut inside one counts as exact, so never more error than to its end
+    within = report["boundary_error_within_blanks"]["test"]
+    assert within["boundaries"] == test["boundaries"]
+    assert within["mean_ms"] <= test["mean_ms"] and within["p95_ms"] <= test["p95_ms"]
     assert (align_run / "checkpoints" / "latest.pt").is_file()
     log = [json.loads(line) for line in (align_run / "train_log.jsonl").read_text().splitlines()]
     assert any(record["split"] == "val" for record in log)
@@ -280,6 +284,10 @@ def test_align_re_segments_under_a_duration_prior(
         20.0 / report["duration_prior"]["path_cost"], rel=1e-2
     )
     assert report["boundary_error_aligner"] == alone_report["boundary_error"]
+    assert (
+        report["boundary_error_aligner_within_blanks"]
+        == alone_report["boundary_error_within_blanks"]
+    )
     durations = read_durations(run / "durations.jsonl")
     for entry in manifest(untrimmed_featdir):
         resegmented = durations[entry["id"]]

@@ -267,6 +267,46 @@ def test_boundary_errors_hand_computed() -> None:
         boundary_errors([[1, 2]], [[3]], 256, 22050)
 
 
+def test_boundary_errors_within_teacher_blanks() -> None:
+    frame = 1000 * 256 / 22050
+    reference = [[4, 3, 5]]  # ends 4, 7; the blanks are the last 2 and 1 frames: [2, 4], [6, 7]
+    blanks = [[2, 1, 0]]
+    for predicted, expected in (
+        ([[2, 5, 5]], [0, 0]),  # on the blank's start, then inside it (end 7 -> 0)
+        ([[1, 3, 8]], [-1, -2]),  # before both intervals
+        ([[5, 3, 4]], [1, 1]),  # past both ends
+    ):
+        offsets = boundary_offsets(predicted[0], reference[0], blanks[0])
+        assert offsets.tolist() == expected
+        errors = boundary_errors(predicted, reference, 256, 22050, blank_frames=blanks)
+        assert math.isclose(errors.mean_ms, frame * np.abs(expected).mean())
+    with pytest.raises(ValueError, match="blank_frames"):
+        boundary_offsets([1, 2], [2, 1], [1])
+
+
+def test_boundary_offsets_within_blanks_match_a_naive_interval_distance() -> None:
+    generator = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(generator.integers(2, 12))
+        reference = generator.integers(1, 8, n)
+        blanks = np.minimum(generator.integers(0, 4, n), reference)
+        predicted = np.diff(
+            np.concatenate(
+                [[0], np.sort(generator.integers(0, reference.sum(), n - 1)), [reference.sum()]]
+            )
+        )
+        found = boundary_offsets(predicted, reference, blanks)
+        plain = boundary_offsets(predicted, reference)
+        for k in range(n - 1):
+            end = int(reference[: k + 1].sum())
+            cuts = range(end - int(blanks[k]), end + 1)
+            position = int(predicted[: k + 1].sum())
+            nearest = min(cuts, key=lambda cut: abs(position - cut))
+            assert found[k] == position - nearest
+        assert (np.abs(found) <= np.abs(plain)).all()
+        assert (found == plain)[blanks[:-1] == 0].all()
+
+
 def test_aligner_config_is_validated_and_loaded_from_the_align_section() -> None:
     config = load_config(None, ["align.steps=50", "align.text_channels=32"])
     assert config.align.steps == 50 and config.align.text_channels == 32

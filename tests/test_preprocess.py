@@ -14,7 +14,7 @@ from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram
 from fastspeak.cli import main
 from fastspeak.config import load_config
-from fastspeak.data.alignments import read_textgrid, write_textgrid
+from fastspeak.data.alignments import read_textgrid, read_textgrid_tiers, write_textgrid
 from fastspeak.data.preprocess import feature_hash, preprocess
 from fastspeak.data.teacher.builder import build_teacher_corpus
 from fastspeak.text.vocab import Vocabulary
@@ -45,6 +45,23 @@ def _entries(feat_dir: Path) -> list[dict]:
     ]
 
 
+def _check_blank_frames(corpus: Path, entry: dict, durations: np.ndarray) -> None:
+    """piper's blanks are whole frames at 22,050 Hz, so each token's ``blank_frames`` is the
+    length of the "blanks" interval that ends where the token does."""
+    tiers = read_textgrid_tiers(corpus / "textgrids" / f"{entry['id']}.TextGrid")
+    blanks = {round(s.end * 22050): s for s in tiers["blanks"] if s.label == "_"}
+    phones = [s for s in tiers["phones"] if s.label]
+    assert len(entry["blank_frames"]) == len(entry["tokens"]) == len(phones)
+    last = len(phones) - 1  # the last token's end is the (trimmed) audio's
+    for index, (token, phone, found, frames) in enumerate(
+        zip(entry["tokens"], phones, entry["blank_frames"], durations, strict=True)
+    ):
+        assert phone.label == token and 0 <= found <= frames
+        blank = blanks.get(round(phone.end * 22050))
+        expected = 0 if blank is None else round((blank.end - blank.start) * 22050 / 256)
+        assert found == expected or index == last
+
+
 def test_preprocess_teacher_corpus_end_to_end(corpus: Path, tmp_path: Path) -> None:
     config = load_config(CONFIG)
     feat_dir = tmp_path / "feat"
@@ -72,6 +89,7 @@ def test_preprocess_teacher_corpus_end_to_end(corpus: Path, tmp_path: Path) -> N
                 d for t, d in zip(entry["tokens"], durations, strict=True) if t not in ",.?!;:|—…"
             ]
             assert min(speech) > 0
+            _check_blank_frames(corpus, entry, durations)
     # the stored mel is the one mel of the trimmed audio: compare one utterance directly
     first = entries[0]
     wav = load_audio(corpus / "wavs" / f"{first['id']}.wav", config.audio.sample_rate)

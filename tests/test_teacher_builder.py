@@ -85,6 +85,25 @@ def test_piper_corpus_layout_audio_and_alignments(piper_corpus):
     assert len(utterances) == 8 and sum(u.held_out for u in utterances) == 2
 
 
+def test_piper_textgrids_mark_the_blank_ending_each_token(piper_corpus):
+    """VITS puts a blank between every two symbols; piper counts it with the symbol before, so
+    each blank lies at the end of a phone interval, in whole 256-sample frames."""
+    out, _ = piper_corpus
+    for grid in sorted((out / "textgrids").glob("*.TextGrid")):
+        tiers = read_textgrid_tiers(grid)
+        phones = [s for s in tiers["phones"] if s.label]
+        blanks = [s for s in tiers["blanks"] if s.label]
+        duration = tiers["phones"][-1].end
+        check_contiguous(tiers["blanks"], duration, tolerance=1e-6)
+        assert {s.label for s in tiers["blanks"]} <= {"", "_"}
+        ends = {round(s.end * 22050): s for s in phones}
+        assert len(blanks) >= 0.9 * len(phones)  # VITS gives (nearly) every blank a frame
+        for blank in blanks:
+            phone = ends[round(blank.end * 22050)]  # ends where a phone ends
+            assert phone.start <= blank.start < blank.end
+            assert round((blank.end - blank.start) * 22050) % HOP == 0
+
+
 def test_rerun_resumes(piper_corpus):
     out, first = piper_corpus
     again = build_teacher_corpus("piper", None, 6, out, workers=1, held_out=2, progress=False)
@@ -309,6 +328,11 @@ def test_piper_text_mode_speaks_piper_own_phonemes(tmp_path):
     # two sentences -> EOS of the first and BOS of the second form one inner silence
     labels = [s.label for s in read_textgrid(out / "textgrids" / "joe_000000.TextGrid")]
     assert labels[0] == "" and labels[-1] == "" and labels.count("") == 3
+    tiers = read_textgrid_tiers(out / "textgrids" / "joe_000000.TextGrid")
+    phone_ends = {round(s.end * 22050) for s in tiers["phones"] if s.label}
+    blanks = [s for s in tiers["blanks"] if s.label == "_"]
+    assert len(blanks) >= 0.9 * len(phone_ends)
+    assert {round(s.end * 22050) for s in blanks} <= phone_ends
 
 
 def test_a_one_worker_piper_build_is_reproducible(tmp_path):

@@ -171,6 +171,14 @@ def _command_align(args: argparse.Namespace) -> int:
             f"{refined}, median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
             f"({errors['boundaries']} boundaries)"
         )
+    for split, errors in report.get("boundary_error_within_blanks", {}).items():
+        before = report.get("boundary_error_aligner_within_blanks", {}).get(split)
+        refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
+        print(
+            f"  the same to the nearest cut inside the teacher's blanks, {split}: mean "
+            f"{errors['mean_ms']} ms{refined}, median {errors['median_ms']} ms, "
+            f"p95 {errors['p95_ms']} ms"
+        )
     if report["reference"] is None:
         print("  (placeholder durations in the FEATDIR: no boundary error to report)")
     if report["left_out"]:

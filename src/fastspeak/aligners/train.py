@@ -14,7 +14,9 @@ split and writes to OUT:
                             format ``fastspeak preprocess --durations`` reads
     report.json             steps, utterances, phone-boundary error of the learned durations
                             against the FEATDIR's own durations per split (the acceptance
-                            figure is the test split's), timings
+                            figure is the test split's), and where the FEATDIR gives its
+                            teacher's blanks (piper corpora) the same to the nearest cut
+                            inside each blank (``boundary_error_within_blanks``), timings
     train_log.jsonl, tensorboard/
 
 Times and durations cover the FEATDIR's audio: with ``features.trim_edge_silence`` that is the
@@ -170,21 +172,27 @@ def _validate(
     config: Config,
     criterion: AlignerLoss,
 ) -> dict[str, float]:
-    learned, reference, losses = [], [], []
-    for _, durations, data_durations, loss in align_split(
+    learned, reference, blanks, losses = [], [], [], []
+    for entry, durations, data_durations, loss in align_split(
         aligner, dataset, indices, device, config.align.batch_size, criterion
     ):
         learned.append(durations)
         reference.append(data_durations)
+        blanks.append(entry.get("blank_frames"))
         losses.append(loss if loss is not None else math.nan)
     terms = {"forward_sum": float(np.mean(losses))}
     if has_reference_durations(dataset.feat_dir):
-        errors = boundary_errors(
-            learned, reference, config.audio.hop_length, config.audio.sample_rate
-        )
+        audio = config.audio
+        errors = boundary_errors(learned, reference, audio.hop_length, audio.sample_rate)
         terms.update(
             boundary_error_mean_ms=errors.mean_ms, boundary_error_median_ms=errors.median_ms
         )
+        given = [found for found in blanks if found is not None]
+        if given and len(given) == len(blanks):
+            within = boundary_errors(
+                learned, reference, audio.hop_length, audio.sample_rate, blank_frames=given
+            )
+            terms["boundary_error_within_blanks_mean_ms"] = within.mean_ms
     return terms
 
 
@@ -412,8 +420,10 @@ def export_alignments(
 
     Returns the report: utterances per split, ids left out (fewer frames than tokens, or than states with transitions), and the
     phone-boundary error against the FEATDIR's durations per split (see
-    :func:`fastspeak.aligners.metrics.boundary_errors`); with refinement also the aligner's own
-    error before it (``boundary_error_aligner``) and the refinement's seconds.
+    :func:`fastspeak.aligners.metrics.boundary_errors`), also within the teacher's blanks
+    where the FEATDIR gives them (``boundary_error_within_blanks``); with a duration prior or
+    refinement also the aligner's own errors before them (``boundary_error_aligner``,
+    ``boundary_error_aligner_within_blanks``) and the refinement's seconds.
     """
     feat_dir, out_dir = Path(feat_dir), Path(out_dir)
     vocab, speakers, _ = load_feature_dir(feat_dir)
@@ -456,7 +466,7 @@ def export_alignments(
     bar.close()
     post_processed = config.align.duration_prior_rounds or config.align.refine_iterations
     if has_reference and post_processed and aligned.get("train"):
-        report["boundary_error_aligner"] = _split_errors(aligned, audio)
+        report.update(_error_figures(aligned, audio, "_aligner"))
     if config.align.duration_prior_rounds and aligned.get("train"):
         prior_started = time.perf_counter()
         resegmented = resegment_with_duration_prior(
@@ -493,7 +503,7 @@ def export_alignments(
             records.append({"id": entry["id"], "durations": [int(d) for d in learned]})
         report["utterances"][split] = len(items)
     if has_reference:  # placeholder durations have nothing to measure against
-        report["boundary_error"] = _split_errors(aligned, audio)
+        report.update(_error_figures(aligned, audio))
     records.sort(key=lambda record: record["id"])
     atomic_write_text(
         out_dir / "durations.jsonl", "".join(json.dumps(record) + "\n" for record in records)
@@ -513,10 +523,32 @@ def _with_durations(
     }
 
 
+def _error_figures(
+    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]],
+    audio: AudioConfig,
+    suffix: str = "",
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``boundary_error{suffix}`` per split, and ``boundary_error{suffix}_within_blanks`` when
+    the FEATDIR gives its teacher's blanks."""
+    figures = {f"boundary_error{suffix}": _split_errors(aligned, audio)}
+    if _has_blanks(aligned):
+        figures[f"boundary_error{suffix}_within_blanks"] = _split_errors(aligned, audio, True)
+    return figures
+
+
+def _has_blanks(aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]]) -> bool:
+    """Every aligned utterance's FEATDIR entry gives its teacher's blank frames."""
+    items = [entry for split in aligned.values() for entry, _, _ in split]
+    return bool(items) and all("blank_frames" in entry for entry in items)
+
+
 def _split_errors(
-    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]], audio: AudioConfig
+    aligned: dict[str, list[tuple[dict[str, Any], np.ndarray, np.ndarray]]],
+    audio: AudioConfig,
+    blanks: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Per split: boundary errors of the aligned durations against the references."""
+    """Per split: boundary errors of the aligned durations against the references (with
+    ``blanks``, to the nearest cut inside each teacher blank: the entries' ``blank_frames``)."""
     errors = {}
     for split, items in aligned.items():
         found = boundary_errors(
@@ -524,6 +556,7 @@ def _split_errors(
             [reference for _, _, reference in items],
             audio.hop_length,
             audio.sample_rate,
+            [entry["blank_frames"] for entry, _, _ in items] if blanks else None,
         )
         errors[split] = {
             key: round(value, 3) if isinstance(value, float) else value

@@ -11,6 +11,11 @@ The steps are:
    kept apart so preprocessing can trim them.
 3. ``TokenAlignment.frame_durations`` turns the token times into integer frame counts that sum
    exactly to the mel length (FastSpeech 2, section 2.2: durations from forced alignment).
+4. ``TokenAlignment.blank_frames`` reads an optional "blanks" tier: a teacher that puts a blank
+   symbol between its phones (piper / VITS) counts the blank's frames with the token before it,
+   so that token's end could as well be where its blank starts; this gives each token the frames
+   of its closing blank, for boundary errors that count any cut inside the blank as exact
+   (``fastspeak.aligners.metrics``).
    A frame belongs to the token sounding at its centre: with ``center=True`` framing, mel
    frame k is centred on sample ``k * hop_length``. (Rounding each boundary to the nearest
    frame, as ming024/FastSpeech2 does, hands a token the frames centred up to half a hop before
@@ -140,6 +145,23 @@ def read_textgrid(path: str | Path, tier: str = "phones") -> list[Segment]:
     return filled
 
 
+def _fill_gaps(segments: Sequence[Segment], end: float) -> list[Segment]:
+    """Ordered, non-overlapping segments -> a contiguous tier from 0 to ``end`` (gaps ``""``)."""
+    filled: list[Segment] = []
+    position = 0.0
+    for segment in segments:
+        start, stop = max(segment.start, position), min(segment.end, end)
+        if stop <= start:
+            continue
+        if start > position:
+            filled.append(Segment("", position, start))
+        filled.append(Segment(segment.label, start, stop))
+        position = stop
+    if end > position:
+        filled.append(Segment("", position, end))
+    return filled
+
+
 def _format_interval(index: int, segment: Segment) -> str:
     label = segment.label.replace('"', '""')
     return (
@@ -155,16 +177,21 @@ def write_textgrid(
     phones: Sequence[Segment],
     words: Sequence[Segment] | None = None,
     duration: float | None = None,
+    blanks: Sequence[Segment] | None = None,
 ) -> None:
-    """Write a Praat long-format TextGrid with "words" (optional) and "phones" tiers, atomically.
+    """Write a Praat long-format TextGrid with "words" (optional), "phones" and "blanks"
+    (optional: a teacher's blank symbols, see :func:`blank_frames`) tiers, atomically.
 
-    Silence should be written with an empty label (the MFA >= 2 convention).
+    Silence should be written with an empty label (the MFA >= 2 convention); the gaps between
+    blanks are written as empty intervals.
     """
     if not phones:
         raise AlignmentError(f"refusing to write {path}: no phone segments")
     end = duration if duration is not None else phones[-1].end
     tiers = [("words", list(words))] if words else []
     tiers.append(("phones", list(phones)))
+    if blanks:
+        tiers.append((BLANKS_TIER, _fill_gaps(blanks, end)))
     lines = [
         'File type = "ooTextFile"\n',
         'Object class = "TextGrid"\n\n',
@@ -214,6 +241,8 @@ def check_contiguous(segments: Sequence[Segment], duration: float, tolerance: fl
 
 
 FRAME_TOLERANCE = 1e-3
+BLANKS_TIER = "blanks"
+BLANK_LABEL = "_"
 """Times within this many frames before a frame centre count as on it: a boundary stored as
 ``frames * hop / sample_rate`` in a float (the teacher corpora's timings) lands on its frame."""
 
@@ -283,6 +312,32 @@ class TokenAlignment:
                 f"alignment runs {-durations[-1]} frames past the audio ({num_frames} frames)"
             )
         return durations.astype(np.int64), first_sample, last_sample
+
+    def blank_frames(
+        self, blanks: Sequence[Segment], durations: np.ndarray, sample_rate: int, hop_length: int
+    ) -> np.ndarray:
+        """Frames at the end of each token that its teacher spent on a blank symbol.
+
+        Args:
+            blanks: the "blanks" tier (labels ``"_"``; other labels are gaps); a blank counts
+                for the token it ends with (same end time, up to a tenth of a frame).
+            durations: (N,) the token durations from :meth:`frame_durations`.
+            sample_rate, hop_length: the mel settings.
+        Returns:
+            (N,) int64, each in ``0 .. durations[i]`` (0 where no blank ends the token).
+        """
+        frames_per_second = sample_rate / hop_length
+        found = np.zeros(len(self.tokens), dtype=np.int64)
+        ends = np.asarray(self.ends, dtype=np.float64) * frames_per_second
+        for blank in blanks:
+            if blank.label != BLANK_LABEL:
+                continue
+            end = blank.end * frames_per_second
+            index = int(np.argmin(np.abs(ends - end)))
+            if abs(ends[index] - end) <= 0.1:
+                start = frames_before(np.array([blank.start * frames_per_second]))[0]
+                found[index] = frames_before(ends[index : index + 1])[0] - start
+        return np.clip(found, 0, np.asarray(durations, dtype=np.int64))
 
 
 _STRESS = re.compile(r"(?<=[A-Z])[012]$")

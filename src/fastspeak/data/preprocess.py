@@ -7,7 +7,9 @@ FEATDIR layout::
     speakers.json      speaker name -> id
     stats.json         pitch and energy statistics in raw units (Hz, STFT norm) for normalising
     train.jsonl val.jsonl test.jsonl   one utterance a line: id, speaker, text, tokens,
-                       features (path relative to FEATDIR), frames, seconds, held_out
+                       features (path relative to FEATDIR), frames, seconds, held_out; and
+                       blank_frames (per token, the frames of its teacher's closing blank)
+                       when the TextGrids have a "blanks" tier (piper teacher corpora)
     report.json        processed and skipped items (with reasons), timings
     cache/<hash>/<id>.npz  features; <hash> covers every setting that changes them, so a changed
                        setting never reuses stale features, and an unchanged one reuses them
@@ -52,10 +54,12 @@ from fastspeak.audio.pitch import UnvoicedError
 from fastspeak.audio.stats import RunningStats
 from fastspeak.config import Config
 from fastspeak.data.alignments import (
+    BLANKS_TIER,
     AlignmentError,
     attach_tokens,
     check_contiguous,
     read_textgrid,
+    read_textgrid_tiers,
 )
 from fastspeak.data.corpora import Skipped, read_corpus
 from fastspeak.data.dataset import PLACEHOLDER
@@ -210,6 +214,10 @@ class _Worker:
         }
         if len(tokens) != len(durations):
             return utterance.id, "cached durations do not match the tokens; delete the cache"
+        if given is None and not self.placeholder:
+            blanks = self._blank_frames(utterance, tokens, durations)
+            if blanks is not None:
+                entry["blank_frames"] = blanks
         used = durations > 0 if self.config.features.pitch_level == "phoneme" else slice(None)
         used_energy = (
             durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
@@ -236,6 +244,22 @@ class _Worker:
             trim=self.config.features.trim_edge_silence,
         )
         return durations, wav[first:last]
+
+    def _blank_frames(
+        self, utterance: Utterance, tokens: list[str], durations: np.ndarray
+    ) -> list[int] | None:
+        """Per token, the frames of the teacher's blank that ends it, when the TextGrid has a
+        "blanks" tier (see ``TokenAlignment.blank_frames``); else None."""
+        assert utterance.alignment_path is not None
+        tiers = read_textgrid_tiers(utterance.alignment_path)
+        if BLANKS_TIER not in tiers:
+            return None
+        audio_config = self.config.audio
+        alignment = attach_tokens(read_textgrid(utterance.alignment_path), tokens)
+        found = alignment.blank_frames(
+            tiers[BLANKS_TIER], durations, audio_config.sample_rate, audio_config.hop_length
+        )
+        return [int(frames) for frames in found]
 
     def _audio_for_given(
         self, utterance: Utterance, tokens: list[str], wav: np.ndarray, total: int

@@ -472,7 +472,7 @@ def _make_utterance(job: Job) -> dict[str, Any]:
             if words[-1].end < words[-1].start:
                 words = None
         save_audio(wav_path, wav, sample_rate)
-        write_textgrid(textgrid_path, segments, words, duration)
+        write_textgrid(textgrid_path, segments, words, duration, synthesis.blanks)
         record.update(ok=True, seconds=round(duration, 4), num_tokens=len(tokens))
     except PhoneMismatch as error:
         record.update(phones_match=False, reason=str(error))

@@ -12,7 +12,11 @@ Engines:
     driven by our own tokens (each token is a run of piper's raw IPA symbols), so the audio says
     exactly what the labels say; piper's own phonemization of the text is still compared with
     the frontend (``phones_match``). With ``mode="text"`` piper speaks the text itself and a
-    mismatch fails the utterance. BOS ``^`` and EOS ``$`` become silence.
+    mismatch fails the utterance. BOS ``^`` and EOS ``$`` become silence. VITS intersperses a
+    blank symbol between every two input symbols; piper counts each blank's samples with the
+    symbol before it (so do the phone segments here), and ``Synthesis.blanks`` says where they
+    lie: the blank ending each token spans no phone, so a phone boundary anywhere inside it is
+    as consistent with the teacher as its end.
   * ``festival`` (inventory "arpabet"): cmu_us_slt_arctic_hts through one long-running
     ``festival --pipe`` process; stress from the syllable relation. The voice speaks OUR
     pronunciation: festival tokenizes the text, each of its words is matched to the frontend's
@@ -120,6 +124,9 @@ class Synthesis:
     words: list[Segment] | None
     phones_match: bool
     stress_match: bool | None = None
+    blanks: list[Segment] | None = None
+    """piper only: the blank symbol at the end of each token (label ``"_"``, zero-length
+    blanks left out), on the same time axis."""
 
 
 class Tokenizer(Protocol):
@@ -223,18 +230,23 @@ class PiperEngine:
         if self.mode == "text":
             if not matched:
                 raise PhoneMismatch(describe_difference(engine_tokens, tokens, "piper phones"))
-            wav, segments = self._speak_text(normalized_text, prosody)
+            wav, timings = self._speak_text(normalized_text, prosody)
         else:
-            wav, segments = self._speak_tokens(tokens, prosody)
+            wav, timings = self._speak_tokens(tokens, prosody)
+        if timings.total != len(wav):
+            raise TeacherError(f"piper alignments sum to {timings.total} samples, audio {len(wav)}")
+        rate = int(self._piper.config.sample_rate)
+        segments = _segments_from_samples(timings.labels, timings.samples, rate)
         return Synthesis(
             wav=wav,
-            sample_rate=int(self._piper.config.sample_rate),
+            sample_rate=rate,
             segments=segments,
             words=_words_from_boundaries(segments, normalized_text),
             phones_match=matched,
+            blanks=timings.blank_segments(rate),
         )
 
-    def _speak_tokens(self, tokens: list[str], prosody: Prosody) -> tuple[np.ndarray, list]:
+    def _speak_tokens(self, tokens: list[str], prosody: Prosody) -> tuple[np.ndarray, _Timings]:
         raw_groups: list[list[str]] = []
         for token in tokens:
             raw = _token_to_piper_symbols(token)
@@ -250,49 +262,52 @@ class PiperEngine:
         if not isinstance(result, tuple) or result[1] is None:
             raise TeacherError("the piper voice returned no alignments")
         audio, id_samples = result
-        symbol_samples = _samples_per_symbol(phonemes, ids, np.asarray(id_samples), self._id_map)
-        # symbol_samples: [^, *phonemes, $]
-        labels = [""]
-        samples = [int(symbol_samples[0])]
+        own, blank = _samples_per_symbol(phonemes, ids, np.asarray(id_samples), self._id_map)
+        # own, blank: [^, *phonemes, $]
+        timings = _Timings()
+        timings.add("", own[0], blank[0])
         position = 1
         for token, group in zip(tokens, raw_groups, strict=True):
-            labels.append(token)
-            samples.append(int(sum(symbol_samples[position : position + len(group)])))
-            position += len(group)
-        labels.append("")
-        samples.append(int(symbol_samples[position]))
-        wav = _peak_normalize(np.asarray(audio, dtype=np.float32).reshape(-1))
-        if sum(samples) != len(wav):
-            raise TeacherError(f"piper alignments sum to {sum(samples)} samples, audio {len(wav)}")
-        return wav, _segments_from_samples(labels, samples, int(self._piper.config.sample_rate))
+            end = position + len(group)
+            timings.add(
+                token, sum(own[position:end]) + sum(blank[position : end - 1]), blank[end - 1]
+            )
+            position = end
+        timings.add("", own[position], blank[position])
+        return _peak_normalize(np.asarray(audio, dtype=np.float32).reshape(-1)), timings
 
-    def _speak_text(self, normalized_text: str, prosody: Prosody) -> tuple[np.ndarray, list]:
-        labels: list[str] = []
-        samples: list[int] = []
+    def _speak_text(self, normalized_text: str, prosody: Prosody) -> tuple[np.ndarray, _Timings]:
+        timings = _Timings()
         pieces = []
         for chunk in self._piper.synthesize(
             normalized_text, syn_config=self._config(prosody), include_alignments=True
         ):
-            if not chunk.phoneme_alignments:
+            if not chunk.phoneme_alignments or chunk.phoneme_id_samples is None:
                 raise TeacherError("piper produced no alignments for a sentence")
-            raw = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
-            if raw[0][0] != "^" or raw[-1][0] != "$":
+            symbols = [a.phoneme for a in chunk.phoneme_alignments]
+            if symbols[0] != "^" or symbols[-1] != "$":
                 raise TeacherError("piper alignments lack BOS/EOS markers")
-            inner = raw[1:-1]
-            labels.append("")
-            samples.append(raw[0][1])
-            for token, indices in espeak_token_groups([symbol for symbol, _ in inner]):
-                labels.append(token)
-                samples.append(sum(inner[i][1] for i in indices))
-            labels.append("")
-            samples.append(raw[-1][1])
+            own, blank = _samples_per_symbol(
+                symbols[1:-1],
+                list(chunk.phoneme_ids),
+                np.asarray(chunk.phoneme_id_samples),
+                self._id_map,
+            )
+            timings.add("", own[0], blank[0])
+            for token, indices in espeak_token_groups(symbols[1:-1]):
+                last = 1 + max(indices)
+                timings.add(
+                    token,
+                    sum(own[1 + i] + blank[1 + i] for i in indices) - blank[last],
+                    blank[last],
+                )
+            timings.add("", own[-1], blank[-1])
             pieces.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
-            if sum(samples) != sum(len(p) for p in pieces):
+            if timings.total != sum(len(p) for p in pieces):
                 raise TeacherError("piper alignments do not sum to the audio length")
         if not pieces:
             raise TeacherError("piper produced no audio")
-        wav = np.concatenate(pieces)
-        return wav, _segments_from_samples(labels, samples, int(self._piper.config.sample_rate))
+        return np.concatenate(pieces), timings
 
     def close(self) -> None:
         pass
@@ -345,21 +360,55 @@ def _token_to_piper_symbols(token: str) -> list[str]:
     return list(token)
 
 
+class _Timings:
+    """Sample counts per label (tokens, ``""`` for BOS / EOS silence), each count including the
+    blank at the label's end, whose samples are also kept apart."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+        self.samples: list[int] = []
+        self.blanks: list[int] = []
+
+    def add(self, label: str, own: int, blank: int) -> None:
+        self.labels.append(label)
+        self.samples.append(int(own) + int(blank))
+        self.blanks.append(int(blank))
+
+    @property
+    def total(self) -> int:
+        return sum(self.samples)
+
+    def blank_segments(self, rate: int) -> list[Segment]:
+        """The blank ending each token, as ``"_"`` segments (silences and empty blanks left out)."""
+        ends = np.cumsum(self.samples)
+        return [
+            Segment("_", float(end - blank) / rate, float(end) / rate)
+            for label, end, blank in zip(self.labels, ends, self.blanks, strict=True)
+            if label and blank > 0
+        ]
+
+
 def _samples_per_symbol(
     phonemes: list[str], ids: list[int], id_samples: np.ndarray, id_map: dict
-) -> list[int]:
-    """Samples for BOS, each phoneme and EOS; each symbol owns its ids plus the following pad."""
+) -> tuple[list[int], list[int]]:
+    """Samples of BOS, each phoneme and EOS: (their own ids, the blank (pad) after each).
+
+    piper's ids are BOS, pad, phoneme, pad, ..., phoneme, pad, EOS; EOS has no blank (0).
+    """
     pad = list(id_map.get("_", []))
     sequence = ["^", *phonemes, "$"]
-    out = []
+    own, blank = [], []
     position = 0
     for index, symbol in enumerate(sequence):
-        width = len(id_map[symbol]) + (len(pad) if index < len(sequence) - 1 else 0)
-        out.append(int(id_samples[position : position + width].sum()))
+        width = len(id_map[symbol])
+        own.append(int(id_samples[position : position + width].sum()))
+        position += width
+        width = len(pad) if index < len(sequence) - 1 else 0
+        blank.append(int(id_samples[position : position + width].sum()))
         position += width
     if position != len(ids) or len(id_samples) != len(ids):
         raise TeacherError("piper phoneme ids and alignments disagree in length")
-    return out
+    return own, blank
 
 
 def _peak_normalize(wav: np.ndarray, peak: float = 0.95) -> np.ndarray:
