@@ -163,22 +163,19 @@ def _command_align(args: argparse.Namespace) -> int:
     print(f"aligner trained to step {result['step']} in {args.out}")
     print(f"  TextGrids: {Path(args.out) / 'textgrids'}")
     print(f"  durations: {Path(args.out) / 'durations.jsonl'}")
-    for split, errors in report["boundary_error"].items():
-        before = report.get("boundary_error_aligner", {}).get(split)
-        refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
-        print(
-            f"  boundary error vs the data's durations, {split}: mean {errors['mean_ms']} ms"
-            f"{refined}, median {errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
-            f"({errors['boundaries']} boundaries)"
-        )
-    for split, errors in report.get("boundary_error_within_blanks", {}).items():
-        before = report.get("boundary_error_aligner_within_blanks", {}).get(split)
-        refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
-        print(
-            f"  the same to the nearest cut inside the teacher's blanks, {split}: mean "
-            f"{errors['mean_ms']} ms{refined}, median {errors['median_ms']} ms, "
-            f"p95 {errors['p95_ms']} ms"
-        )
+    measures = (
+        ("", "boundary error vs the data's durations"),
+        ("_within_blanks", "the same to the nearest cut inside the teacher's blanks"),
+    )
+    for suffix, title in measures:
+        for split, errors in report.get(f"boundary_error{suffix}", {}).items():
+            before = report.get(f"boundary_error_aligner{suffix}", {}).get(split)
+            refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
+            print(
+                f"  {title}, {split}: mean {errors['mean_ms']} ms{refined}, median "
+                f"{errors['median_ms']} ms, p95 {errors['p95_ms']} ms "
+                f"({errors['boundaries']} boundaries)"
+            )
     if report["reference"] is None:
         print("  (placeholder durations in the FEATDIR: no boundary error to report)")
     if report["left_out"]:
