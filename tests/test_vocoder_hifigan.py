@@ -144,6 +144,8 @@ def test_batched_vocoding_equals_one_by_one(backend: str) -> None:
             assert not wavs[row, length * HOP :].any()
     with pytest.raises(ValueError, match="n_mels"):
         vocoder(torch.randn(1, 40, 5))
+    with pytest.raises(ValueError, match="1 <= length <= 13"):
+        vocoder(mels, torch.tensor([0, 4, 13]))
     with pytest.raises(VocoderError, match="audio.hop_length=300"):
         HiFiGANVocoder(
             HiFiGANGenerator(tiny_layout("v1"), AUDIO.n_mels),

@@ -57,6 +57,26 @@ class Vocoder(Protocol):
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
+def checked_lengths(mels: torch.Tensor, lengths: torch.Tensor | None, n_mels: int) -> torch.Tensor:
+    """Check a vocoder's input against the contract and return its lengths.
+
+    mels: (B, n_mels, T_mel); lengths: (B,) with 1 <= length <= T_mel, or None (all T_mel).
+    Returns (B,) long on the mels' device. Raises ValueError naming the bad shape or values.
+    """
+    if mels.dim() != 3 or mels.shape[1] != n_mels:
+        raise ValueError(f"mels must be (B, n_mels={n_mels}, T_mel), got shape {tuple(mels.shape)}")
+    batch, _, frames = mels.shape
+    if lengths is None:
+        return torch.full((batch,), frames, dtype=torch.long, device=mels.device)
+    lengths = lengths.to(device=mels.device, dtype=torch.long)
+    if lengths.shape != (batch,) or bool((lengths < 1).any() | (lengths > frames).any()):
+        raise ValueError(
+            f"lengths must be (B,) = ({batch},) with 1 <= length <= {frames}, "
+            f"got {lengths.tolist()}"
+        )
+    return lengths
+
+
 VocoderFactory = Callable[..., Vocoder]
 """``factory(audio_config, **options) -> Vocoder``."""
 

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from fastspeak.audio.mel import MelSpectrogram
 from fastspeak.config import AudioConfig
+from fastspeak.vocoders.base import checked_lengths
 
 __all__ = ["GriffinLim"]
 
@@ -183,20 +184,9 @@ class GriffinLim(nn.Module):
         return angles.unsqueeze(0).expand(batch, -1, -1)  # (B, T, n_freq)
 
     def forward(self, mels: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        if mels.dim() != 3 or mels.shape[1] != self.n_mels:
-            raise ValueError(
-                f"mels must be (B, n_mels={self.n_mels}, T_mel), got shape {tuple(mels.shape)}"
-            )
+        lengths = checked_lengths(mels, lengths, self.n_mels)
         batch, _, frames = mels.shape
         device = mels.device
-        if lengths is None:
-            lengths = torch.full((batch,), frames, dtype=torch.long, device=device)
-        lengths = lengths.to(device=device, dtype=torch.long)
-        if lengths.shape != (batch,) or bool((lengths < 1).any() | (lengths > frames).any()):
-            raise ValueError(
-                f"lengths must be (B,) = ({batch},) with 1 <= length <= {frames}, "
-                f"got {lengths.tolist()}"
-            )
         dtype = torch.float64 if mels.dtype == torch.float64 else torch.float32
         hop = self.hop_length
         with torch.autocast(device.type, enabled=False):

@@ -48,7 +48,7 @@ from fastspeak.config import (
     config_from_dict,
 )
 from fastspeak.models.ops import sequence_mask
-from fastspeak.vocoders.base import VocoderError
+from fastspeak.vocoders.base import VocoderError, checked_lengths
 from fastspeak.vocoders.onnx_generator import (
     OnnxGenerator,
     onnxruntime_available,
@@ -517,21 +517,8 @@ class HiFiGANVocoder(nn.Module):
         return wavs
 
     def forward(self, mels: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        if mels.dim() != 3 or mels.shape[1] != self.generator.n_mels:
-            raise ValueError(
-                f"mels must be (B, n_mels={self.generator.n_mels}, T_mel), got shape "
-                f"{tuple(mels.shape)}"
-            )
-        batch, _, frames = mels.shape
-        device = mels.device
-        if lengths is None:
-            lengths = torch.full((batch,), frames, dtype=torch.long, device=device)
-        lengths = lengths.to(device=device, dtype=torch.long)
-        if lengths.shape != (batch,) or bool((lengths < 1).any() | (lengths > frames).any()):
-            raise ValueError(
-                f"lengths must be (B,) = ({batch},) with 1 <= length <= {frames}, "
-                f"got {lengths.tolist()}"
-            )
+        lengths = checked_lengths(mels, lengths, self.generator.n_mels)
+        frames = mels.shape[-1]
         if self.uses_onnxruntime(mels):
             return self._forward_onnxruntime(mels, lengths), lengths * self.hop_length
         dtype = next(self.generator.parameters()).dtype
