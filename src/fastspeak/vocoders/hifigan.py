@@ -290,13 +290,21 @@ class PeriodDiscriminator(nn.Module):
         if remainder:
             x = F.pad(x, (0, self.period - remainder), mode="reflect")
         x = x.view(batch, 1, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            features.append(x)
-        x = self.conv_post(x)
+        return _scores_and_features(self.convs, self.conv_post, x)
+
+
+def _scores_and_features(
+    convs: nn.ModuleList, conv_post: nn.Module, x: Tensor
+) -> tuple[Tensor, list[Tensor]]:
+    """A discriminator's conv stack (leaky ReLU 0.1 after each) and output conv: (scores
+    (B, -1) flattened, every layer's output for the feature-matching loss)."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), 0.1)
         features.append(x)
-        return x.flatten(1), features
+    x = conv_post(x)
+    features.append(x)
+    return x.flatten(1), features
 
 
 class ScaleDiscriminator(nn.Module):
@@ -322,13 +330,7 @@ class ScaleDiscriminator(nn.Module):
 
     def forward(self, wavs: Tensor) -> tuple[Tensor, list[Tensor]]:
         x = wavs.unsqueeze(1)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            features.append(x)
-        x = self.conv_post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _scores_and_features(self.convs, self.conv_post, x)
 
 
 class HiFiGANDiscriminator(nn.Module):
