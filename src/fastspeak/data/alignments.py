@@ -120,12 +120,19 @@ def read_textgrid_tiers(path: str | Path) -> dict[str, list[Segment]]:
 
 
 def read_textgrid(path: str | Path, tier: str = "phones") -> list[Segment]:
-    """The phone tier of a TextGrid as contiguous segments.
+    """The phone tier of a TextGrid as contiguous segments (see :func:`select_tier`)."""
+    return select_tier(read_textgrid_tiers(path), path, tier)
+
+
+def select_tier(
+    tiers: dict[str, list[Segment]], path: str | Path, tier: str = "phones"
+) -> list[Segment]:
+    """One tier of :func:`read_textgrid_tiers`' result (read from ``path``) as contiguous
+    segments.
 
     The tier is found by name, case-insensitively; MFA's multi-speaker "speaker - phones"
     names also match. Gaps between intervals (some tools leave them) become silence.
     """
-    tiers = read_textgrid_tiers(path)
     wanted = tier.lower()
     chosen = None
     for name, segments in tiers.items():
@@ -180,7 +187,8 @@ def write_textgrid(
     blanks: Sequence[Segment] | None = None,
 ) -> None:
     """Write a Praat long-format TextGrid with "words" (optional), "phones" and "blanks"
-    (optional: a teacher's blank symbols, see :func:`blank_frames`) tiers, atomically.
+    (optional: a teacher's blank symbols, see :meth:`TokenAlignment.blank_frames`) tiers,
+    atomically.
 
     Silence should be written with an empty label (the MFA >= 2 convention); the gaps between
     blanks are written as empty intervals.
@@ -241,10 +249,10 @@ def check_contiguous(segments: Sequence[Segment], duration: float, tolerance: fl
 
 
 FRAME_TOLERANCE = 1e-3
-BLANKS_TIER = "blanks"
-BLANK_LABEL = "_"
 """Times within this many frames before a frame centre count as on it: a boundary stored as
 ``frames * hop / sample_rate`` in a float (the teacher corpora's timings) lands on its frame."""
+BLANKS_TIER = "blanks"
+BLANK_LABEL = "_"
 
 
 def frames_before(positions: np.ndarray) -> np.ndarray:
@@ -329,6 +337,7 @@ class TokenAlignment:
         frames_per_second = sample_rate / hop_length
         found = np.zeros(len(self.tokens), dtype=np.int64)
         ends = np.asarray(self.ends, dtype=np.float64) * frames_per_second
+        end_frames = frames_before(ends)
         for blank in blanks:
             if blank.label != BLANK_LABEL:
                 continue
@@ -336,7 +345,7 @@ class TokenAlignment:
             index = int(np.argmin(np.abs(ends - end)))
             if abs(ends[index] - end) <= 0.1:
                 start = frames_before(np.array([blank.start * frames_per_second]))[0]
-                found[index] = frames_before(ends[index : index + 1])[0] - start
+                found[index] = end_frames[index] - start
         return np.clip(found, 0, np.asarray(durations, dtype=np.int64))
 
 

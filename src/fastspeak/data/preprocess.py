@@ -60,6 +60,7 @@ from fastspeak.data.alignments import (
     check_contiguous,
     read_textgrid,
     read_textgrid_tiers,
+    select_tier,
 )
 from fastspeak.data.corpora import Skipped, read_corpus
 from fastspeak.data.dataset import PLACEHOLDER
@@ -251,11 +252,11 @@ class _Worker:
         """Per token, the frames of the teacher's blank that ends it, when the TextGrid has a
         "blanks" tier (see ``TokenAlignment.blank_frames``); else None."""
         assert utterance.alignment_path is not None
-        tiers = read_textgrid_tiers(utterance.alignment_path)
+        tiers = read_textgrid_tiers(utterance.alignment_path)  # one read for both tiers
         if BLANKS_TIER not in tiers:
             return None
         audio_config = self.config.audio
-        alignment = attach_tokens(read_textgrid(utterance.alignment_path), tokens)
+        alignment = attach_tokens(select_tier(tiers, utterance.alignment_path), tokens)
         found = alignment.blank_frames(
             tiers[BLANKS_TIER], durations, audio_config.sample_rate, audio_config.hop_length
         )
