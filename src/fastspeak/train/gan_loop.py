@@ -56,7 +56,6 @@ import yaml
 from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from fastspeak.config import Config, ConfigError, VocoderTrainConfig, config_from_dict
 from fastspeak.data.sampler import LengthBucketSampler
@@ -69,8 +68,7 @@ from fastspeak.data.vocoder import (
 from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import Checkpointer, CheckpointError, load_checkpoint
 from fastspeak.train.distributed import DistributedContext, deadline_passed, init_distributed
-from fastspeak.train.log import TrainLogger, plot_mels
-from fastspeak.train.loop import MAX_CONSECUTIVE_SKIPS
+from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
 from fastspeak.vocoders.hifigan import (
     CHECKPOINT_KIND,
     GeneratorLoss,
@@ -555,16 +553,10 @@ def _train(
         f"{len(train_set)} utterances{' (GTA mels)' if gta_dir else ''}, "
         f"step {step} -> {total_steps}"
     )
-    progress = tqdm(
-        total=total_steps,
-        initial=step,
-        disable=not (context.is_main and opts.progress),
-        unit="step",
-    )
+    progress = progress_bar(total_steps, step, context.is_main and opts.progress)
     losses: list[float] = []
-    window: dict[str, Any] = {"samples": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
-    call_samples, call_start = 0, time.perf_counter()
-    consecutive, val_terms, saved, first_validation = 0, None, None, True
+    tally = StepTally(skipped, "lower vocoder.train.learning_rate, check the data, or disable amp")
+    val_terms, saved, first_validation = None, None, True
     generator.train()
     discriminator.train()
     while step < total_steps:
@@ -586,45 +578,27 @@ def _train(
                 adversarial=step >= opts.mel_only_steps,
             )
             step += 1
-            samples = wavs.numel()
-            window["samples"] += samples
-            call_samples += samples
+            tally.count(wavs.numel() / sample_rate)
             if deadline is not None and deadline_passed(deadline, context):
                 total_steps = step
             if math.isfinite(terms["generator_grad_norm"]) and math.isfinite(
                 terms["discriminator_grad_norm"]
             ):
-                consecutive = 0
-                window["n"] += 1
-                for name, value in terms.items():
-                    window["sums"][name] = window["sums"].get(name, 0.0) + value
+                tally.applied(terms)
             else:
-                skipped, consecutive = skipped + 1, consecutive + 1
-                logger.message(f"step {step}: non-finite loss or gradient norm, update skipped")
-                if consecutive >= MAX_CONSECUTIVE_SKIPS:
-                    raise RuntimeError(
-                        f"{consecutive} consecutive steps had a non-finite loss or gradient; "
-                        "lower vocoder.train.learning_rate, check the data, or disable amp"
-                    )
+                tally.skip(step, logger)
             losses.append(terms["generator"])
             progress.update(1)
 
             if step % opts.log_interval == 0 or step == total_steps:
-                elapsed = time.perf_counter() - window["start"]
-                values = {
-                    name: value / max(window["n"], 1) for name, value in window["sums"].items()
-                }
+                values, audio_seconds_per_second = tally.interval(world)
                 values.update(
                     learning_rate=lr,
-                    skipped_steps=skipped,
-                    audio_seconds_per_second=window["samples"]
-                    * world
-                    / sample_rate
-                    / max(elapsed, 1e-9),
+                    skipped_steps=tally.skipped,
+                    audio_seconds_per_second=audio_seconds_per_second,
                 )
                 logger.scalars("train", values, step)
                 progress.set_postfix(mel=f"{values.get('mel_l1', math.nan):.3f}")
-                window = {"samples": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
             sample_due = opts.sample_interval > 0 and step % opts.sample_interval == 0
             if (
                 context.is_main
@@ -660,7 +634,7 @@ def _train(
                     "epoch": epoch,
                     "batch_in_epoch": batch_in_epoch,
                     "lr_epochs_before": lr_epochs_before,
-                    "skipped_steps": skipped,
+                    "skipped_steps": tally.skipped,
                     "config": config.to_dict(),
                     "data": data,
                     "init_from": None if init_from is None else str(init_from),
@@ -675,14 +649,11 @@ def _train(
     return {
         "step": step,
         "epoch": epoch,
-        "skipped_steps": skipped,
+        "skipped_steps": tally.skipped,
         "losses": losses,
         "val": val_terms,
         "checkpoint": saved,
         "generator": generator,
         "discriminator": discriminator,
-        "audio_seconds_per_second": call_samples
-        * world
-        / sample_rate
-        / max(time.perf_counter() - call_start, 1e-9),
+        "audio_seconds_per_second": tally.rate(world),
     }

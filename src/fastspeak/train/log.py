@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ["TrainLogger", "plot_mels"]
+__all__ = ["MAX_CONSECUTIVE_SKIPS", "StepTally", "TrainLogger", "plot_mels", "progress_bar"]
+
+MAX_CONSECUTIVE_SKIPS = 50  # non-finite steps in a row before a run gives up
 
 
 def plot_mels(target: np.ndarray, predicted: np.ndarray, title: str = "") -> Any:
@@ -84,3 +87,68 @@ class TrainLogger:
             assert self.writer is not None and self.jsonl is not None
             self.writer.close()
             self.jsonl.close()
+
+
+def progress_bar(total: int, initial: int, enabled: bool) -> tqdm:
+    """The step progress bar of a training loop (shown by the main process only)."""
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="step")
+
+
+class StepTally:
+    """What a training loop reports of its steps: the mean of every loss term over the steps
+    of a log interval that were applied, the data throughput (frames, samples: any unit)
+    of the interval and of the whole call, and the run's skipped (non-finite) steps.
+
+    Args:
+        skipped: steps already skipped by the run (a resumed checkpoint's count).
+        hint: what to do when ``MAX_CONSECUTIVE_SKIPS`` steps in a row are skipped (the end of
+            the RuntimeError's message).
+    """
+
+    def __init__(self, skipped: int, hint: str) -> None:
+        self.skipped, self.hint, self.consecutive = skipped, hint, 0
+        self.started = time.perf_counter()
+        self.total_amount = 0.0
+        self._new_interval()
+
+    def _new_interval(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.applied_steps, self.amount = 0, 0.0
+        self.interval_start = time.perf_counter()
+
+    def count(self, amount: float) -> None:
+        """Count ``amount`` units of data processed by this process."""
+        self.amount += amount
+        self.total_amount += amount
+
+    def applied(self, terms: Mapping[str, Any]) -> None:
+        """A step whose update was applied, with its loss terms (floats or 0-d tensors)."""
+        self.consecutive = 0
+        self.applied_steps += 1
+        for name, value in terms.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value)
+
+    def skip(self, step: int, logger: TrainLogger) -> None:
+        """A step skipped for a non-finite loss or gradient norm; raises RuntimeError after
+        ``MAX_CONSECUTIVE_SKIPS`` in a row."""
+        self.skipped += 1
+        self.consecutive += 1
+        logger.message(f"step {step}: non-finite loss or gradient norm, update skipped")
+        if self.consecutive >= MAX_CONSECUTIVE_SKIPS:
+            raise RuntimeError(
+                f"{self.consecutive} consecutive steps had a non-finite loss or gradient; "
+                f"{self.hint}"
+            )
+
+    def interval(self, world_size: int) -> tuple[dict[str, float], float]:
+        """(mean of each term over the interval's applied steps, units per second of all
+        ``world_size`` processes) since the last call; starts the next interval."""
+        means = {name: value / max(self.applied_steps, 1) for name, value in self.sums.items()}
+        elapsed = time.perf_counter() - self.interval_start
+        rate = self.amount * world_size / max(elapsed, 1e-9)
+        self._new_interval()
+        return means, rate
+
+    def rate(self, world_size: int) -> float:
+        """Units per second of all ``world_size`` processes since this tally was made."""
+        return self.total_amount * world_size / max(time.perf_counter() - self.started, 1e-9)

@@ -33,7 +33,6 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from fastspeak.aligners.joint import JointAlignment, aligned_loader, check_joint_config
 from fastspeak.config import Config, ConfigError, config_from_dict
@@ -50,13 +49,11 @@ from fastspeak.train.checkpoint import (
     restore_model,
 )
 from fastspeak.train.distributed import deadline_passed, init_distributed
-from fastspeak.train.log import TrainLogger, plot_mels
+from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
 from fastspeak.train.schedule import LearningRateSchedule
 from fastspeak.vocoders import make_vocoder
 
 __all__ = ["train"]
-
-MAX_CONSECUTIVE_SKIPS = 50
 
 
 def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -> Config:
@@ -303,16 +300,10 @@ def _train(
     )
     autocast = torch.autocast(device.type, dtype=amp_dtype, enabled=amp)
     accumulation = opts.grad_accumulation
-    progress = tqdm(
-        total=total_steps,
-        initial=step,
-        disable=not (context.is_main and opts.progress),
-        unit="step",
-    )
+    progress = progress_bar(total_steps, step, context.is_main and opts.progress)
     losses: list[float] = []
-    window: dict[str, Any] = {"frames": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
-    call_frames, call_start = 0, time.perf_counter()
-    micro, consecutive, val_terms, saved = 0, 0, None, None
+    tally = StepTally(skipped, "lower train.learning_rate, check the data, or set train.amp=false")
+    micro, val_terms, saved = 0, None, None
     norm_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.SyncBatchNorm)
     norm_buffers = [b for m in model.modules() if isinstance(m, norm_types) for b in m.buffers()]
     model.train()
@@ -323,8 +314,7 @@ def _train(
         for batch in loader:
             batch_in_epoch += 1
             frames = int(batch.mel_lengths.sum())
-            window["frames"] += frames
-            call_frames += frames
+            tally.count(frames)
             batch = batch.to(device)
             if joint is not None:  # MAS durations replace the data's; the aligner loss joins
                 batch, align_loss, align_terms = joint(batch, step + 1)
@@ -365,39 +355,26 @@ def _train(
                 scaler.step(optimizer)
                 if ema is not None:
                     ema.update_parameters(model)
-                consecutive = 0
-                window["n"] += 1
-                for name, value in {"total": loss, **step_terms}.items():
-                    window["sums"][name] = window["sums"].get(name, 0.0) + float(value)
+                tally.applied({"total": loss, **step_terms})
             else:
                 for buffer, value in zip(norm_buffers, saved_norms, strict=True):
                     buffer.copy_(value)
-                skipped, consecutive = skipped + 1, consecutive + 1
-                logger.message(f"step {step}: non-finite loss or gradient norm, update skipped")
-                if consecutive >= MAX_CONSECUTIVE_SKIPS:
-                    raise RuntimeError(
-                        f"{consecutive} consecutive steps had a non-finite loss or gradient; "
-                        "lower train.learning_rate, check the data, or set train.amp=false"
-                    )
+                tally.skip(step, logger)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
             losses.append(float(loss))
             progress.update(1)
 
             if step % opts.log_interval == 0 or step == total_steps:
-                elapsed = time.perf_counter() - window["start"]
-                values = {
-                    name: value / max(window["n"], 1) for name, value in window["sums"].items()
-                }
+                values, frames_per_second = tally.interval(world)
                 values.update(
                     learning_rate=lr,
                     grad_norm=float(grad_norm),
-                    skipped_steps=skipped,
-                    frames_per_second=window["frames"] * world / max(elapsed, 1e-9),
+                    skipped_steps=tally.skipped,
+                    frames_per_second=frames_per_second,
                 )
                 logger.scalars("train", values, step)
                 progress.set_postfix(loss=f"{values.get('total', math.nan):.3f}", lr=f"{lr:.2e}")
-                window = {"frames": 0, "start": time.perf_counter(), "sums": {}, "n": 0}
             plot_due = step % opts.plot_interval == 0
             if val_loader is not None and (
                 step % opts.val_interval == 0 or plot_due or step == total_steps
@@ -430,7 +407,7 @@ def _train(
                     "step": step,
                     "epoch": epoch,
                     "batch_in_epoch": batch_in_epoch,
-                    "skipped_steps": skipped,
+                    "skipped_steps": tally.skipped,
                     "config": config.to_dict(),
                     "vocab": vocab.to_dict(),
                     "speakers": speakers,
@@ -450,10 +427,10 @@ def _train(
     return {
         "step": step,
         "epoch": epoch,
-        "skipped_steps": skipped,
+        "skipped_steps": tally.skipped,
         "losses": losses,
         "val": val_terms,
-        "frames_per_second": call_frames * world / max(time.perf_counter() - call_start, 1e-9),
+        "frames_per_second": tally.rate(world),
         "checkpoint": saved,
         "model": model,
     }
