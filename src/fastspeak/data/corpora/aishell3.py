@@ -26,7 +26,6 @@ from fastspeak.data.corpora.base import (
     CorpusError,
     HeldOut,
     Skipped,
-    as_path,
     build_utterance,
     finish,
     read_lines,
@@ -85,9 +84,7 @@ def read_aishell3(
             f"missing {root / 'train' / 'content.txt'}: expected AISHELL-3 train/ and/or test/ "
             "folders, each with content.txt and wav/<speaker>/<id>.wav"
         )
-    index = AlignmentIndex(
-        as_path(alignments) if alignments is not None else None, required=alignments is not None
-    )
+    index = AlignmentIndex.for_reader(alignments)
     held_out = HeldOut(root)
     utterances: list[Utterance] = []
     problems: list[Skipped] = []

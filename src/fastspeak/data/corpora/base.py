@@ -155,6 +155,16 @@ class AlignmentIndex:
                 if suffix.lower() == ".textgrid":
                     self._by_stem[stem].append(Path(dirpath) / name)
 
+    @classmethod
+    def for_reader(
+        cls, alignments: str | os.PathLike[str] | None, default: Path | None = None
+    ) -> AlignmentIndex:
+        """The index for a corpus reader's ``alignments`` argument: that folder, which must
+        exist, or when it is None the reader's ``default`` folder, used only if present."""
+        if alignments is not None:
+            return cls(as_path(alignments), required=True)
+        return cls(default)
+
     def __len__(self) -> int:
         return sum(len(paths) for paths in self._by_stem.values())
 

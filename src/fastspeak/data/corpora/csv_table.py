@@ -126,9 +126,7 @@ def read_csv(
             f"{table}: header {header!r} needs an audio column ({', '.join(AUDIO_COLUMNS)}) "
             f"and a text column ({', '.join(TEXT_COLUMNS)})"
         )
-    index = AlignmentIndex(
-        as_path(alignments) if alignments is not None else None, required=alignments is not None
-    )
+    index = AlignmentIndex.for_reader(alignments)
     held_out = HeldOut(folder)
     utterances: list[Utterance] = []
     problems: list[Skipped] = []

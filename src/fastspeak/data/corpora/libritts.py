@@ -21,7 +21,6 @@ from fastspeak.data.corpora.base import (
     AlignmentIndex,
     HeldOut,
     Skipped,
-    as_path,
     build_utterance,
     finish,
     read_text,
@@ -47,9 +46,7 @@ def read_libritts(
 ) -> list[Utterance]:
     """Read LibriTTS or LibriTTS-R, given the corpus root or one subset folder."""
     root = require_dir(root, "libritts")
-    index = AlignmentIndex(
-        as_path(alignments) if alignments is not None else None, required=alignments is not None
-    )
+    index = AlignmentIndex.for_reader(alignments)
     held_out = HeldOut(root)
     utterances: list[Utterance] = []
     problems: list[Skipped] = []

@@ -22,7 +22,6 @@ from fastspeak.data.corpora.base import (
     CorpusError,
     HeldOut,
     Skipped,
-    as_path,
     build_utterance,
     finish,
     read_lines,
@@ -63,10 +62,7 @@ def read_metadata_corpus(
     wavs = root / "wavs"
     if not wavs.is_dir():
         raise CorpusError(f"missing {wavs}: expected the {format} audio folder (wavs/<id>.wav)")
-    index = AlignmentIndex(
-        as_path(alignments) if alignments is not None else root / "textgrids",
-        required=alignments is not None,
-    )
+    index = AlignmentIndex.for_reader(alignments, default=root / "textgrids")
     held_out = HeldOut(root)
     first_text = 2 if multi_speaker else 1
     utterances: list[Utterance] = []

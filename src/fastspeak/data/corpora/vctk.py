@@ -21,7 +21,6 @@ from fastspeak.data.corpora.base import (
     CorpusError,
     HeldOut,
     Skipped,
-    as_path,
     build_utterance,
     finish,
     read_text,
@@ -69,9 +68,7 @@ def read_vctk(
     txt_dir = root / "txt"
     if not txt_dir.is_dir():
         raise CorpusError(f"missing {txt_dir}: expected VCTK transcripts txt/<spk>/<id>.txt")
-    index = AlignmentIndex(
-        as_path(alignments) if alignments is not None else None, required=alignments is not None
-    )
+    index = AlignmentIndex.for_reader(alignments)
     held_out = HeldOut(root)
     utterances: list[Utterance] = []
     problems: list[Skipped] = []
