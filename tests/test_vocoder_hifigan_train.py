@@ -22,7 +22,7 @@ from fastspeak.data.gta import find_audio_span
 from fastspeak.data.vocoder import VocoderDataset, featdir_entries, gta_entries
 from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import load_checkpoint
-from fastspeak.train.gan_loop import train_vocoder
+from fastspeak.train.gan_loop import generator_lr_scale, train_vocoder
 from fastspeak.train.loop import train
 from fastspeak.voice import export_voice
 
@@ -208,6 +208,8 @@ def test_fine_tune_on_gta_mels(
     assert tuned["init_from"] == str(vocoder_checkpoint)
     assert tuned["lr_epochs_before"] == source["epoch"]
     assert not same_state(tuned["model"], source["model"])
+    assert not tuned["generator_lr_ramp"]  # the source's optimizer states came along
+    assert lrs(tuned) == (lrs(tuned)[1], lrs(tuned)[1])
     # a resume must keep the data source
     assert run_cli("train-vocoder", *common, "--resume", "--max-steps", 2) == 2
     assert run_cli("train-vocoder", *common, "--gta", gta_dir, "--resume", "--max-steps", 2) == 0
@@ -242,9 +244,38 @@ def test_training_continues_an_exported_generator_with_fresh_discriminators(
     assert steps and all(r["generator_grad_norm"] == 0.0 for r in steps)
     assert all(r["discriminator_grad_norm"] > 0 and np.isfinite(r["mel_l1"]) for r in steps)
     assert warm["discriminator"].keys() == source["discriminator"].keys()
-    # after the warm-up the generator trains
+    # after the warm-up the generator trains, its new optimizer's lr ramping up
     trained = continued("trained", warmup=1, steps=2)
     assert not same_state(trained["model"], warm["model"])
+    ramp = tiny_vocoder().vocoder.train.generator_lr_ramp_steps
+    generator_lr, discriminator_lr = lrs(trained)
+    assert trained["generator_lr_ramp"] and generator_lr == pytest.approx(discriminator_lr / ramp)
+    config = tiny_vocoder("vocoder.train.discriminator_warmup_steps=1")
+    train_vocoder(config, piper_featdir, tmp_path / "trained", resume=True, max_steps=3)
+    resumed = load_checkpoint(tmp_path / "trained" / "checkpoints" / "latest.pt")
+    assert lrs(resumed)[0] == pytest.approx(2 * lrs(resumed)[1] / ramp)
+
+
+def lrs(checkpoint: dict) -> tuple[float, float]:
+    """(generator, discriminator) lr of a train-vocoder checkpoint's optimizers."""
+    return tuple(  # type: ignore[return-value]
+        checkpoint[name]["param_groups"][0]["lr"]
+        for name in ("optimizer", "discriminator_optimizer")
+    )
+
+
+def test_generator_lr_ramp_counts_generator_updates_only() -> None:
+    opts = tiny_vocoder(
+        "vocoder.train.mel_only_steps=2",
+        "vocoder.train.discriminator_warmup_steps=3",
+        "vocoder.train.generator_lr_ramp_steps=4",
+    ).vocoder.train
+    # steps 0-1 mel-only (updates 1, 2), 2-4 discriminators alone, 5- adversarial (3, 4, ...)
+    scales = [generator_lr_scale(step, opts, ramp=True) for step in range(8)]
+    assert scales[:2] == [0.25, 0.5] and scales[5:] == [0.75, 1.0, 1.0]
+    assert all(generator_lr_scale(step, opts, ramp=False) == 1.0 for step in range(8))
+    opts.generator_lr_ramp_steps = 0
+    assert generator_lr_scale(0, opts, ramp=True) == 1.0
 
 
 def test_mel_only_phase_trains_the_generator_alone_then_warms_up_the_discriminators(

@@ -30,9 +30,11 @@ train-vocoder checkpoint's generator, discriminators and optimizer states; the s
 starts again at 0 and the lr carries on decaying from the source's epochs. ``--init-from`` an
 exported generator (``NAME.json``, the few MB a GPU session can bring back, where a whole
 checkpoint with its discriminators cannot) continues that generator (weight norm re-applied:
-the same function) with fresh discriminators and optimizers at the full lr; set
+the same function) with fresh discriminators and optimizers; set
 ``vocoder.train.discriminator_warmup_steps`` so the fresh discriminators learn before the
-generator listens to them (those first steps update the discriminators alone).
+generator listens to them (those first steps update the discriminators alone). Its new
+optimizer's lr ramps up over ``vocoder.train.generator_lr_ramp_steps`` generator updates
+(:func:`generator_lr_scale`).
 
 run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones (kind ``hifigan``: generator
 as ``model``, ``discriminator``, both optimizers, scaler, step, epoch, batch_in_epoch, config,
@@ -81,6 +83,7 @@ from fastspeak.vocoders.hifigan import (
 
 __all__ = [
     "GANTrainer",
+    "generator_lr_scale",
     "compile_mode",
     "compiled",
     "make_optimizers",
@@ -203,6 +206,19 @@ class GANTrainer:
             "generator_grad_norm": float(norm),
             "discriminator_grad_norm": 0.0,
         }
+
+
+def generator_lr_scale(step: int, opts: VocoderTrainConfig, ramp: bool) -> float:
+    """The factor on the generator's lr at 0-based ``step`` of a run: ``(k + 1) / N`` for its
+    ``k``-th update (0-based) while ``k < N = opts.generator_lr_ramp_steps`` when the run
+    ``ramp``s (a trained generator with a new optimizer), else 1. ``k`` follows from the step
+    (mel-only steps update the generator, discriminator warm-up steps do not), so a resumed
+    run has the same factor."""
+    if not ramp or opts.generator_lr_ramp_steps == 0:
+        return 1.0
+    warmup_end = opts.mel_only_steps + opts.discriminator_warmup_steps
+    updates_before = min(step, opts.mel_only_steps) + max(0, step - warmup_end)
+    return min(1.0, (updates_before + 1) / opts.generator_lr_ramp_steps)
 
 
 def _either(net: torch.nn.Module | None, module: torch.nn.Module) -> torch.nn.Module:
@@ -458,6 +474,7 @@ def _train(
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     step = epoch = batch_in_epoch = skipped = lr_epochs_before = 0
     loaded = checkpoint or source
+    ramp = False  # a trained generator with a new optimizer: see generator_lr_scale
     if loaded is not None:
         generator.load_state_dict(loaded["model"])
         if "discriminator" in loaded:
@@ -465,11 +482,14 @@ def _train(
             optimizers[0].load_state_dict(loaded["optimizer"])
             optimizers[1].load_state_dict(loaded["discriminator_optimizer"])
         else:
+            ramp = True
             logger.message(
                 f"--init-from {init_from} is an exported generator: fresh discriminators and "
                 f"optimizers; after {opts.mel_only_steps} mel-only steps, "
                 f"{opts.discriminator_warmup_steps} steps train the discriminators alone "
-                "(vocoder.train.discriminator_warmup_steps)"
+                "(vocoder.train.discriminator_warmup_steps); the generator's lr ramps up over "
+                f"its first {opts.generator_lr_ramp_steps} updates "
+                "(vocoder.train.generator_lr_ramp_steps)"
             )
         if loaded.get("scaler") is not None and scaler.is_enabled():
             scaler.load_state_dict(loaded["scaler"])
@@ -482,6 +502,7 @@ def _train(
         step, epoch = checkpoint["step"], checkpoint["epoch"]
         batch_in_epoch, skipped = checkpoint["batch_in_epoch"], checkpoint["skipped_steps"]
         lr_epochs_before = checkpoint["lr_epochs_before"]
+        ramp = checkpoint.get("generator_lr_ramp", False)
     elif source is not None:
         lr_epochs_before = source["lr_epochs_before"] + source["epoch"]
         logger.message(f"fine-tuning from {init_from} (its step {source['step']})")
@@ -561,9 +582,8 @@ def _train(
     discriminator.train()
     while step < total_steps:
         lr = opts.learning_rate * opts.lr_decay ** (lr_epochs_before + epoch)
-        for optimizer in optimizers:
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+        for group in optimizers[1].param_groups:
+            group["lr"] = lr
         sampler.set_epoch(epoch, batch_in_epoch)
         if batch_in_epoch == 0 and len(sampler) == 0:
             raise ValueError(f"the training data gives no batches for {world} process(es)")
@@ -571,6 +591,9 @@ def _train(
             batch_in_epoch += 1
             mels = batch["mels"].to(device, non_blocking=True)
             wavs = batch["wavs"].to(device, non_blocking=True)
+            generator_lr = lr * generator_lr_scale(step, opts, ramp)
+            for group in optimizers[0].param_groups:
+                group["lr"] = generator_lr
             terms = trainer.step(
                 mels,
                 wavs,
@@ -594,6 +617,7 @@ def _train(
                 values, audio_seconds_per_second = tally.interval(world)
                 values.update(
                     learning_rate=lr,
+                    generator_learning_rate=generator_lr,
                     skipped_steps=tally.skipped,
                     audio_seconds_per_second=audio_seconds_per_second,
                 )
@@ -634,6 +658,7 @@ def _train(
                     "epoch": epoch,
                     "batch_in_epoch": batch_in_epoch,
                     "lr_epochs_before": lr_epochs_before,
+                    "generator_lr_ramp": ramp,
                     "skipped_steps": tally.skipped,
                     "config": config.to_dict(),
                     "data": data,
