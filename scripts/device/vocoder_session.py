@@ -13,7 +13,8 @@ Stages (each time-limited inside one overall ``--budget``; helpers from gpu_sess
    the GPU for ``--minutes`` of wall time on mels computed from the recordings (``fastspeak
    train-vocoder --max-minutes``); ``--continue NAME=GENERATOR.json`` starts that run from a
    generator an earlier session exported (carried in; fresh discriminators, the first
-   ``--warmup-steps`` steps train them alone), so sessions add up; ``--mel-only-steps N``
+   ``--warmup-steps`` steps train them alone, and the generator's new optimizer ramps its lr
+   up, ``vocoder.train.generator_lr_ramp_steps``), so sessions add up; ``--mel-only-steps N``
    starts every other run with N steps of the generator alone on mel L1, then
    ``--warmup-steps`` of the discriminators alone (``vocoder.train.mel_only_steps``);
 3. fine-tuning (when the pack has GTA mels): each ``--fine-tune NAME`` run continued on the
