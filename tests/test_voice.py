@@ -248,3 +248,31 @@ def test_voice_session_ships_big_files_in_parts_and_joins_them_exactly(
         "model.safetensors",
         "voice.json",
     ]
+
+
+def test_device_runs_together_stop_at_the_shared_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/device/gpu_session.run_together: the commands run at once, one overall limit
+    kills the ones still running (rc 124), and the session log has every run's output tail."""
+    import sys
+    import time
+
+    from scripts.device import gpu_session
+
+    monkeypatch.setattr(gpu_session, "WORK", tmp_path)
+    monkeypatch.setattr(gpu_session, "LOG", tmp_path / "session.log")
+    commands = {
+        "quick": [sys.executable, "-c", "print('quick done')"],
+        "slow": [
+            sys.executable,
+            "-c",
+            "import time; print('slow began', flush=True); time.sleep(60)",
+        ],
+    }
+    began = time.monotonic()
+    gpu_session.run_together(commands, limit=3.0)
+    assert time.monotonic() - began < 30
+    log = (tmp_path / "session.log").read_text()
+    assert "== train quick: rc 0" in log and "quick done" in log
+    assert "== train slow: rc 124" in log and "slow began" in log

@@ -171,6 +171,32 @@ def train_command(
     return command
 
 
+def run_together(commands: dict[str, list[str]], limit: float) -> None:
+    """Start every command at once, wait at most ``limit`` seconds in all, log each tail
+    (output in ``WORK/train_NAME.out``)."""
+    began = time.monotonic()
+    processes = {}
+    for name, command in commands.items():
+        handle = (WORK / f"train_{name}.out").open("w")
+        processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+    for name, process in processes.items():
+        try:
+            code = process.wait(timeout=max(1.0, limit - (time.monotonic() - began)))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = 124
+        tail = (WORK / f"train_{name}.out").read_text(errors="replace").splitlines()[-8:]
+        log(f"== train {name}: rc {code}, {time.monotonic() - began:.0f} s")
+        log("\n".join("   " + line[-300:] for line in tail))
+
+
+def bring_back_log(name: str, run: Path) -> None:
+    """A run's ``train_log.jsonl``, if written, as ``OUT/NAME_train_log.jsonl``."""
+    train_log = run / "train_log.jsonl"
+    if train_log.is_file():
+        (OUT / f"{name}_train_log.jsonl").write_bytes(train_log.read_bytes())
+
+
 def milestones(run: Path) -> dict[int, Path]:
     found = {}
     for path in (run / "checkpoints").glob("step_*.pt"):
@@ -252,35 +278,22 @@ def main() -> None:
         for name, run in runs.items():
             command = train_command(configs[name], feats[name], run, args)
             stage(f"train_{name}", command, 1e9, args.budget)
-            if (run / "train_log.jsonl").is_file():
-                (OUT / f"{name}_train_log.jsonl").write_bytes(
-                    (run / "train_log.jsonl").read_bytes()
-                )
+            bring_back_log(name, run)
         log(f"session done in {time.monotonic() - START:.0f} s")
         return
     cap = args.minutes * 60 + 75
     limit = min(cap, left(args.budget) - 70)  # keep time for mels and latency
     log(f"== train: both runs together, limit {limit:.0f} s")
-    began = time.monotonic()
-    processes = {}
+    minutes = min(args.minutes, limit / 60 - 1)
+    run_together(
+        {
+            name: train_command(configs[name], feats[name], run, args, minutes)
+            for name, run in runs.items()
+        },
+        limit,
+    )
     for name, run in runs.items():
-        handle = (WORK / f"train_{name}.out").open("w")
-        command = train_command(
-            configs[name], feats[name], run, args, min(args.minutes, limit / 60 - 1)
-        )
-        processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
-    for name, process in processes.items():
-        try:
-            code = process.wait(timeout=max(1.0, limit - (time.monotonic() - began)))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = 124
-        tail = (WORK / f"train_{name}.out").read_text(errors="replace").splitlines()[-8:]
-        log(f"== train {name}: rc {code}, {time.monotonic() - began:.0f} s")
-        log("\n".join("   " + line[-300:] for line in tail))
-        train_log = runs[name] / "train_log.jsonl"
-        if train_log.is_file():
-            (OUT / f"{name}_train_log.jsonl").write_bytes(train_log.read_bytes())
+        bring_back_log(name, run)
 
     reached = {name: milestones(run) for name, run in runs.items()}
     common = sorted(set(reached["fs2"]) & set(reached[second]))

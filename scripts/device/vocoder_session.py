@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -49,6 +48,7 @@ from scripts.device.gpu_session import (
     join_shipped,
     left,
     log,
+    run_together,
     ship,
     stage,
 )
@@ -76,24 +76,6 @@ def train_command(
     for override in args.set:
         command += ["--set", override]
     return command
-
-
-def run_together(commands: dict[str, list[str]], limit: float) -> None:
-    """Start every command at once, wait at most ``limit`` seconds in all, log each tail."""
-    began = time.monotonic()
-    processes = {}
-    for name, command in commands.items():
-        handle = (WORK / f"train_{name}.out").open("w")
-        processes[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
-    for name, process in processes.items():
-        try:
-            code = process.wait(timeout=max(1.0, limit - (time.monotonic() - began)))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = 124
-        tail = (WORK / f"train_{name}.out").read_text(errors="replace").splitlines()[-8:]
-        log(f"== train {name}: rc {code}, {time.monotonic() - began:.0f} s")
-        log("\n".join("   " + line[-300:] for line in tail))
 
 
 def export_all(runs: dict[str, Path], part_bytes: int) -> None:
