@@ -286,6 +286,30 @@ def test_long_inputs_are_not_truncated() -> None:
     assert inferred.mels_postnet.abs().sum(-1)[0, inferred.mel_lengths[0] - 1] > 0
 
 
+def test_values_beyond_the_corpus_range_use_the_nearest_trained_bin() -> None:
+    """Bucket 0 holds only the corpus minimum and bucket n_bins - 1 only values above the
+    maximum, so neither row is trained: out-of-range values take rows 1 and n_bins - 2."""
+    config = tiny_config()
+    model = make_model(config)
+    energy = model.variance_adaptor.energy
+    energy.set_statistics({"mean": 5.0, "std": 2.0, "min": 1.0, "max": 9.0})
+    n_bins = config.variance.n_bins
+    rows = energy.embedding.weight
+    raw = torch.tensor([[0.5, 1.0, 1.01, 5.0, 8.99, 9.0, 9.5, 40.0]])
+    mask = torch.ones_like(raw, dtype=torch.bool)
+    embedded = energy.embed(energy.normalize(raw, mask), mask)[0]
+    expected_rows = [1, 1, 1, None, n_bins - 2, n_bins - 2, n_bins - 2, n_bins - 2]
+    for value, row, vector in zip(raw[0].tolist(), expected_rows, embedded, strict=True):
+        if row is not None:
+            torch.testing.assert_close(vector, rows[row], msg=f"raw {value}")
+    # inside the range every row in between is reached
+    inside = torch.linspace(1.0001, 8.9999, 4000)[None]
+    buckets = torch.bucketize(
+        energy.normalize(inside, torch.ones_like(inside, dtype=torch.bool)), energy.boundaries
+    )
+    assert set(buckets.unique().tolist()) == set(range(1, n_bins - 1))
+
+
 def test_statistics_are_buffers_and_round_trip() -> None:
     config = tiny_config(quantization="log")
     model = make_model(config)

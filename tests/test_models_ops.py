@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
 import torch
+from torch import nn
 
+from fastspeak.models.cbhg import CBHGPostNet
 from fastspeak.models.layers import (
     FFTStack,
+    MaskedBatchNorm1d,
     MultiHeadSelfAttention,
     PostNet,
     SinusoidalPositionalEncoding,
@@ -142,3 +146,56 @@ def test_fft_stack_predictor_and_postnet_are_padding_invariant() -> None:
     x = torch.randn(2, 30, 16)
     lengths = torch.tensor([30, 17])
     torch.testing.assert_close(stack(x, lengths=lengths), stack(x, mask=sequence_mask(lengths)))
+
+
+def test_masked_batch_norm_learns_from_valid_frames_only() -> None:
+    """Training statistics over the valid frames: the same outputs and running statistics as
+    nn.BatchNorm1d over those frames packed with no padding (the naive reference), whatever
+    the padding holds."""
+    torch.manual_seed(0)
+    lengths = [6, 11, 3]
+    mask = sequence_mask(torch.tensor(lengths))  # (B, T)
+    x = torch.randn(3, 8, 11).masked_fill(~mask[:, None], 0.0)  # (B, C, T)
+    norm, reference = MaskedBatchNorm1d(8).train(), nn.BatchNorm1d(8).train()
+    with torch.no_grad():  # non-trivial affine parameters
+        norm.weight.uniform_(0.5, 2.0), norm.bias.uniform_(-1.0, 1.0)
+    reference.load_state_dict(norm.state_dict())
+    out = norm(x, ~mask[:, None])
+    packed = torch.cat([x[b, :, :length] for b, length in enumerate(lengths)], dim=1)
+    expected = reference(packed[None])[0]
+    torch.testing.assert_close(
+        torch.cat([out[b, :, :length] for b, length in enumerate(lengths)], dim=1), expected
+    )
+    torch.testing.assert_close(norm.running_mean, reference.running_mean)
+    torch.testing.assert_close(norm.running_var, reference.running_var)
+    assert int(norm.num_batches_tracked) == 1
+    polluted = MaskedBatchNorm1d(8).train()
+    polluted.load_state_dict(norm.state_dict())
+    again = polluted(x.masked_fill(~mask[:, None], 7.0), ~mask[:, None])
+    norm(x, ~mask[:, None])
+    torch.testing.assert_close(again[mask[:, None].expand_as(x)], out[mask[:, None].expand_as(x)])
+    torch.testing.assert_close(polluted.running_var, norm.running_var)
+    # eval mode (and no mask) is nn.BatchNorm1d
+    reference.load_state_dict(norm.state_dict())
+    norm.eval(), reference.eval()
+    torch.testing.assert_close(norm(x, ~mask[:, None]), reference(x))
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: PostNet(4, 8, 5, 3, 0.0), lambda: CBHGPostNet(4, 4, 8, 2)]
+)
+def test_postnets_in_training_do_not_depend_on_the_padding(make) -> None:
+    """The same utterances padded to 11 or to 25 frames give the same training outputs and
+    batch-norm statistics (nn.BatchNorm1d would count the extra padding)."""
+    torch.manual_seed(0)
+    lengths = torch.tensor([6, 11, 3])
+    short_mask, long_mask = sequence_mask(lengths), sequence_mask(lengths, 25)
+    mels = torch.randn(3, 11, 4).masked_fill(~short_mask[..., None], 0.0)
+    padded = torch.cat([mels, torch.zeros(3, 14, 4)], dim=1)
+    short, long = make().train(), None
+    long = copy.deepcopy(short)
+    out_short, out_long = short(mels, short_mask), long(padded, long_mask)
+    valid = short_mask[..., None].expand_as(mels)
+    torch.testing.assert_close(out_long[:, :11][valid], out_short[valid])
+    for (name, buffer), other in zip(short.named_buffers(), long.buffers(), strict=True):
+        torch.testing.assert_close(buffer, other, msg=name)

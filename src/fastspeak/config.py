@@ -289,8 +289,8 @@ class VarianceConfig:
                 "model.variance.kernel_size and model.variance.embedding_kernel_size must be "
                 f"odd (got {self.kernel_size}, {self.embedding_kernel_size})"
             )
-        if self.n_bins < 2:
-            raise ConfigError(f"model.variance.n_bins must be >= 2 (got {self.n_bins})")
+        if self.n_bins < 3:  # the two end rows stay unused (VarianceFeature)
+            raise ConfigError(f"model.variance.n_bins must be >= 3 (got {self.n_bins})")
         for name in ("pitch", "energy"):
             std, low, high = (getattr(self, f"{name}_{key}") for key in ("std", "min", "max"))
             if not std > 0:

@@ -17,6 +17,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from fastspeak.models.layers import MaskedBatchNorm1d
+from fastspeak.models.ops import has_padding
+
 __all__ = ["CBHG", "CBHGPostNet", "Highway"]
 
 
@@ -28,13 +31,15 @@ class BatchNormConv1d(nn.Module):
         self.conv = nn.Conv1d(
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False
         )
-        self.norm = nn.BatchNorm1d(out_channels)
+        self.norm = MaskedBatchNorm1d(out_channels)
         self.relu = relu
 
-    def forward(self, x: Tensor, frames: int) -> Tensor:
-        """x: (B, C_in, T) -> (B, C_out, T); even kernels give T + 1 outputs, cut to T."""
+    def forward(self, x: Tensor, frames: int, padding: Tensor | None = None) -> Tensor:
+        """x: (B, C_in, T) -> (B, C_out, T); even kernels give T + 1 outputs, cut to T.
+        ``padding`` (B, 1, T), True = padded, keeps padded frames out of the batch norm's
+        training statistics."""
         y = self.conv(x)[:, :, :frames]
-        return self.norm(torch.relu(y) if self.relu else y)
+        return self.norm(torch.relu(y) if self.relu else y, padding)
 
 
 class Highway(nn.Module):
@@ -86,13 +91,15 @@ class CBHG(nn.Module):
         zero at padding."""
         frames = x.size(1)
         keep = mask.unsqueeze(1)  # (B, 1, T)
+        padding = ~keep if has_padding(mask) else None
         y = x.transpose(1, 2)
-        y = torch.cat([conv(y, frames) for conv in self.bank], dim=1).masked_fill(~keep, 0.0)
+        y = torch.cat([conv(y, frames, padding) for conv in self.bank], dim=1)
+        y = y.masked_fill(~keep, 0.0)
         # pool output t = max(y[t - 1], y[t]): the first padded frame copies the last valid
         # one, so mask again before the projections read it
         y = self.pool(y)[:, :, :frames].masked_fill(~keep, 0.0)
         for projection in self.projections:
-            y = projection(y, frames).masked_fill(~keep, 0.0)
+            y = projection(y, frames, padding).masked_fill(~keep, 0.0)
         y = y.transpose(1, 2) + x  # residual
         for highway in self.highways:
             y = highway(y)

@@ -20,6 +20,7 @@ __all__ = [
     "Dropout",
     "FFTBlock",
     "FFTStack",
+    "MaskedBatchNorm1d",
     "MultiHeadSelfAttention",
     "PostNet",
     "SinusoidalPositionalEncoding",
@@ -222,11 +223,54 @@ class FFTStack(nn.Module):
         return x
 
 
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d over (B, C, T) whose training statistics count the valid frames only.
+
+    ``nn.BatchNorm1d`` averages over every frame of a padded batch, so in training a frame's
+    output depends on how much padding shares its batch, and the running statistics used at
+    inference drift toward the padding's values (ming024's and xcmyz's postnets do this).
+    Given ``padding`` (B, 1, T), True = padded, the batch mean and variance and the running
+    statistics' update here use the valid frames alone (statistics in float32). Without it,
+    and in eval mode, this is ``nn.BatchNorm1d``; parameters and buffers are the same, so state
+    dicts load either way.
+    """
+
+    def forward(self, x: Tensor, padding: Tensor | None = None) -> Tensor:
+        """x: (B, C, T); padding: (B, 1, T) bool or None -> (B, C, T)."""
+        if padding is None or not self.training:
+            return super().forward(x)
+        valid = (~padding).float()
+        values = x.float()
+        count = valid.sum()
+        mean = (values * valid).sum(dim=(0, 2)) / count  # (C,)
+        centered = (values - mean[:, None]) * valid
+        variance = centered.square().sum(dim=(0, 2)) / count  # biased, as BatchNorm normalises
+        if self.track_running_stats:
+            assert self.running_mean is not None and self.running_var is not None
+            assert self.num_batches_tracked is not None
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                momentum = (
+                    self.momentum
+                    if self.momentum is not None
+                    else 1.0 / float(self.num_batches_tracked)
+                )
+                unbiased = variance * count / (count - 1).clamp(min=1)
+                self.running_mean.lerp_(mean, momentum)
+                self.running_var.lerp_(unbiased, momentum)
+        normalized = (values - mean[:, None]) * torch.rsqrt(variance[:, None] + self.eps)
+        if self.affine:
+            normalized = normalized * self.weight[:, None] + self.bias[:, None]
+        return normalized.to(x.dtype)
+
+
 class PostNet(nn.Module):
     """Tacotron 2 postnet (5 x Conv1d k5 512ch + BatchNorm, tanh except last, dropout 0.5).
 
     Predicts a residual added to the decoder's mel. Padded frames are zeroed between layers
-    so padding does not leak into valid frames through the convolutions.
+    so padding does not leak into valid frames through the convolutions, and the batch norms
+    count valid frames only (:class:`MaskedBatchNorm1d`), so in training too a padded batch
+    gives each item's values.
     """
 
     def __init__(
@@ -238,7 +282,7 @@ class PostNet(nn.Module):
             nn.Conv1d(sizes[i], sizes[i + 1], kernel_size, padding=kernel_size // 2)
             for i in range(layers)
         )
-        self.norms = nn.ModuleList(nn.BatchNorm1d(sizes[i + 1]) for i in range(layers))
+        self.norms = nn.ModuleList(MaskedBatchNorm1d(sizes[i + 1]) for i in range(layers))
         self.dropout = Dropout(dropout)
 
     def forward(self, mels: Tensor, mask: Tensor) -> Tensor:
@@ -247,7 +291,7 @@ class PostNet(nn.Module):
         x = mels.transpose(1, 2)
         last = len(self.convs) - 1
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
-            x = norm(conv(x))
+            x = norm(conv(x), padding)
             if i < last:
                 x = torch.tanh(x)
             x = self.dropout(x)

@@ -113,7 +113,14 @@ class VarianceFeature(nn.Module):
     """One prosodic feature (pitch or energy): predictor, statistics buffers and embedding.
 
     Buffers (saved in checkpoints): ``mean``, ``std``, ``minimum``, ``maximum`` (raw units)
-    and ``boundaries`` (``n_bins - 1`` bucket edges in the normalised domain).
+    and ``boundaries`` (``n_bins - 1`` bucket edges in the normalised domain, the first at the
+    corpus minimum, the last at its maximum).
+
+    Of the ``n_bins`` embedding rows, the first is reached only by the corpus minimum itself
+    and the last only by values above the corpus maximum, so training leaves both (nearly)
+    untouched; :meth:`embed` clamps the bucket index into ``[1, n_bins - 2]``, so values beyond
+    the corpus range (a prediction below the minimum, a control that pushes above the maximum)
+    use the nearest trained row instead of a random one.
     """
 
     mean: Tensor
@@ -199,7 +206,8 @@ class VarianceFeature(nn.Module):
     def embed(self, normalized: Tensor, mask: Tensor) -> Tensor:
         """normalised values (B, L) -> embedding (B, L, C), zero at padding."""
         if self.uses_bins:
-            embedded = self.embedding(torch.bucketize(normalized.detach(), self.boundaries))
+            buckets = torch.bucketize(normalized.detach(), self.boundaries)
+            embedded = self.embedding(buckets.clamp(1, self.n_bins - 2))
         else:
             embedded = self.embedding(masked_fill_padding(normalized, mask))
         return masked_fill_padding(embedded, mask)
