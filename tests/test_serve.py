@@ -90,6 +90,8 @@ def test_stream_sends_sentences_that_add_up(server: str) -> None:
     status, kind, streamed = post(server + "/api/tts", {"text": text, "stream": True})
     assert status == 200 and kind == "audio/wav"
     assert streamed[:44] == wav_header(22050, None)
+    data_size = int.from_bytes(streamed[40:44], "little")
+    assert data_size % 2 == 0 and data_size > 2**31  # whole 16-bit samples, "to the end"
     assert len(streamed) - 44 == len(whole) - 44  # same samples, header sizes aside
 
 
@@ -104,6 +106,16 @@ def test_limits_and_errors_are_json(server: str) -> None:
     assert status == 422 and "error" in json.loads(data)
     status, _, data = post(server + "/api/tts", {"wrong": 1})
     assert status == 422 and "text" in json.loads(data)["error"]
+    status, kind, data = post(server + "/api/tts", {"text": "Hi.", "speaker": "²"})  # not ASCII
+    assert status == 422 and kind == "application/json" and "speaker" in json.loads(data)["error"]
+    status, kind, data = post(server + "/api/nothing-here", {"text": "Hi."})
+    assert status == 404 and kind == "application/json" and json.loads(data)["error"]
+    try:
+        urllib.request.urlopen(server + "/api/tts", timeout=30)  # GET on a POST route
+    except urllib.error.HTTPError as error:
+        assert error.code == 405 and json.loads(error.read())["error"]
+    else:
+        raise AssertionError("GET /api/tts was answered")
 
 
 def test_openai_speech_and_mel(server: str) -> None:
@@ -133,6 +145,35 @@ def test_queue_is_bounded() -> None:
         return [await first, await second, queue.waiting]
 
     assert asyncio.run(scenario()) == [True, "second", 0]
+
+
+def test_a_dropped_caller_keeps_its_worker_busy_until_the_work_ends() -> None:
+    """A cancelled caller (a client gone mid-stream) returns at once, but its worker's slot is
+    held until the abandoned work finishes; with max_queue 0 nobody waits for it, while a free
+    worker still takes a request."""
+    release = threading.Event()
+
+    async def scenario() -> str:
+        queue = _Queue(workers=1, max_queue=0)
+        try:
+            first = asyncio.create_task(queue.run(release.wait))
+            await asyncio.sleep(0.05)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            assert queue.slots.locked()  # the worker still runs the abandoned work
+            with pytest.raises(_Busy):
+                await queue.run(lambda: "refused")
+            release.set()
+            for _ in range(100):
+                if not queue.slots.locked():
+                    break
+                await asyncio.sleep(0.01)
+            return await queue.run(lambda: "next")
+        finally:
+            queue.close()
+
+    assert asyncio.run(scenario()) == "next"
 
 
 def test_queue_runs_synthesis_on_its_own_threads_with_their_torch_threads() -> None:
@@ -165,6 +206,7 @@ def test_serve_refuses_zero_workers() -> None:
 
     assert main(["serve", "--workers", "0"]) == 2
     assert main(["serve", "--worker-threads", "0"]) == 2
+    assert main(["serve", "--max-queue", "-1"]) == 2
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian chromium")

@@ -237,10 +237,40 @@ def test_speakers_by_name_or_id_with_clear_errors(tmp_path, synthesizer):
         multi.synth(text, speaker="zed")
     with pytest.raises(SynthesisError, match="unknown speaker 7"):
         multi.synth(text, speaker=7)
+    with pytest.raises(SynthesisError, match="unknown speaker '²'"):  # a digit, not ASCII
+        multi.synth(text, speaker="²")
     # Single-speaker model: its own name is fine, anything else is explained.
     assert synthesizer.speaker_id("joe") is None and synthesizer.speaker_id(None) is None
     with pytest.raises(SynthesisError, match="single speaker"):
         synthesizer.synth(text, speaker="ann")
+
+
+def test_onnx_runtime_resolves_speakers_and_checks_controls_as_the_synthesizer(tmp_path):
+    from fastspeak.export import export_onnx
+    from fastspeak.runtime import OnnxVoice
+
+    speakers = {"ann": 0, "bob": 1, "cy": 2}
+    checkpoint = write_checkpoint(tmp_path / "multi.pt", speakers=speakers)
+    multi = Synthesizer.from_checkpoint(checkpoint, **FAST)
+    voice = OnnxVoice(export_onnx(checkpoint, tmp_path / "onnx"))
+    text = "Who is speaking?"
+    for speaker in ("bob", 1, "1", None):
+        np.testing.assert_allclose(
+            voice.mel(text, speaker=speaker), multi.mel(text, speaker=speaker), atol=1e-3
+        )
+    assert not np.allclose(voice.mel(text, speaker=2), voice.mel(text, speaker=1))
+    for speaker, message in (("zed", "unknown speaker 'zed'"), (7, "unknown speaker 7")):
+        with pytest.raises(SynthesisError, match=message):
+            voice.mel(text, speaker=speaker)
+    for controls, message in (
+        ({"speed": math.inf}, "speed must be a finite number"),
+        ({"pitch_semitones": math.nan}, "pitch_semitones must be a finite number"),
+        ({"energy_db": -math.inf}, "energy_db must be a finite number"),
+        ({"speed": 0.0}, "speed must be > 0"),
+    ):
+        for synthesis in (voice.mel, multi.mel):
+            with pytest.raises(SynthesisError, match=message):
+                synthesis(text, **controls)
 
 
 def test_ema_weights_are_used_when_present(tmp_path):

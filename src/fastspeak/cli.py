@@ -309,6 +309,8 @@ def _command_serve(args: argparse.Namespace) -> int:
     for name in ("workers", "worker_threads"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})")
+    if args.max_queue < 0:
+        raise UserError(f"--max-queue must be >= 0 (got {args.max_queue}); 0 = no request waits")
     if args.threads:
         torch.set_num_threads(args.threads)  # loading; synthesis threads get --worker-threads
     path = args.checkpoint if args.checkpoint is not None else DEFAULT_VOICE
@@ -736,7 +738,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--max-chars", type=int, default=2000, help="longer texts get 413")
-    sv.add_argument("--max-queue", type=int, default=64, help="waiting requests beyond get 503")
+    sv.add_argument(
+        "--max-queue",
+        type=int,
+        default=64,
+        help="requests that may wait for a busy worker; more get 503 (0: none waits)",
+    )
     sv.add_argument(
         "--workers", type=int, default=1, help="synthesis threads (requests made at once)"
     )

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fastspeak.config import config_from_dict
+from fastspeak.controls import check_controls, resolve_speaker
 from fastspeak.text.chunks import PreparedText, TextChunker
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
@@ -77,18 +78,17 @@ class OnnxVoice:
         return int(self.config.audio.sample_rate)
 
     def _controls(self, rows: int, speed: float, pitch: float, energy: float, speaker: Any) -> dict:
-        if not speed > 0:
-            raise ValueError(f"speed must be > 0 (got {speed})")
+        """The graph's control inputs for ``rows`` chunks; SynthesisError (a ValueError) for a
+        bad control or an unknown speaker, exactly as the PyTorch Synthesizer."""
+        model = self.config.model
+        check_controls(speed, pitch, energy, "pitch_semitones" in self.inputs, model.name)
+        index = resolve_speaker(speaker, self.speakers, model.n_speakers)
         values = {
             "speed": np.full(rows, speed, np.float32),
             "pitch_semitones": np.full(rows, pitch, np.float32),
             "energy_db": np.full(rows, energy, np.float32),
+            "speaker_ids": np.full(rows, index or 0, np.int64),
         }
-        if "speaker_ids" in self.inputs:
-            index = self.speakers.get(str(speaker), 0) if speaker is not None else 0
-            values["speaker_ids"] = np.full(rows, index, np.int64)
-        elif (pitch or energy) and "pitch_semitones" not in self.inputs:
-            raise ValueError("this voice (FastSpeech) has no pitch or energy control")
         return {name: value for name, value in values.items() if name in self.inputs}
 
     def mel(

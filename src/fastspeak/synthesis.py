@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ import torch
 
 from fastspeak.audio.io import save_audio
 from fastspeak.config import Config, ConfigError, config_from_dict
+from fastspeak.controls import SynthesisError, check_controls, resolve_speaker
 from fastspeak.models.registry import AcousticModel, model_spec, spec_for_kind
 from fastspeak.text.chunks import DEFAULT_PAUSES_MS, Chunk, PreparedText, TextChunker
 from fastspeak.text.errors import TextError
@@ -64,10 +64,6 @@ __all__ = [
     "synthesize_command",
     "write_outputs",
 ]
-
-
-class SynthesisError(ValueError):
-    """A checkpoint, speaker, control value or request the user can fix; the message says how."""
 
 
 # -- checkpoints ----------------------------------------------------------------------------
@@ -321,9 +317,7 @@ class Synthesizer:
     @property
     def default_speaker(self) -> int | None:
         """Speaker id used when none is given: the lowest id of a multi-speaker model."""
-        if self.model.config.n_speakers <= 1:
-            return None
-        return min(self._speakers.values(), default=0)
+        return resolve_speaker(None, self._speakers, self.model.config.n_speakers)
 
     def speaker_id(self, speaker: str | int | None) -> int | None:
         """Resolve a speaker name or id (a string of digits is an id) to the model's id.
@@ -331,37 +325,7 @@ class Synthesizer:
         Returns None for a single-speaker model. Raises :class:`SynthesisError` listing the
         valid speakers for anything unknown.
         """
-        n_speakers = self.model.config.n_speakers
-        if speaker is None:
-            return self.default_speaker
-        if isinstance(speaker, bool):
-            raise SynthesisError(f"speaker must be a name or an id, not {speaker!r}")
-        index: int | None = None
-        if isinstance(speaker, str):
-            if speaker in self._speakers:
-                index = self._speakers[speaker]
-            elif speaker.strip().isdigit():
-                index = int(speaker.strip())
-        elif isinstance(speaker, (int, np.integer)):
-            index = int(speaker)
-        if index is not None and 0 <= index < max(n_speakers, 1):
-            return index if n_speakers > 1 else None
-        if n_speakers <= 1:
-            names = f" ({', '.join(self._speakers)})" if self._speakers else ""
-            raise SynthesisError(
-                f"unknown speaker {speaker!r}: this model has a single speaker{names}; "
-                "leave the speaker unset"
-            )
-        raise SynthesisError(f"unknown speaker {speaker!r}; {self._describe_speakers()}")
-
-    def _describe_speakers(self) -> str:
-        n_speakers = self.model.config.n_speakers
-        if not self._speakers:
-            return f"valid speaker ids are 0..{n_speakers - 1}"
-        names = sorted(self._speakers, key=lambda name: self._speakers[name])
-        shown = ", ".join(f"{name} ({self._speakers[name]})" for name in names[:30])
-        more = f" and {len(names) - 30} more" if len(names) > 30 else ""
-        return f"valid speakers: {shown}{more}"
+        return resolve_speaker(speaker, self._speakers, self.model.config.n_speakers)
 
     # -- text -> chunks -----------------------------------------------------------------
 
@@ -374,28 +338,6 @@ class Synthesizer:
         return self.chunker.prepare_tokens(tokens, text)
 
     # -- synthesis ----------------------------------------------------------------------
-
-    def _controls(self, speed: float, pitch_semitones: float, energy_db: float) -> None:
-        for name, value in (
-            ("speed", speed),
-            ("pitch_semitones", pitch_semitones),
-            ("energy_db", energy_db),
-        ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not math.isfinite(value)
-            ):
-                raise SynthesisError(f"{name} must be a finite number (got {value!r})")
-        if not speed > 0:
-            raise SynthesisError(f"speed must be > 0 (got {speed}); 2.0 speaks twice as fast")
-        if (pitch_semitones or energy_db) and not model_spec(
-            self.model.config.name
-        ).variance_statistics:
-            raise SynthesisError(
-                f"this {self.model.config.name} model has no pitch or energy control; leave "
-                "pitch and energy at 0 (or use a FastSpeech 2 model)"
-            )
 
     def synthesize_prepared(
         self,
@@ -411,7 +353,10 @@ class Synthesizer:
         Lets a caller validate every text before doing any work (as ``synthesize_command``
         does). ``vocode=False`` skips the vocoder: results then have ``wav=None``.
         """
-        self._controls(speed, pitch_semitones, energy_db)
+        name = self.model.config.name
+        check_controls(
+            speed, pitch_semitones, energy_db, model_spec(name).variance_statistics, name
+        )
         speaker_index = self.speaker_id(speaker)
         chunks = [chunk for item in prepared for chunk in item.chunks]
         mels: list[np.ndarray] = [np.empty(0, np.float32)] * len(chunks)

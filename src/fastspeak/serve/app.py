@@ -9,11 +9,13 @@ Endpoints:
     ``POST /api/mel``           same body -> image/png of the mel
     ``POST /v1/audio/speech``   OpenAI-style ``{input, voice?, speed?, response_format: wav|pcm}``
 
-Limits: text longer than ``max_chars`` -> 413; a bad field -> 422; both JSON
-``{"error": ...}``. Synthesis runs in ``workers`` dedicated threads (default 1), each with
-``worker_threads`` intra-op torch threads (default 1), and at most ``max_queue`` requests wait
-for one; more get 503 with ``Retry-After``. Request fields never name files: a speaker is a name
-or index from the voice's own table.
+Limits: text longer than ``max_chars`` -> 413; a bad field -> 422; every error, an unknown
+path (404) or an internal failure (500) included, is JSON ``{"error": ...}``. Synthesis runs in
+``workers`` dedicated threads (default 1), each with ``worker_threads`` intra-op torch threads
+(default 1), and at most ``max_queue`` requests wait for one; more get 503 with
+``Retry-After``. A worker counts as busy until its work ends, even when the client has gone
+(a dropped stream). Request fields never name files: a speaker is a name or index from the
+voice's own table.
 
 Why one intra-op thread per worker: torch's OpenMP parallel regions started from a thread other
 than the process's main thread cost far more (measured on the 2-core CPU: Griffin-Lim of one
@@ -37,6 +39,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from fastspeak.synthesis import SynthesisError, Synthesizer, mel_figure
 from fastspeak.text.errors import TextError
@@ -66,8 +69,9 @@ class SpeechRequest(BaseModel):
 
 def wav_header(sample_rate: int, samples: int | None) -> bytes:
     """44-byte RIFF/WAVE header for 16-bit mono PCM; ``samples=None`` (streaming) writes the
-    maximum sizes, which players read as "until the end of the stream"."""
-    data = 0xFFFFFFFF - 36 if samples is None else samples * 2
+    largest sizes (a whole number of samples), which players read as "until the end of the
+    stream"."""
+    data = 0xFFFFFFFF - 37 if samples is None else samples * 2
     return (
         b"RIFF"
         + struct.pack("<I", min(36 + data, 0xFFFFFFFF))
@@ -109,8 +113,11 @@ class _Queue:
 
     async def run(self, function: Callable[[], Any], admit: bool = True) -> Any:
         """``function()`` in a worker thread once a worker is free. ``admit=False`` (the next
-        sentence of a stream already answered) waits even when the queue is full."""
-        if admit and self.waiting >= self.max_queue:
+        sentence of a stream already answered) waits even when the queue is full. A caller
+        cancelled while its work runs (a client gone) gets CancelledError at once, but the
+        worker's slot is freed only when the work ends, so the queue never admits more work
+        than there are free workers."""
+        if admit and self.slots.locked() and self.waiting >= self.max_queue:
             raise _Busy
         self.waiting += 1
         try:
@@ -118,9 +125,17 @@ class _Queue:
         finally:
             self.waiting -= 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, function)
-        finally:
+            future = asyncio.get_running_loop().run_in_executor(self.executor, function)
+        except BaseException:
             self.slots.release()
+            raise
+        future.add_done_callback(self._finished)
+        return await asyncio.shield(future)
+
+    def _finished(self, future: asyncio.Future[Any]) -> None:
+        self.slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved: a cancelled caller's error is not logged as lost
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -157,6 +172,15 @@ def create_app(
             for item in error.errors()
         ]
         return _error(422, "; ".join(problems))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        headers = dict(error.headers) if error.headers else None
+        return _error(error.status_code, str(error.detail), headers)
+
+    @app.exception_handler(Exception)
+    async def failure(_: Request, error: Exception) -> JSONResponse:
+        return _error(500, f"internal error: {type(error).__name__}: {error}")
 
     def check(text: str, speaker: str | int | None) -> JSONResponse | None:
         if len(text) > max_chars:
@@ -237,13 +261,15 @@ def create_app(
     @app.post("/api/mel")
     async def mel(request: TTSRequest) -> Response:
         controls = (request.speaker, request.speed, request.pitch, request.energy)
-        result = await guarded(
-            request.text, request.speaker, lambda: synthesizer.mel(request.text, *controls)
+        hop_seconds = synthesizer.config.audio.hop_length / sample_rate
+        result = await guarded(  # drawn in the worker too: a long mel takes ~1 s to draw
+            request.text,
+            request.speaker,
+            lambda: _mel_png(synthesizer.mel(request.text, *controls), hop_seconds),
         )
         if isinstance(result, JSONResponse):
             return result
-        hop_seconds = synthesizer.config.audio.hop_length / sample_rate
-        return Response(_mel_png(result, hop_seconds), media_type="image/png")
+        return Response(result, media_type="image/png")
 
     @app.post("/v1/audio/speech")
     async def openai_speech(request: SpeechRequest) -> Response:
