@@ -98,6 +98,8 @@ def test_stream_sends_sentences_that_add_up(server: str) -> None:
 def test_limits_and_errors_are_json(server: str) -> None:
     status, kind, data = post(server + "/api/tts", {"text": "x" * 501})
     assert status == 413 and kind == "application/json" and "500" in json.loads(data)["error"]
+    status, kind, data = post(server + "/api/tts", {"text": "x" * 20_000})  # refused unread
+    assert status == 413 and "bytes" in json.loads(data)["error"]
     status, _, data = post(server + "/api/tts", {"text": "Hi.", "speed": -1})
     assert status == 422 and "speed" in json.loads(data)["error"]
     status, _, data = post(server + "/api/tts", {"text": "Hi.", "speaker": "../../etc/passwd"})

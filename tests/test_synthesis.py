@@ -273,6 +273,18 @@ def test_onnx_runtime_resolves_speakers_and_checks_controls_as_the_synthesizer(t
                 synthesis(text, **controls)
 
 
+def test_stream_yields_each_sentence_even_a_repeated_one(synthesizer):
+    text = "Say it again. Say it again. " + "and on " * 60 + "until the end."
+    prepared = synthesizer.prepare(text)
+    assert [chunk.sentence_index for chunk in prepared.chunks][:2] == [0, 1]
+    sentences = len({chunk.sentence_index for chunk in prepared.chunks})
+    assert sentences == 3 < len(prepared.chunks)  # the long one is cut, but streams whole
+    pieces = list(synthesizer.stream(text))
+    assert len(pieces) == 3 and len(pieces[0]) == len(pieces[1])
+    whole, _ = synthesizer.synth(text)
+    assert sum(len(piece) for piece in pieces) == len(whole)
+
+
 def test_ema_weights_are_used_when_present(tmp_path):
     path = write_checkpoint(tmp_path / "ema.pt", ema_seed=5)
     with_ema = Synthesizer.from_checkpoint(path, **FAST)

@@ -501,7 +501,7 @@ class Synthesizer:
         prepared = self.prepare(text)
         groups: list[list[Chunk]] = []
         for chunk in prepared.chunks:  # the pieces of one (long) sentence stay together
-            if groups and groups[-1][-1].sentence == chunk.sentence:
+            if groups and groups[-1][-1].sentence_index == chunk.sentence_index:
                 groups[-1].append(chunk)
             else:
                 groups.append([chunk])

@@ -91,6 +91,23 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+class _BodyLimit:
+    """ASGI middleware: a request whose Content-Length is over ``limit`` bytes gets 413 before
+    its body is read (the ``max_chars`` check needs the parsed JSON)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    message = f"request body has {int(value)} bytes; this server takes {self.limit}"
+                    await _error(413, message)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 class _Busy(Exception):
     """More requests are waiting than the queue holds."""
 
@@ -163,6 +180,8 @@ def create_app(
             queue.close()
 
     app = FastAPI(title="fastspeak", lifespan=lifespan)
+    # a character is at most 12 bytes of JSON (an escaped surrogate pair), plus the other fields
+    app.add_middleware(_BodyLimit, limit=12 * max_chars + 4096)
     sample_rate = synthesizer.sample_rate
 
     @app.exception_handler(RequestValidationError)
@@ -271,9 +290,19 @@ def create_app(
             return result
         return Response(result, media_type="image/png")
 
+    def openai_voice(voice: str | None) -> str | None:
+        """A ``voice`` this model knows (a speaker name or id), else None: OpenAI clients send
+        their own voice names ("alloy"), which mean nothing here."""
+        try:
+            return (
+                voice if voice is not None and synthesizer.speaker_id(voice) is not None else None
+            )
+        except SynthesisError:
+            return None
+
     @app.post("/v1/audio/speech")
     async def openai_speech(request: SpeechRequest) -> Response:
-        speaker = request.voice if request.voice in synthesizer.speakers else None
+        speaker = openai_voice(request.voice)
         result = await guarded(
             request.input,
             speaker,

@@ -50,6 +50,8 @@ class Chunk:
 
     Attributes:
         sentence: the normalized sentence it comes from.
+        sentence_index: that sentence's place in the text (the pieces of one long sentence
+            share it; a repeated sentence does not).
         tokens: its tokens that are in the vocabulary; ``ids`` the matching ids.
         pause_ms: silence after it in the output (0 for the last chunk of a text).
         frames: mel frames the model made for it (set by synthesis).
@@ -60,6 +62,7 @@ class Chunk:
     ids: list[int]
     pause_ms: float = 0.0
     frames: int = 0
+    sentence_index: int = 0
 
     def pause_samples(self, sample_rate: int) -> int:
         """The pause after this chunk in samples (rounded)."""
@@ -122,7 +125,7 @@ class TextChunker:
             raise TextError(f"text must be a string (got {type(text).__name__})")
         chunks: list[Chunk] = []
         skipped: Counter[str] = Counter()
-        for sentence in self.processor.sentences(text):
+        for index, sentence in enumerate(self.processor.sentences(text)):
             tokens = self.processor.tokens_from_normalized(sentence)
             kept = [token for token in tokens if token in self.vocab]
             skipped.update(token for token in tokens if token not in self.vocab)
@@ -137,6 +140,7 @@ class TextChunker:
                         tokens=piece,
                         ids=self.vocab.encode(piece, unknown="error"),
                         pause_ms=self.pauses_ms[boundary],
+                        sentence_index=index,
                     )
                 )
         if not chunks:
