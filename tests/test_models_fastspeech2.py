@@ -255,6 +255,11 @@ def test_per_token_pitch_control(phoneme_model) -> None:
     torch.testing.assert_close(up.pitch[:, 2:], base.pitch[:, 2:], rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="pitch_semitones must be"):
         model.infer(b.tokens, b.token_lengths, b.speaker_ids, pitch_semitones=torch.zeros(3, 4))
+    tokens = b.tokens.shape[1]  # a 1-D control is per utterance, never silently per token
+    with pytest.raises(ValueError, match="speed must be"):
+        model.infer(b.tokens, b.token_lengths, b.speaker_ids, speed=torch.ones(tokens))
+    with pytest.raises(ValueError, match="energy_db must be"):  # (2, N) for 3 utterances
+        model.infer(b.tokens, b.token_lengths, b.speaker_ids, energy_db=torch.zeros(2, tokens))
 
 
 def test_infer_max_frames_and_minimum_one_frame(phoneme_model) -> None:

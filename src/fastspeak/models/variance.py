@@ -221,7 +221,11 @@ def _control_tensor(value: Control, token_mask: Tensor, name: str) -> Tensor:
     tensor = value.to(device=token_mask.device, dtype=torch.float32)
     if tensor.dim() == 1 and tensor.size(0) == shape[0]:
         tensor = tensor.unsqueeze(1)
-    if tensor.dim() > 2 or (tensor.dim() == 2 and tensor.size(1) not in (1, shape[1])):
+    if (
+        tensor.dim() not in (0, 2)
+        or (tensor.dim() == 2 and tensor.size(0) not in (1, shape[0]))
+        or (tensor.dim() == 2 and tensor.size(1) not in (1, shape[1]))
+    ):
         raise ValueError(
             f"{name} must be a float, a (B,) tensor or a (B, N) tensor for tokens of shape "
             f"{tuple(shape)}; got shape {tuple(tensor.shape)}"
