@@ -66,6 +66,72 @@ def test_textgrid_errors(tmp_path: Path) -> None:
         read_textgrid(path)
 
 
+def test_point_tiers_are_read_past(tmp_path: Path) -> None:
+    """A TextTier (points: time, mark) before the phones, in both text formats."""
+    short = (
+        '"ooTextFile"\n"TextGrid"\n0\n0.5\n<exists>\n2\n'
+        '"TextTier"\n"events"\n0\n0.5\n2\n0.1\n"click"\n0.4\n"beep"\n'
+        '"IntervalTier"\n"phones"\n0\n0.5\n2\n0\n0.2\n"AA1"\n0.2\n0.5\n"B"\n'
+    )
+    long = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 0.5
+tiers? <exists>
+size = 2
+item []:
+    item [1]:
+        class = "TextTier"
+        name = "events"
+        xmin = 0
+        xmax = 0.5
+        points: size = 1
+        points [1]:
+            number = 0.25
+            mark = "click"
+    item [2]:
+        class = "IntervalTier"
+        name = "phones"
+        xmin = 0
+        xmax = 0.5
+        intervals: size = 2
+        intervals [1]:
+            xmin = 0
+            xmax = 0.2
+            text = "AA1"
+        intervals [2]:
+            xmin = 0.2
+            xmax = 0.5
+            text = "B"
+"""
+    for name, text in (("short", short), ("long", long)):
+        path = tmp_path / f"{name}.TextGrid"
+        path.write_text(text)
+        assert read_textgrid(path) == [Segment("AA1", 0.0, 0.2), Segment("B", 0.2, 0.5)], name
+        assert set(read_textgrid_tiers(path)) == {"phones"}
+
+
+def test_an_alignment_ending_within_tolerance_past_the_audio_is_clamped() -> None:
+    """check_contiguous allows two hops past the audio; the durations then fit the audio
+    (tokens sounding only in the overrun get 0 frames) instead of failing."""
+    segments = [
+        Segment("", 0.0, 0.1),
+        Segment("AA", 0.1, 0.9),
+        Segment("B", 0.9, 0.995),
+        Segment("K", 0.995, 1.0),
+    ]
+    seconds = 0.985
+    check_contiguous(segments, seconds, tolerance=2 * HOP / SR)
+    aligned = attach_tokens(segments, ["AA", "B", "K"])
+    samples = int(seconds * SR)
+    durations, first, last = aligned.frame_durations(SR, HOP, samples, trim=False)
+    assert durations.sum() == 1 + samples // HOP and (durations >= 0).all()
+    far = [*segments[:2], Segment("B", 0.9, 1.15), Segment("K", 1.15, 1.2)]  # 0.17 s past
+    with pytest.raises(AlignmentError, match="frames past the audio"):
+        attach_tokens(far, ["AA", "B", "K"]).frame_durations(SR, HOP, samples, trim=False)
+
+
 def test_check_contiguous_rejects_gaps_and_bad_end() -> None:
     with pytest.raises(AlignmentError, match="not contiguous"):
         check_contiguous([Segment("a", 0, 0.1), Segment("b", 0.2, 0.3)], 0.3, 0.01)

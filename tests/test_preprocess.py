@@ -126,6 +126,20 @@ def test_cache_reused_and_keyed_by_settings(corpus: Path, tmp_path: Path) -> Non
     assert entry["features"].startswith(f"cache/{feature_hash(frame_level)}/")
     with np.load(feat_dir / entry["features"]) as features:
         assert len(features["pitch"]) == len(features["mels"])  # frame level now
+    # the length limits are not part of the key: cached utterances are held to new ones too
+    sources = {}
+    for entry in _entries(feat_dir):
+        with np.load(feat_dir / entry["features"]) as features:
+            sources[entry["id"]] = float(features["source_seconds"])  # before any trimming
+    limit = float(np.median(list(sources.values())))
+    shorter = load_config(CONFIG, ["features.pitch_level=frame", f"preprocess.max_seconds={limit}"])
+    stamps = {p.name: p.stat().st_mtime_ns for p in feat_dir.glob("cache/*/*.npz")}
+    report = preprocess(shorter, corpus, feat_dir, workers=1, progress=False)
+    kept = {entry["id"] for entry in _entries(feat_dir)}
+    assert kept == {name for name, seconds in sources.items() if seconds <= limit}
+    assert 0 < len(kept) < len(sources) and len(report["skipped"]) == len(sources) - len(kept)
+    assert all("min_seconds..max_seconds" in item["reason"] for item in report["skipped"])
+    assert {p.name: p.stat().st_mtime_ns for p in feat_dir.glob("cache/*/*.npz")} == stamps
 
 
 def test_bad_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def _textgrid_tokens(text: str) -> list[str | float]:
 
 
 def read_textgrid_tiers(path: str | Path) -> dict[str, list[Segment]]:
-    """All interval tiers of a TextGrid (long or short text format), keyed by tier name."""
+    """All interval tiers of a TextGrid (long or short text format), keyed by tier name; point
+    tiers (TextTier) are read past."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -105,8 +106,9 @@ def read_textgrid_tiers(path: str | Path) -> dict[str, list[Segment]]:
             position += 4  # class, name, xmin, xmax
             count = int(tokens[position])
             position += 1
-            items = tokens[position : position + 3 * count]
-            position += 3 * count
+            width = 3 if tier_class == "IntervalTier" else 2  # a TextTier's points: time, mark
+            items = tokens[position : position + width * count]
+            position += width * count
             if tier_class != "IntervalTier":
                 continue
             segments = [
@@ -313,12 +315,14 @@ class TokenAlignment:
         boundaries = frames_before(np.asarray(self.ends, dtype=np.float64) * frames_per_second)
         boundaries = np.clip(boundaries - first_frame, 0, None)
         boundaries = np.maximum.accumulate(boundaries)
+        past = int(boundaries[-2]) - num_frames if len(boundaries) > 1 else 0
+        if past > 2:  # check_contiguous allows two hops of mismatch
+            raise AlignmentError(
+                f"alignment runs {past} frames past the audio ({num_frames} frames)"
+            )
+        boundaries = np.minimum(boundaries, num_frames)  # tokens in the overrun get 0 frames
         boundaries[-1] = num_frames
         durations = np.diff(boundaries, prepend=0)
-        if durations[-1] < 0:
-            raise AlignmentError(
-                f"alignment runs {-durations[-1]} frames past the audio ({num_frames} frames)"
-            )
         return durations.astype(np.int64), first_sample, last_sample
 
     def blank_frames(

@@ -168,10 +168,7 @@ class _Worker:
             if float(np.abs(wav).max()) < SILENCE_PEAK:
                 return utterance.id, "silence-only audio"
             if not limits.min_seconds <= seconds <= limits.max_seconds:
-                return utterance.id, (
-                    f"{seconds:.2f} s is outside preprocess.min_seconds..max_seconds "
-                    f"({limits.min_seconds}..{limits.max_seconds})"
-                )
+                return utterance.id, self._length_problem(seconds)
             if self.placeholder:
                 frames = mel_frames(len(wav), audio_config.hop_length)
                 if frames < len(tokens):
@@ -198,11 +195,14 @@ class _Worker:
                 voiced=features.voiced,
                 signature=np.array(signature),
                 seconds=np.array(len(wav) / audio_config.sample_rate),
+                source_seconds=np.array(seconds),
             )
             os.replace(temporary, path)
             cached = self._load_cached(path, signature)
             assert cached is not None
-        durations, pitch, energy, seconds = cached
+        durations, pitch, energy, seconds, source_seconds = cached
+        if not limits.min_seconds <= source_seconds <= limits.max_seconds:
+            return utterance.id, self._length_problem(source_seconds)  # limits changed since
         entry = {
             "id": utterance.id,
             "speaker": utterance.speaker,
@@ -224,6 +224,13 @@ class _Worker:
             durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
         )
         return Processed(entry, pitch[used], energy[used_energy])
+
+    def _length_problem(self, seconds: float) -> str:
+        limits = self.config.preprocess
+        return (
+            f"{seconds:.2f} s is outside preprocess.min_seconds..max_seconds "
+            f"({limits.min_seconds}..{limits.max_seconds})"
+        )
 
     def _audio_from_textgrid(
         self, utterance: Utterance, tokens: list[str], wav: np.ndarray
@@ -293,18 +300,23 @@ class _Worker:
     @staticmethod
     def _load_cached(
         path: Path, signature: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None:
+        """(durations, pitch, energy, seconds used, seconds of the source audio) of a cache
+        file made from these sources, or None."""
         if not path.exists():
             return None
         try:
             with np.load(path) as stored:
                 if str(stored["signature"]) != signature:
                     return None
+                seconds = float(stored["seconds"])
+                source = stored["source_seconds"] if "source_seconds" in stored else seconds
                 return (
                     stored["durations"],
                     stored["pitch"],
                     stored["energy"],
-                    float(stored["seconds"]),
+                    seconds,
+                    float(source),  # files before it was stored: the (trimmed) length used
                 )
         except (OSError, KeyError, ValueError):
             return None  # a damaged cache file is recomputed
