@@ -57,6 +57,21 @@ from fastspeak.text.normalize import (
         ("the FBI and NASA", "the FBI and NASA"),
         ("#1 & more @ home + 2 = 4", "number one and more at home plus two equals four"),
         ("MP3 player", "MP three player"),
+        # no digit is ever dropped (each of these lost some before)
+        ("Python 3.10.4 is out", "Python three point ten point four is out"),
+        (
+            "192.168.0.1",
+            "one hundred ninety-two point one hundred sixty-eight point zero point one",
+        ),
+        ("v2.0", "v two point zero"),
+        ("4.5bn people", "four point five billion people"),
+        ("500k views", "five hundred thousand views"),
+        ("It was 3.5-4.5 kg", "It was three point five to four point five kg"),
+        ("$100-200", "one hundred dollars to two hundred dollars"),
+        ("$1.50-$2.50", "one dollar fifty cents to two dollars fifty cents"),
+        ("It costs -$5 now", "It costs minus five dollars now"),
+        ("1 1/2 cups", "one and one half cups"),
+        ("code 12ab34cd", "code twelve ab thirty-four cd"),
     ],
 )
 def test_verbalisation(raw: str, expected: str) -> None:
@@ -145,3 +160,19 @@ def test_split_sentences_keeps_end_punctuation() -> None:
         "It cost three dollars fifty cents, sadly… ok",
     ]
     assert split_sentences("one sentence") == ["one sentence"]
+
+
+def test_no_digit_is_left_unspoken() -> None:
+    """Whatever shape a number has, every run of digits becomes at least one number word
+    (before, leftovers the patterns missed were deleted)."""
+    import re
+
+    from fastspeak.text.normalize import number_to_words
+
+    words = {w for i in range(100) for w in number_to_words(str(i)).replace("-", " ").split()}
+    words |= {"hundred", "thousand", "million", "billion", "oh"}
+    for raw in ["1.2.3.4.5", "3.5-", "-.5", "1,2,3", "12:34:56:78", "9/11/2001/x", "5.5.2020"]:
+        text = normalize_text(raw)
+        spoken = [w for w in re.split(r"[\s.,;:?!-]+", text.lower()) if w in words]
+        assert not any(char.isdigit() for char in text), (raw, text)
+        assert len(spoken) >= len(re.findall(r"\d+", raw)), (raw, text)

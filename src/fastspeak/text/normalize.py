@@ -281,7 +281,12 @@ _CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
 }
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
+_AMOUNT = rf"[$£€¥₹]\s?(?:{_NUMBER})(?:\.\d+)?"
+_CURRENCY_RANGE = re.compile(
+    rf"(?P<first>{_AMOUNT})\s?-\s?(?P<second>[$£€¥₹]?\s?(?:{_NUMBER})(?:\.\d+)?)"
+)
 _CURRENCY_BEFORE = re.compile(
+    rf"(?:(?<![\w-])(?P<sign>-))?"
     rf"(?P<symbol>[$£€¥₹])\s?(?P<integer>{_NUMBER})(?:\.(?P<fraction>\d+))?"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|[kKmMbB])\b)?"
 )
@@ -309,7 +314,20 @@ def _currency_words(symbol: str, integer: str, fraction: str | None, scale: str 
 
 def _currency_before(match: re.Match[str]) -> str:
     words = _currency_words(match["symbol"], match["integer"], match["fraction"], match["scale"])
-    return f" {words} "
+    sign = "minus " if match["sign"] else ""
+    return f" {sign}{words} "
+
+
+def _currency_range(match: re.Match[str]) -> str:
+    """``$100-200`` -> "one hundred dollars to two hundred dollars" (the second amount takes
+    the first one's currency when it has none)."""
+    first = _CURRENCY_BEFORE.fullmatch(match["first"])
+    second = match["second"].strip()
+    if second[0] not in _CURRENCIES:
+        second = match["first"][0] + second
+    last = _CURRENCY_BEFORE.fullmatch(second)
+    assert first is not None and last is not None
+    return f" {_currency_before(first).strip()} to {_currency_before(last).strip()} "
 
 
 def _currency_after(match: re.Match[str]) -> str:
@@ -406,6 +424,19 @@ def _fraction(match: re.Match[str]) -> str:
     return f" {number_to_words(numerator)} {name} "
 
 
+_MIXED_FRACTION = re.compile(r"(?<![\w.,/])(\d{1,6}) (\d{1,2})/(\d{1,3})\b(?!/)")
+
+
+def _mixed_fraction(match: re.Match[str]) -> str:
+    """``1 1/2`` -> "one and one half" (a proper fraction after a whole number)."""
+    whole, numerator, denominator = match[1], match[2], match[3]
+    if not 0 < int(numerator) < int(denominator):
+        return match.group()
+    fraction = _FRACTION.fullmatch(f"{numerator}/{denominator}")
+    assert fraction is not None
+    return f" {number_to_words(whole)} and {_fraction(fraction).strip()} "
+
+
 _PERCENT = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)(?:\.(\d+))?\s?%")
 
 
@@ -417,10 +448,12 @@ def _percent(match: re.Match[str]) -> str:
 _ORDINAL = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
 _DECADE = re.compile(r"\b(\d{2,4})'?s\b")
 _PHONE = re.compile(r"\b(?:1-)?(?:\d{3}-)?\d{3}-\d{4}\b")
-_RANGE = re.compile(r"\b(\d{1,4})\s?-\s?(\d{1,4})\b")
+_RANGE = re.compile(r"(?<![\w.,])(\d{1,4}(?:\.\d+)?)\s?-\s?(\d{1,4}(?:\.\d+)?)(?![\w,]|\.\d)")
+_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])")  # versions, addresses, dates
+_SCALED = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(bn|mn|tn|k)\b")
 _FRACTION = re.compile(r"\b(\d{1,6})/(\d{1,6})\b")
 _RATIO = re.compile(r"\b(\d+):(\d+)\b")
-_DECIMAL = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)?\.(\d+)\b")
+_DECIMAL = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)?\.(\d+)(?!\d)")
 _YEAR = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?![\w,]|\.\d)")
 _CARDINAL = re.compile(r"(?<![\w.])(-?)(\d{1,3}(?:,\d{3})+|\d+)")
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
@@ -445,7 +478,22 @@ def _range(match: re.Match[str]) -> str:
     first, second = match[1], match[2]
     if _YEAR.fullmatch(first) and _YEAR.fullmatch(second):
         return f" {year_to_words(int(first))} to {year_to_words(int(second))} "
-    return f" {number_to_words(first)} to {number_to_words(second)} "
+    return f" {_number_or_decimal(first)} to {_number_or_decimal(second)} "
+
+
+def _number_or_decimal(number: str) -> str:
+    integer, _, fraction = number.partition(".")
+    return decimal_to_words(integer, fraction) if fraction else number_to_words(integer)
+
+
+def _dotted(match: re.Match[str]) -> str:
+    """``3.10.4``, ``192.168.0.1``: each group as a number, "point" between them."""
+    return " " + " point ".join(number_to_words(group) for group in match.group().split(".")) + " "
+
+
+def _scaled(match: re.Match[str]) -> str:
+    """``4.5bn``, ``500k``: the number, then the scale's word."""
+    return f" {_number_or_decimal(match[1].replace(',', ''))} {_SCALES[match[2].lower()]} "
 
 
 def _ratio(match: re.Match[str]) -> str:
@@ -606,6 +654,7 @@ _HYPHEN_RE = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
 _DISALLOWED_RE = re.compile(r"[^A-Za-z' \-.,?!;:—…]")
 _PUNCT_RUN_RE = re.compile(r"\s*([.,?!;:—…])(?:\s*[.,?!;:—…])*\s*")
 _SPACES_RE = re.compile(r"\s+")
+_DIGITS_RE = re.compile(r"\d+")
 _LEADING_PUNCT_RE = re.compile(r"^[\s.,?!;:—…]+")
 
 _STRENGTH = {"?": 8, "!": 7, "…": 6, ".": 5, ";": 4, ":": 3, "—": 2, ",": 1}
@@ -618,6 +667,8 @@ def _punctuation_run(match: re.Match[str]) -> str:
 
 
 _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (_DOTTED, _dotted),
+    (_CURRENCY_RANGE, _currency_range),
     (_CURRENCY_BEFORE, _currency_before),
     (_CURRENCY_AFTER, _currency_after),
     (_TIME, _time),
@@ -627,10 +678,12 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (_MONTH_DAY, _month_day),
     (_PERCENT, _percent),
     (_PHONE, _phone),
+    (_MIXED_FRACTION, _mixed_fraction),
     (_FRACTION, _fraction),
     (_ORDINAL, _ordinal),
     (_DECADE, _decade),
     (_RANGE, _range),
+    (_SCALED, _scaled),
     (_RATIO, _ratio),
     (_NUMBER_SIGN, " number "),
     (_DECIMAL, _decimal),
@@ -646,8 +699,12 @@ def _verbalize(text: str) -> str:
     if any(char.isdigit() for char in text):
         for pattern, replacement in _STEPS:
             text = pattern.sub(replacement, text)
+        # numbers glued to letters ("v2.0", "mp3"): apart, then the same steps again
         text = _LETTER_DIGIT.sub(" ", text)
-        text = _CARDINAL.sub(_cardinal, text)
+        for pattern, replacement in _STEPS:
+            text = pattern.sub(replacement, text)
+        # digits no step could read are spoken one by one, never dropped
+        text = _DIGITS_RE.sub(lambda m: f" {digits_to_words(m.group())} ", text)
     text = _SPACED_HYPHEN_RE.sub(f" {_DASH} ", text)
     return _SYMBOL_RE.sub(lambda m: _SYMBOL_WORDS[m.group()], text)
 
