@@ -17,6 +17,7 @@ from fastspeak.train.checkpoint import (
     load_checkpoint,
     load_matching_weights,
     restore_model,
+    resume_position,
     save_checkpoint,
 )
 
@@ -72,6 +73,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path, monkeypatch) -> 
     save_checkpoint(path, state_for(model))
     save_checkpoint(path, {**state_for(model), "step": 8})
     assert os.listdir(tmp_path) == ["latest.pt"]
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by a server running as another user
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
@@ -131,3 +133,15 @@ def test_load_matching_weights_reports_skipped() -> None:
     for name in report.loaded:
         assert torch.equal(target.state_dict()[name], source.state_dict()[name])
     assert len(report.loaded) > 20 and "skipped token_embedding.weight" in report.summary()
+
+
+def test_resume_position_keeps_the_epoch_only_for_the_same_batch_order() -> None:
+    order = {"processes": 4, "batch_size": 16, "seed": 1}
+    checkpoint = {"epoch": 3, "batch_in_epoch": 10, "batch_order": order}
+    assert resume_position(checkpoint, order) == (3, 10, None)
+    epoch, batch, note = resume_position(checkpoint, {**order, "processes": 2})
+    assert (epoch, batch) == (4, 0) and note is not None and "processes 4 -> 2" in note
+    at_boundary = {**checkpoint, "batch_in_epoch": 0}
+    assert resume_position(at_boundary, {**order, "batch_size": 8}) == (3, 0, None)
+    older = {"epoch": 3, "batch_in_epoch": 10}  # saved before batch_order existed
+    assert resume_position(older, {**order, "batch_size": 8}) == (3, 10, None)

@@ -67,6 +67,26 @@ def test_resume_is_exact(piper_featdir: Path, tmp_path: Path, accumulation: int)
     assert one["optimizer"]["param_groups"][0]["lr"] == two["optimizer"]["param_groups"][0]["lr"]
 
 
+def test_resume_with_another_batch_order_starts_the_next_epoch(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """Cut mid-epoch, a resume with another batch size would repeat or skip utterances of that
+    epoch: it starts the next one instead; with the same settings it continues the epoch."""
+    config = tiny_config("train.batch_size=2")
+    first = train(config, piper_featdir, tmp_path / "run", max_steps=1)
+    saved = load_checkpoint(first["checkpoint"])
+    assert (saved["epoch"], saved["batch_in_epoch"]) == (0, 1)
+    assert saved["batch_order"]["batch_size"] == 2 and saved["batch_order"]["processes"] == 1
+    shutil.copytree(tmp_path / "run", tmp_path / "same")
+    other = train(tiny_config("train.batch_size=3"), piper_featdir, tmp_path / "run",
+                  resume=True, max_steps=2)  # fmt: skip
+    resumed = load_checkpoint(other["checkpoint"])
+    assert (resumed["epoch"], resumed["batch_in_epoch"]) == (1, 1)
+    assert resumed["batch_order"]["batch_size"] == 3
+    same = train(config, piper_featdir, tmp_path / "same", resume=True, max_steps=2)
+    assert (load_checkpoint(same["checkpoint"])["epoch"], same["epoch"]) == (0, 0)
+
+
 def test_checkpoint_contents_and_run_files(piper_featdir: Path, tmp_path: Path) -> None:
     config = tiny_config("train.val_interval=2", "train.plot_interval=2", "train.save_interval=2")
     result = train(config, piper_featdir, tmp_path / "run", max_steps=3)
@@ -149,6 +169,9 @@ def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path:
     vocab = json.loads((feat_dir / "vocab.json").read_text())
     vocab["symbols"].append("ʔ")
     (feat_dir / "vocab.json").write_text(json.dumps(vocab))
+    stats = json.loads((feat_dir / "stats.json").read_text())
+    stats["pitch"].update(mean=stats["pitch"]["mean"] + 40.0, max=stats["pitch"]["max"] + 100.0)
+    (feat_dir / "stats.json").write_text(json.dumps(stats))  # another corpus' pitch
     # --resume with a different vocabulary: a clear error pointing at --init-from
     shutil.copytree(tmp_path / "base", tmp_path / "copy")
     with pytest.raises(CheckpointError, match=r"vocabulary mismatch.*ʔ.*--init-from"):
@@ -161,6 +184,13 @@ def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path:
     assert state["token_embedding.weight"].shape[0] == len(vocab["symbols"])
     assert tuned["model"].config.hidden == 64  # the checkpoint's architecture, not the config's
     assert state["mel_linear.weight"].shape == source["mel_linear.weight"].shape
+    # the weights come from the source, the statistics from this data (as the checkpoint says)
+    pitch = tuned["model"].variance_adaptor.pitch
+    assert float(pitch.mean) == pytest.approx(stats["pitch"]["mean"])
+    assert float(pitch.maximum) == pytest.approx(stats["pitch"]["max"])
+    assert float(source["variance_adaptor.pitch.mean"]) != pytest.approx(stats["pitch"]["mean"])
+    saved = load_checkpoint(tmp_path / "tuned" / "checkpoints" / "latest.pt")
+    assert saved["stats"]["pitch"]["mean"] == pytest.approx(float(pitch.mean))
 
 
 def test_level_mismatch_is_a_config_error(piper_featdir: Path, tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ speakers; fine-tuning on other data goes through ``--init-from`` and
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from fastspeak.files import atomic_path
 from fastspeak.text.vocab import Vocabulary
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "load_checkpoint",
     "load_matching_weights",
     "restore_model",
+    "resume_position",
     "save_checkpoint",
 ]
 
@@ -53,18 +54,11 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """``torch.save`` to a temporary file in the same folder, then ``os.replace``: a crash
     mid-write never leaves a truncated checkpoint under ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **state}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, temporary.open("wb") as file:
+        torch.save(payload, file)
+        file.flush()
+        os.fsync(file.fileno())
     return path
 
 
@@ -169,14 +163,22 @@ class MatchReport:
         return "\n".join(lines)
 
 
-def load_matching_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> MatchReport:
+def load_matching_weights(
+    model: nn.Module,
+    state_dict: Mapping[str, torch.Tensor],
+    keep: Mapping[str, str] | None = None,
+) -> MatchReport:
     """Copy every tensor of ``state_dict`` whose name and shape match one of ``model``'s
-    (for fine-tuning with a new vocabulary or speaker set); the rest keep their values."""
+    (for fine-tuning with a new vocabulary or speaker set); the rest keep their values, as do
+    the tensors named in ``keep`` (name -> why, for the report)."""
     own = model.state_dict()
     report = MatchReport()
     matched = {}
+    keep = keep or {}
     for name, tensor in state_dict.items():
-        if name not in own:
+        if name in keep:
+            report.skipped[name] = keep[name]
+        elif name not in own:
             report.skipped[name] = "not in this model"
         elif tuple(own[name].shape) != tuple(tensor.shape):
             report.skipped[name] = (
@@ -190,6 +192,33 @@ def load_matching_weights(model: nn.Module, state_dict: Mapping[str, torch.Tenso
             report.skipped[name] = "not in the checkpoint (kept its initial value)"
     model.load_state_dict(matched, strict=False)
     return report
+
+
+def resume_position(
+    checkpoint: Mapping[str, Any], batch_order: Mapping[str, Any]
+) -> tuple[int, int, str | None]:
+    """Where a resumed run starts: (epoch, batch_in_epoch, note).
+
+    A checkpoint saved mid-epoch continues that epoch's batch list exactly when the settings
+    that make the list (``batch_order``: process count, batch size, seed, ...) are the ones it
+    saved. When they differ, cutting the new list at the old position would repeat some
+    utterances and skip others, so the run starts the next epoch instead and ``note`` says so.
+    Checkpoints without ``batch_order`` (older ones) are taken as matching.
+    """
+    epoch, batch_in_epoch = int(checkpoint["epoch"]), int(checkpoint["batch_in_epoch"])
+    saved = checkpoint.get("batch_order")
+    if saved is None or batch_in_epoch == 0 or dict(saved) == dict(batch_order):
+        return epoch, batch_in_epoch, None
+    changes = ", ".join(
+        f"{name} {saved.get(name)} -> {value}"
+        for name, value in batch_order.items()
+        if saved.get(name) != value
+    )
+    note = (
+        f"resuming with another batch order ({changes}): the rest of epoch {epoch} is "
+        f"skipped, training goes on with epoch {epoch + 1}"
+    )
+    return epoch + 1, 0, note
 
 
 class Checkpointer:

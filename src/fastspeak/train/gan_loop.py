@@ -68,7 +68,12 @@ from fastspeak.data.vocoder import (
     gta_entries,
 )
 from fastspeak.files import atomic_write_text
-from fastspeak.train.checkpoint import Checkpointer, CheckpointError, load_checkpoint
+from fastspeak.train.checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    load_checkpoint,
+    resume_position,
+)
 from fastspeak.train.distributed import DistributedContext, deadline_passed, init_distributed
 from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
 from fastspeak.vocoders.hifigan import (
@@ -498,9 +503,12 @@ def _train(
             f"steps 1-{opts.mel_only_steps} train the generator alone on mel L1 "
             "(vocoder.train.mel_only_steps)"
         )
+    batch_order = {"processes": world, "batch_size": opts.batch_size, "seed": opts.seed}
     if checkpoint is not None:
-        step, epoch = checkpoint["step"], checkpoint["epoch"]
-        batch_in_epoch, skipped = checkpoint["batch_in_epoch"], checkpoint["skipped_steps"]
+        step, skipped = checkpoint["step"], checkpoint["skipped_steps"]
+        epoch, batch_in_epoch, note = resume_position(checkpoint, batch_order)
+        if note:
+            logger.message(note)
         lr_epochs_before = checkpoint["lr_epochs_before"]
         ramp = checkpoint.get("generator_lr_ramp", False)
     elif source is not None:
@@ -657,6 +665,7 @@ def _train(
                     "step": step,
                     "epoch": epoch,
                     "batch_in_epoch": batch_in_epoch,
+                    "batch_order": batch_order,
                     "lr_epochs_before": lr_epochs_before,
                     "generator_lr_ramp": ramp,
                     "skipped_steps": tally.skipped,

@@ -41,12 +41,14 @@ from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.files import atomic_write_text
 from fastspeak.models.registry import ModelOutput, model_spec
+from fastspeak.models.variance import VarianceFeature
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
     load_checkpoint,
     load_matching_weights,
     restore_model,
+    resume_position,
 )
 from fastspeak.train.distributed import deadline_passed, init_distributed
 from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
@@ -207,9 +209,16 @@ def _train(
     if checkpoint is not None:
         restore_model(checkpoint, model, vocab, speakers)
     elif source is not None:
-        logger.message(
-            f"init from {init_from}: {load_matching_weights(model, source['model']).summary()}"
-        )
+        # this data's pitch/energy statistics stay: the source's would normalise this corpus
+        # with another's mean and bucket range, while the checkpoint records this one's
+        statistics = {
+            f"{prefix}.{name}": "this data's statistics kept"
+            for prefix, module in model.named_modules()
+            if isinstance(module, VarianceFeature)
+            for name, _ in module.named_buffers(recurse=False)
+        }
+        report = load_matching_weights(model, source["model"], keep=statistics)
+        logger.message(f"init from {init_from}: {report.summary()}")
     model.to(device)
     joint = None  # train.durations=learned: an aligner trained beside the model
     if opts.durations == "learned":
@@ -246,14 +255,23 @@ def _train(
             model, multi_avg_fn=get_ema_multi_avg_fn(opts.ema_decay), use_buffers=True
         )
     step = epoch = batch_in_epoch = skipped = 0
+    batch_order = {  # what makes an epoch's batch list (saved, checked on resume)
+        "processes": world,
+        "batch_size": opts.batch_size,
+        "max_frames_per_batch": opts.max_frames_per_batch,
+        "bucket_batches": opts.bucket_batches,
+        "seed": opts.seed,
+    }
     if checkpoint is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])
         if checkpoint.get("scaler") is not None:
             scaler.load_state_dict(checkpoint["scaler"])
         if ema is not None and checkpoint.get("ema") is not None:
             ema.load_state_dict(checkpoint["ema"])
-        step, epoch = checkpoint["step"], checkpoint["epoch"]
-        batch_in_epoch, skipped = checkpoint["batch_in_epoch"], checkpoint.get("skipped_steps", 0)
+        step, skipped = checkpoint["step"], checkpoint.get("skipped_steps", 0)
+        epoch, batch_in_epoch, note = resume_position(checkpoint, batch_order)
+        if note:
+            logger.message(note)
     network = (
         DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         if context.enabled
@@ -407,6 +425,7 @@ def _train(
                     "step": step,
                     "epoch": epoch,
                     "batch_in_epoch": batch_in_epoch,
+                    "batch_order": batch_order,
                     "skipped_steps": tally.skipped,
                     "config": config.to_dict(),
                     "vocab": vocab.to_dict(),
