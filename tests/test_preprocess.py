@@ -75,6 +75,15 @@ def test_preprocess_teacher_corpus_end_to_end(corpus: Path, tmp_path: Path) -> N
     vocab = Vocabulary.load(feat_dir / "vocab.json")
     stats = json.loads((feat_dir / "stats.json").read_text())
     assert 60 < stats["pitch"]["mean"] < 300 and stats["energy"]["std"] > 0
+    train_ids = {json.loads(line)["id"] for line in (feat_dir / "train.jsonl").open()}
+    train_pitch = []  # the statistics see the training split only (phoneme level: spoken tokens)
+    for entry in entries:
+        with np.load(feat_dir / entry["features"]) as features:
+            if entry["id"] in train_ids:
+                train_pitch.append(features["pitch"][features["durations"] > 0])
+    values = np.concatenate(train_pitch)
+    assert stats["pitch"]["count"] == len(values) < sum(len(e["tokens"]) for e in entries)
+    assert stats["pitch"]["mean"] == pytest.approx(float(values.mean()), rel=1e-6)
     assert json.loads((feat_dir / "speakers.json").read_text()) == {"default": 0}
     mel = MelSpectrogram(config.audio)
     for entry in entries:

@@ -475,13 +475,16 @@ def preprocess(
         )
 
     entries = [item.entry for item in processed]
-    pitch_stats, energy_stats = RunningStats(), RunningStats()
-    for item in processed:
-        pitch_stats.update(item.pitch)
-        energy_stats.update(item.energy)
     vocab = Vocabulary.from_tokens((entry["tokens"] for entry in entries), config.text.inventory)
     speakers = {name: index for index, name in enumerate(sorted({e["speaker"] for e in entries}))}
     splits = assign_splits(entries, config)
+    # normalisation statistics from the training split alone: held-out audio stays unseen
+    train_ids = {entry["id"] for entry in splits["train"]} or {entry["id"] for entry in entries}
+    pitch_stats, energy_stats = RunningStats(), RunningStats()
+    for item in processed:
+        if item.entry["id"] in train_ids:
+            pitch_stats.update(item.pitch)
+            energy_stats.update(item.energy)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
