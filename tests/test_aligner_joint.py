@@ -129,3 +129,15 @@ def test_joint_training_refuses_phoneme_level_pitch(piper_featdir: Path, tmp_pat
         train(joint_config(), piper_featdir, tmp_path / "run", max_steps=1)
     with pytest.raises(ConfigError, match="train.durations must be one of"):
         load_config(None, ["train.durations=mfa"])
+
+
+def test_joint_training_refuses_transition_tokens(
+    frame_level_featdir: Path, tmp_path: Path
+) -> None:
+    """A transition state needs 2N-1 frames; joint training has no way to leave short
+    utterances out, so the combination is refused before any step."""
+    config = joint_config(
+        "model.pitch_level=frame", "model.energy_level=frame", "align.transition_tokens=true"
+    )
+    with pytest.raises(ConfigError, match="align.transition_tokens"):
+        train(config, frame_level_featdir, tmp_path / "run", max_steps=1)

@@ -44,6 +44,13 @@ def check_joint_config(config: Config, variance: bool, distributed: bool) -> Non
                     f"--set features.energy_level=frame and train with model.pitch_level=frame "
                     f"model.energy_level=frame"
                 )
+    if config.align.transition_tokens:
+        raise ConfigError(
+            "train.durations=learned does not take align.transition_tokens (a transition "
+            "state needs 2N-1 frames for N tokens, which short utterances lack); set it to "
+            "false, or align first (fastspeak align, which leaves such utterances out) and "
+            "train on its durations"
+        )
     if distributed:
         raise ConfigError(
             "train.durations=learned does not support multi-process (DDP) training yet; "

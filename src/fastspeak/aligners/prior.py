@@ -50,7 +50,9 @@ def beta_binomial_prior(tokens: int, frames: int, scaling: float = 1.0) -> Tenso
     t = torch.arange(1, frames + 1, dtype=torch.float64).unsqueeze(0)  # (1, T)
     alpha, beta = scaling * t, scaling * (frames + 1 - t)
     log_choose = (
-        torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(k + 1.0) - torch.lgamma(n - k + 1.0)
+        torch.lgamma(torch.tensor(n + 1.0, dtype=torch.float64))
+        - torch.lgamma(k + 1.0)
+        - torch.lgamma(n - k + 1.0)
     )
     log_pmf = log_choose + _log_beta(k + alpha, n - k + beta) - _log_beta(alpha, beta)
     return torch.exp(log_pmf)

@@ -569,7 +569,7 @@ def is_exported_generator(path: str | os.PathLike[str]) -> bool:
 
 
 def load_generator(
-    path: str | os.PathLike[str], use_ema: bool = True
+    path: str | os.PathLike[str],
 ) -> tuple[HiFiGANGenerator, AudioConfig, dict[str, Any]]:
     """A trained generator, weight norm removed, eval mode, float32, on the CPU.
 
