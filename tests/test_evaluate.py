@@ -346,3 +346,56 @@ def test_runner_duration_error_and_bad_outputs(tmp_path):
     assert "paths" not in result
     with pytest.raises(ValueError, match="unknown metrics"):
         evaluate_systems(items, systems, None, metrics=("bleu",))
+
+
+def test_evaluate_mels_scores_the_normalised_words_of_each_speaker(
+    piper_featdir, tmp_path, monkeypatch
+):
+    """The WER reference is the text as spoken (normalised, as evaluate_checkpoint scores it),
+    and every item keeps its manifest speaker."""
+    import shutil
+
+    from fastspeak.evaluate import checkpoint as module
+
+    feat = tmp_path / "feat"
+    feat.mkdir()
+    shutil.copy(piper_featdir / "config.yaml", feat)
+    lines = (piper_featdir / "test.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in lines[:2]]
+    entries[0]["text"] = "Dr. Smith paid $5 for 3 apples."
+    (feat / "test.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    mels = tmp_path / "mels.npz"
+    np.savez(mels, **{entry["id"]: np.zeros((12, 80), np.float16) for entry in entries})
+    seen: dict = {}
+
+    def judge(items, systems, out, **options):
+        seen.update(items=items, systems=list(systems))
+        return {}
+
+    monkeypatch.setattr(module, "evaluate_systems", judge)
+    module.evaluate_mels([mels], feat / "test.jsonl", tmp_path / "REPORT.json", references=False)
+    first = seen["items"][0]
+    assert first["text"] == "Doctor Smith paid five dollars for three apples."
+    assert [item["speaker"] for item in seen["items"]] == [e["speaker"] for e in entries]
+    assert seen["systems"] == ["mels.npz + griffinlim"]
+
+
+def test_runner_keeps_one_off_setup_out_of_the_rtf():
+    """A system whose first call pays a setup (e.g. an ONNX session) is called once untimed:
+    every timed call is a warm one."""
+    import time
+
+    wav = _tone(150.0, seconds=0.5)
+    calls: list[float] = []
+
+    def system(item):
+        if not calls:
+            time.sleep(0.3)  # the setup
+        calls.append(time.perf_counter())
+        return wav, 22050
+
+    items = [{"id": name, "text": "a", "reference_wav": None} for name in ("a", "b")]
+    result = evaluate_systems(items, {"model": system}, None, progress=False, metrics=("duration",))
+    records = result["systems"]["model"]["items"]
+    assert len(calls) == len(items) + 1
+    assert all(record["synthesis_seconds"] < 0.25 for record in records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -283,6 +284,39 @@ def test_stream_yields_each_sentence_even_a_repeated_one(synthesizer):
     assert len(pieces) == 3 and len(pieces[0]) == len(pieces[1])
     whole, _ = synthesizer.synth(text)
     assert sum(len(piece) for piece in pieces) == len(whole)
+
+
+def test_manifest_mels_speak_each_utterance_as_its_speaker(tmp_path):
+    """`synthesize --sentences test.jsonl --mels-out` with a multi-speaker model: each mel is
+    the one its manifest speaker gives (batches are made per speaker)."""
+    from fastspeak.synthesis import synthesize_manifest_mels
+
+    speakers = {"ann": 0, "bob": 1, "cy": 2}
+    checkpoint = write_checkpoint(tmp_path / "multi.pt", speakers=speakers)
+    multi = Synthesizer.from_checkpoint(checkpoint, **FAST)
+    texts = ["who is it", "it is me", "and you", "me again"]
+    entries = [
+        {
+            "id": f"u{index}",
+            "text": text,
+            "tokens": [token for chunk in multi.prepare(text).chunks for token in chunk.tokens],
+            "speaker": speaker,
+        }
+        for index, (text, speaker) in enumerate(
+            zip(texts, ["bob", "ann", "cy", "bob"], strict=True)
+        )
+    ]
+    manifest = tmp_path / "test.jsonl"
+    manifest.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    out = synthesize_manifest_mels(checkpoint, manifest, tmp_path / "mels.npz", batch_size=2,
+                                   progress=False)  # fmt: skip
+    with np.load(out) as archive:
+        for entry in entries:
+            expected = multi.mel(entry["text"], speaker=entry["speaker"])
+            other = multi.mel(entry["text"], speaker="ann" if entry["speaker"] != "ann" else "cy")
+            got = archive[entry["id"]].astype(np.float32)
+            np.testing.assert_allclose(got, expected, atol=2e-2, rtol=1e-2)
+            assert got.shape != other.shape or not np.allclose(got, other, atol=2e-2)
 
 
 def test_ema_weights_are_used_when_present(tmp_path):

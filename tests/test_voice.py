@@ -160,13 +160,14 @@ def _vocoder_checkpoint(path: Path, **audio: int) -> tuple[Path, HiFiGANGenerato
 
 def test_voice_ships_its_vocoder(checkpoint: Path, tmp_path: Path) -> None:
     vocoder, generator = _vocoder_checkpoint(tmp_path / "voc.pt")
-    plain = export_voice(checkpoint, tmp_path / "plain", card={"name": "tiny"})
+    measured = {"name": "tiny", "evaluation": {"mos": 2.5}}  # measured with Griffin-Lim
+    plain = export_voice(checkpoint, tmp_path / "plain", card=measured)
     out = tmp_path / "voice"  # the plain voice re-exported with the vocoder added
     args = ["export", "--checkpoint", str(plain), "--out", str(out)]
     assert main([*args, "--vocoder", f"hifigan:{vocoder}"]) == 0
     names = sorted(path.name for path in out.iterdir())
     assert names == ["model.safetensors", "vocoder.json", "vocoder.safetensors", "voice.json"]
-    assert voice_card(out) == {"step": 6, "name": "tiny"}
+    assert voice_card(out) == {"step": 6, "name": "tiny"}  # the GL evaluation went
     before, after = load_voice(plain)[0].state_dict(), load_voice(out)[0].state_dict()
     assert all(torch.equal(before[name], after[name]) for name in before)
     again = export_voice(out, tmp_path / "again", card={"note": "x"})  # keeps its vocoder
@@ -223,6 +224,9 @@ def test_voice_ships_an_int8_vocoder(checkpoint: Path, tmp_path: Path) -> None:
     assert reference.abs().max() > 1e-4 and float(error) < 0.2
     with pytest.raises(ValueError, match="needs a vocoder"):
         export_voice(checkpoint, tmp_path / "other", vocoder_int8=True)
+    again = export_voice(out, tmp_path / "again", card={"evaluation": {"mos": 3.0}})
+    assert (again / "vocoder.int8.onnx").is_file()  # its own vocoder kept, int8 included
+    assert voice_card(again)["evaluation"] == {"mos": 3.0}
 
 
 def test_voice_session_ships_big_files_in_parts_and_joins_them_exactly(

@@ -794,8 +794,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--vocoder-int8",
         action="store_true",
+        default=None,
         help="with --format voice --vocoder: also ship it as an int8 ONNX model (calibrated on "
-        "the voice's own mels), which the CPU path then uses: ~1.6x faster; check its MOS",
+        "the voice's own mels), which the CPU path then uses: ~1.6x faster; check its MOS "
+        "(re-exporting a voice that keeps its own vocoder keeps its int8 model)",
     )
     ex.add_argument(
         "--report",

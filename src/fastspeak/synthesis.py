@@ -707,13 +707,22 @@ def synthesize_manifest_mels(
         checkpoint, device=device, vocoder="griffinlim", batch_size=batch_size
     )
     prepared = [synthesizer.prepare_tokens(entry["tokens"], entry["text"]) for entry in entries]
+    # a multi-speaker model speaks each utterance as its manifest speaker: batches by speaker
+    multi = synthesizer.model.config.n_speakers > 1
+    by_speaker: dict[str | None, list[int]] = {}
+    for index, entry in enumerate(entries):
+        by_speaker.setdefault(entry.get("speaker") if multi else None, []).append(index)
     mels: dict[str, np.ndarray] = {}
-    for first in tqdm(range(0, len(entries), batch_size), disable=not progress, unit="batch"):
-        results = synthesizer.synthesize_prepared(
-            prepared[first : first + batch_size], vocode=False
-        )
-        for entry, result in zip(entries[first : first + batch_size], results, strict=True):
-            mels[entry["id"]] = result.mel.astype(np.float16)
+    with tqdm(total=len(entries), disable=not progress, unit="utt") as bar:
+        for speaker, indices in by_speaker.items():
+            for first in range(0, len(indices), batch_size):
+                batch = indices[first : first + batch_size]
+                results = synthesizer.synthesize_prepared(
+                    [prepared[index] for index in batch], speaker, vocode=False
+                )
+                for index, result in zip(batch, results, strict=True):
+                    mels[entries[index]["id"]] = result.mel.astype(np.float16)
+                bar.update(len(batch))
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_path, **mels)  # type: ignore[arg-type]

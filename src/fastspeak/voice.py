@@ -69,7 +69,7 @@ def export_voice(
     card: dict[str, Any] | None = None,
     use_ema: bool = True,
     vocoder: str | os.PathLike[str] | None = None,
-    vocoder_int8: bool = False,
+    vocoder_int8: bool | None = None,
     griffinlim: dict[str, Any] | None = None,
 ) -> Path:
     """Write the voice folder ``out`` from a training checkpoint or another voice.
@@ -85,7 +85,10 @@ def export_voice(
             or an exported generator), trained on the acoustic model's audio settings.
         vocoder_int8: also ship the vocoder as an int8 ONNX model (``vocoder.int8.onnx``),
             calibrated on this voice's own mels of :data:`CALIBRATION_SENTENCES` training
-            sentences; the CPU path then runs on it (faster; check its MOS).
+            sentences; the CPU path then runs on it (faster; check its MOS). None: as a source
+            voice does when its own vocoder is kept, else no.
+    A source voice's card keeps its entries, except ``evaluation`` when another vocoder
+    replaces the one it was measured with (``fastspeak export --report`` writes a new one).
         griffinlim: Griffin-Lim options for this voice (e.g. ``{"power": 1.15}``; checked by
             building the vocoder, VocoderError before anything is written); None keeps a
             source voice's, ``{}`` removes them.
@@ -101,8 +104,19 @@ def export_voice(
         model, config, vocab, speakers = load_voice(checkpoint)
         source = voice_meta(Path(checkpoint))
         kind, stats, base_card = source["kind"], source.get("stats"), source.get("card") or {}
+        own = _own_vocoder(Path(checkpoint), source)
         if vocoder is None:
-            vocoder = _own_vocoder(Path(checkpoint), source)
+            vocoder = own
+        if (
+            vocoder_int8 is None
+            and own is not None
+            and vocoder is not None
+            and Path(vocoder) == own
+        ):
+            vocoder_int8 = bool(json.loads(own.read_text(encoding="utf-8")).get("onnx_int8"))
+        replaced = str(vocoder or "griffinlim") != str(own or "griffinlim")
+        if replaced and "evaluation" in base_card:  # measured with the vocoder replaced
+            base_card = {key: value for key, value in base_card.items() if key != "evaluation"}
         if griffinlim is None:
             griffinlim = source.get("griffinlim") or {}
     else:

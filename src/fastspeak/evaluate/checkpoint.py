@@ -27,12 +27,14 @@ from fastspeak.data.corpora import read_corpus
 from fastspeak.evaluate.runner import System, evaluate_systems
 from fastspeak.synthesis import Synthesizer
 from fastspeak.text.errors import TextError
+from fastspeak.text.processor import TextProcessor
 from fastspeak.vocoders.base import Vocoder, make_vocoder
 from fastspeak.voice import default_vocoder
 
 
 def load_items(sentences: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Evaluation items from a ``.txt`` (one sentence a line) or a FEATDIR ``*.jsonl`` manifest.
+    """Evaluation items from a ``.txt`` (one sentence a line) or a FEATDIR ``*.jsonl`` manifest:
+    ``{"id", "text", "speaker" (a manifest's, else None), "reference_wav"}``.
 
     For a manifest, reference wavs are found through the corpus named in FEATDIR/report.json.
     """
@@ -50,12 +52,17 @@ def load_items(sentences: Path, limit: int | None = None) -> list[dict[str, Any]
                 audio = {u.id: u.audio_path for u in read_corpus(corpus)}
         for entry in entries:
             items.append(
-                {"id": entry["id"], "text": entry["text"], "reference_wav": audio.get(entry["id"])}
+                {
+                    "id": entry["id"],
+                    "text": entry["text"],
+                    "speaker": entry.get("speaker"),
+                    "reference_wav": audio.get(entry["id"]),
+                }
             )
     else:
         lines = [line.strip() for line in sentences.read_text().splitlines()]
         items = [
-            {"id": f"{number:04d}", "text": line, "reference_wav": None}
+            {"id": f"{number:04d}", "text": line, "speaker": None, "reference_wav": None}
             for number, line in enumerate(lines, start=1)
             if line
         ]
@@ -116,7 +123,9 @@ def evaluate_checkpoint(
         item["text"] = synthesizer.processor.normalize(item["text"])
 
     def model(item: Mapping[str, Any]) -> tuple[np.ndarray, int]:
-        return synthesizer.synth(item["text"])
+        # a multi-speaker model speaks each item as its own speaker (the reference's)
+        speaker = item["speaker"] if synthesizer.model.config.n_speakers > 1 else None
+        return synthesizer.synth(item["text"], speaker)
 
     systems = _with_references(
         {f"{Path(checkpoint).name} + {vocoder}": model},
@@ -165,6 +174,9 @@ def evaluate_mels(
         )
     config = load_config(settings)
     items = load_items(sentences, limit)
+    processor = TextProcessor(config.text)
+    for item in items:  # the words spoken, as evaluate_checkpoint scores them
+        item["text"] = processor.normalize(item["text"])
     vocoder = vocoder or "griffinlim"
     voc = make_vocoder(vocoder, config.audio)
     if isinstance(voc, torch.nn.Module):
