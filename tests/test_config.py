@@ -39,11 +39,42 @@ def test_yaml_and_overrides(tmp_path: Path) -> None:
         ("text.inventory=klingon", "text.inventory must be one of"),
         ("audio.f_max=20000", "exceeds Nyquist"),
         ("audio", "must look like section.key=value"),
+        # caught here, not as a crash (or silent garbage) later
+        ("model.attention_heads=0", "model.attention_heads must be >= 1"),
+        ("model.hidden=0", "model.hidden must be >= 1"),
+        ("model.encoder_dropout=1.5", r"model.encoder_dropout must be in \[0, 1\)"),
+        ("model.variance.dropout=-0.1", "model.variance.dropout must be in"),
+        ("audio.f_min=9000", "audio.f_min .* below audio.f_max"),
+        ("audio.n_mels=0", "audio.n_mels must be > 0"),
+        ("audio.win_length=0", "audio.win_length must be > 0"),
+        ("preprocess.workers=-3", "preprocess.workers must be >= 0"),
+        ("preprocess.max_seconds=0.1", "min_seconds must be >= 0 and below"),
+        ("train=null", None),  # None: a section may be empty
+        ("train=0", "train must be a mapping"),
+        ("train=[]", "train must be a mapping"),
+        ("text.language=null", "text.language must be a string"),
+        ("vocoder.generator.resblock=true", "resblock must be one of"),
+        ("model.variance.n_bins=2", "n_bins must be >= 3"),
     ],
 )
-def test_bad_overrides_name_the_key(override: str, message: str) -> None:
+def test_bad_overrides_name_the_key(override: str, message: str | None) -> None:
+    if message is None:
+        assert load_config(None, [override]) == load_config(None)
+        return
     with pytest.raises(ConfigError, match=message):
         load_config(None, [override])
+
+
+def test_overrides_reach_a_model_chosen_by_name(tmp_path: Path) -> None:
+    """`model: fastspeech` (the by-name shorthand) takes further --set model.KEY values, and
+    --set model=NAME keeps the model keys already set."""
+    path = tmp_path / "fs.yaml"
+    path.write_text("model: fastspeech\ntrain:\n  batch_size: 8\n")
+    config = load_config(path, ["model.hidden=384"])
+    assert (config.model.name, config.model.hidden) == ("fastspeech", 384)
+    config = load_config(None, ["model.hidden=384", "model=fastspeech"])
+    assert (config.model.name, config.model.hidden) == ("fastspeech", 384)
+    assert load_config(path, ["train=null"]).train.batch_size == 16  # null: an empty section
 
 
 def test_missing_file_and_hash(tmp_path: Path) -> None:

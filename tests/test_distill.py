@@ -128,6 +128,10 @@ def test_distill_command_and_its_errors(
     assert FeatureDataset(out, "train", *load_feature_dir(out)[:2])[0]["mels"].shape[1] == 80
     assert main([*args, "--out", str(out), "--quiet"]) == 2  # not empty
     assert "not empty" in capsys.readouterr().err
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main([*args, "--out", str(a_file), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err
     with pytest.raises(DistillError, match="source FEATDIR"):
         distill(teacher, piper_featdir, piper_featdir)
     with pytest.raises(DistillError, match="mode"):

@@ -123,13 +123,67 @@ def test_a_different_corpus_in_the_folder_is_refused(piper_corpus):
         build_teacher_corpus("piper", None, 1, out, sample_rate=16000, held_out=0, progress=False)
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match="choose one of"):
+def test_bad_arguments(capsys):
+    from fastspeak.cli import main
+    from fastspeak.data.teacher.builder import TeacherCorpusError
+
+    with pytest.raises(TeacherCorpusError, match="choose one of"):
         build_teacher_corpus("espeak", None, 1, "unused", progress=False)
-    with pytest.raises(ValueError, match="available"):
+    with pytest.raises(TeacherCorpusError, match="available"):
         build_teacher_corpus("flite", ["nobody"], 1, "unused", progress=False)
-    with pytest.raises(ValueError, match="num_sentences"):
+    with pytest.raises(TeacherCorpusError, match="num_sentences"):
         build_teacher_corpus("flite", None, 10**6, "unused", progress=False)
+    with pytest.raises(TeacherCorpusError, match="workers must be >= 0"):
+        build_teacher_corpus("flite", None, 1, "unused", workers=-1, progress=False)
+    with pytest.raises(TeacherCorpusError, match="attempt_factor"):
+        build_teacher_corpus("flite", None, 1, "unused", attempt_factor=float("nan"))
+    # on the command line: a clear one-line error and status 2, not a traceback
+    base = ["corpus", "teacher", "--engine", "flite", "--out", "unused"]
+    assert main([*base, "--num-sentences", "999999"]) == 2
+    assert "num_sentences must be" in capsys.readouterr().err
+
+
+def test_an_incomplete_corpus_fails_the_command(monkeypatch, tmp_path, capsys):
+    """When the attempts run out before N utterances, the command says what is short and
+    exits 1 (the corpus built so far stays, and a re-run resumes)."""
+    from fastspeak.cli import main
+    from fastspeak.data.teacher import builder
+
+    def short(**options):
+        return {"utterances": 299, "failed": [{"id": "slt_x"}], "complete": False,
+                "shortfall": {"slt": {"held_out": 1}}}  # fmt: skip
+
+    monkeypatch.setattr(builder, "build_teacher_corpus", short)
+    args = ["corpus", "teacher", "--engine", "flite", "--out", str(tmp_path / "c")]
+    assert main([*args, "--num-sentences", "0", "--held-out", "300", "--quiet"]) == 1
+    assert "slt is 1 held_out utterance(s) short" in capsys.readouterr().err
+
+
+@needs_flite
+def test_an_interrupted_build_resumes_only_with_its_settings(monkeypatch, tmp_path):
+    """corpus.json is written before the first utterance, so a build stopped before its end
+    (Ctrl-C) is resumed only with the same engine, rate and seed."""
+    from fastspeak.data.teacher import builder
+
+    out = tmp_path / "flite"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builder, "_finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_teacher_corpus("flite", None, 2, out, sample_rate=16000, held_out=0, workers=1,
+                             progress=False)  # fmt: skip
+    monkeypatch.undo()
+    assert json.loads((out / "corpus.json").read_text())["sample_rate"] == 16000
+    with pytest.raises(builder.TeacherCorpusError, match="sample_rate=16000"):
+        build_teacher_corpus("flite", None, 2, out, sample_rate=22050, held_out=0, progress=False)
+    with pytest.raises(builder.TeacherCorpusError, match="seed=1234"):
+        build_teacher_corpus("flite", None, 2, out, sample_rate=16000, held_out=0, seed=7,
+                             progress=False)  # fmt: skip
+    report = build_teacher_corpus("flite", None, 2, out, sample_rate=16000, held_out=0,
+                                  workers=1, progress=False)  # fmt: skip
+    assert report["utterances"] == 2 and report["skipped_existing"] == 2
 
 
 @needs_flite

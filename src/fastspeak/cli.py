@@ -57,6 +57,16 @@ def _command_corpus_teacher(args: argparse.Namespace) -> int:
         }
         | {"failed": len(report.get("failed", []))},
     )
+    if not report.get("complete", True):
+        for voice, missing in report.get("shortfall", {}).items():
+            parts = ", ".join(f"{count} {split}" for split, count in missing.items())
+            print(f"  incomplete: {voice} is {parts} utterance(s) short", file=sys.stderr)
+        print(
+            "  every attempted sentence was used; raise --attempt-factor (a re-run resumes and "
+            "tries more) or ask for fewer sentences",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

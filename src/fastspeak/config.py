@@ -19,6 +19,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,19 @@ import yaml
 
 class ConfigError(ValueError):
     """A config file or override the user wrote is invalid; the message names the key and fix."""
+
+
+def _require(
+    prefix: str, owner: Any, at_least_one: Sequence[str] = (), dropouts: Sequence[str] = ()
+) -> None:
+    """ConfigError unless every ``at_least_one`` field of ``owner`` is >= 1 and every
+    ``dropouts`` field is a probability in [0, 1)."""
+    for name in at_least_one:
+        if getattr(owner, name) < 1:
+            raise ConfigError(f"{prefix}.{name} must be >= 1 (got {getattr(owner, name)})")
+    for name in dropouts:
+        if not 0.0 <= getattr(owner, name) < 1.0:
+            raise ConfigError(f"{prefix}.{name} must be in [0, 1) (got {getattr(owner, name)})")
 
 
 @dataclass
@@ -44,8 +58,17 @@ class AudioConfig:
     log_floor: float = 1e-5
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0 or self.hop_length <= 0 or self.n_fft <= 0:
-            raise ConfigError("audio.sample_rate, audio.hop_length and audio.n_fft must be > 0")
+        for name in ("sample_rate", "hop_length", "n_fft", "win_length", "n_mels"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"audio.{name} must be > 0 (got {getattr(self, name)})")
+        if not self.log_floor > 0:
+            raise ConfigError(f"audio.log_floor must be > 0 (got {self.log_floor})")
+        top = self.sample_rate / 2 if self.f_max is None else self.f_max
+        if not 0 <= self.f_min < top:
+            raise ConfigError(
+                f"audio.f_min ({self.f_min}) must be >= 0 and below audio.f_max ({top}): the "
+                "mel filterbank would be empty"
+            )
         if self.win_length > self.n_fft:
             raise ConfigError(
                 f"audio.win_length ({self.win_length}) must be <= audio.n_fft ({self.n_fft})"
@@ -102,6 +125,17 @@ class PreprocessConfig:
     min_seconds: float = 0.2
     max_seconds: float = 30.0
 
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ConfigError(
+                f"preprocess.workers must be >= 0, 0 = every core (got {self.workers})"
+            )
+        if not 0 <= self.min_seconds < self.max_seconds:
+            raise ConfigError(
+                "preprocess.min_seconds must be >= 0 and below preprocess.max_seconds (got "
+                f"{self.min_seconds}, {self.max_seconds})"
+            )
+
 
 @dataclass
 class Config:
@@ -140,7 +174,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin is Literal:
         allowed = typing.get_args(tp)
-        if value not in allowed:
+        boolean = isinstance(value, bool) and not any(isinstance(a, bool) for a in allowed)
+        if boolean or value not in allowed:  # True == 1, but true is not the choice 1
             raise ConfigError(f"{key} must be one of {list(allowed)} (got {value!r})")
         return value
     if origin in (typing.Union, types.UnionType):
@@ -182,15 +217,18 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{key} must be a number (got {value!r})") from error
     if tp is str:
+        if value is None or isinstance(value, (dict, list)):
+            raise ConfigError(f"{key} must be a string (got {value!r})")
         return str(value)
     return value
 
 
 def from_dict(cls: type, data: dict[str, Any] | None, prefix: str = "") -> Any:
     """Build dataclass ``cls`` from a (partial) nested dict; unknown keys raise ConfigError."""
-    data = data or {}
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{prefix or 'config'} must be a mapping (got {data!r})")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping (got {data!r})")
     hints = _field_types(cls)
     valid = [f.name for f in dataclasses.fields(cls)]
     kwargs: dict[str, Any] = {}
@@ -228,10 +266,15 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         path, value = parse_override(text)
         node = data
         for part in path[:-1]:
+            if isinstance(node.get(part), str):  # `model: fastspeech`, the by-name shorthand
+                node[part] = {"name": node[part]}
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {text!r}: {part!r} is not a section")
-        node[path[-1]] = value
+        if isinstance(value, str) and isinstance(node.get(path[-1]), dict):
+            node[path[-1]]["name"] = value  # --set model=fastspeech keeps the other model keys
+        else:
+            node[path[-1]] = value
     return data
 
 
@@ -284,6 +327,7 @@ class VarianceConfig:
     energy_max: float = 400.0
 
     def __post_init__(self) -> None:
+        _require("model.variance", self, ("filter_size",), ("dropout",))
         if self.kernel_size % 2 != 1 or self.embedding_kernel_size % 2 != 1:
             raise ConfigError(
                 "model.variance.kernel_size and model.variance.embedding_kernel_size must be "
@@ -329,6 +373,12 @@ class FastSpeechConfig:
     cbhg_highway_layers: int = 4
 
     def __post_init__(self) -> None:
+        _require(
+            "model.fastspeech",
+            self,
+            ("duration_filter_size", "cbhg_bank_size", "cbhg_projection_channels"),
+            ("duration_dropout",),
+        )
         choices = {
             "postnet": ("cbhg", "plain", "none"),
             "mel_loss": ("mse", "l1"),
@@ -392,6 +442,13 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.name not in ("fastspeech2", "fastspeech"):
             raise ConfigError(f"model.name must be fastspeech2 or fastspeech (got {self.name!r})")
+        _require(
+            "model",
+            self,
+            ("hidden", "attention_heads", "encoder_layers", "decoder_layers", "conv_filter_size",
+             "postnet_channels", "n_mels", "max_seq_len"),
+            ("encoder_dropout", "decoder_dropout", "postnet_dropout"),
+        )  # fmt: skip
         if self.hidden % self.attention_heads != 0:
             raise ConfigError(
                 f"model.hidden ({self.hidden}) must be divisible by "

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "new_folder_problem"]
 
 
 @contextmanager
@@ -38,3 +38,14 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def new_folder_problem(path: str | os.PathLike[str], option: str = "--out") -> str | None:
+    """Why ``path`` cannot be a new output folder (it is a file, or a folder with files in
+    it), or None when it is missing or empty."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        return f"{option} {folder} is a file; choose a new folder"
+    if folder.is_dir() and any(folder.iterdir()):
+        return f"{option} {folder} exists and is not empty; choose a new folder"
+    return None

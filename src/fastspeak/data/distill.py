@@ -43,7 +43,7 @@ from tqdm import tqdm
 from fastspeak.config import config_from_dict
 from fastspeak.data.batch import collate
 from fastspeak.data.dataset import FeatureDataset, load_feature_dir
-from fastspeak.files import atomic_write_text
+from fastspeak.files import atomic_write_text, new_folder_problem
 from fastspeak.models.registry import model_spec
 
 __all__ = ["DistillError", "distill"]
@@ -59,8 +59,9 @@ class DistillError(ValueError):
 def _check_out_dir(feat_dir: Path, out_dir: Path) -> None:
     if out_dir.resolve() == feat_dir.resolve():
         raise DistillError(f"--out {out_dir} is the source FEATDIR; choose a new folder")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise DistillError(f"--out {out_dir} exists and is not empty; choose a new folder")
+    problem = new_folder_problem(out_dir)
+    if problem:
+        raise DistillError(problem)
 
 
 def distill(

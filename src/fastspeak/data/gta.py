@@ -36,7 +36,7 @@ from fastspeak.audio.mel import MelSpectrogram, mel_frames
 from fastspeak.config import AudioConfig, config_from_dict
 from fastspeak.data.distill import SPLITS, DistillError, distill
 from fastspeak.data.vocoder import corpus_audio_paths
-from fastspeak.files import atomic_write_text
+from fastspeak.files import atomic_write_text, new_folder_problem
 
 __all__ = ["MAX_MEL_DIFFERENCE", "GTAError", "audio_spans", "find_audio_span", "write_gta"]
 
@@ -141,8 +141,9 @@ def write_gta(
     under ``gta`` beside the distillation entry)."""
     started = time.perf_counter()
     feat_dir, out_dir = Path(feat_dir), Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise GTAError(f"--out {out_dir} exists and is not empty; choose a new folder")
+    problem = new_folder_problem(out_dir)
+    if problem:
+        raise GTAError(problem)
     config_path = feat_dir / "config.yaml"
     if not config_path.is_file():
         raise GTAError(f"{config_path} does not exist; is {feat_dir} a FEATDIR?")

@@ -85,6 +85,10 @@ class Job:
     index: int = 0  # the sentence's position in its list
 
 
+class TeacherCorpusError(ValueError):
+    """A teacher-corpus request that cannot be built as asked; the message says what to change."""
+
+
 def build_teacher_corpus(
     engine: str,
     voices: list[str] | None,
@@ -147,34 +151,41 @@ def build_teacher_corpus(
         so the rate is also the yield). festival adds ``stress_match_rate``.
 
     Raises:
-        ValueError: unknown engine or voice, too many sentences requested, or ``out_dir`` holds
-            a different corpus.
+        TeacherCorpusError (a ValueError): unknown engine or voice, too many sentences
+            requested, bad workers or attempt factor, or ``out_dir`` holds a different corpus
+            (engine, voices, inventory, sample rate or seed).
     """
     started = time.perf_counter()
     if engine not in ENGINES:
-        raise ValueError(f"unknown teacher engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise TeacherCorpusError(
+            f"unknown teacher engine {engine!r}; choose one of {', '.join(ENGINES)}"
+        )
     spec = ENGINES[engine]
     voices = list(voices) if voices else [spec.default_voice]
     for voice in voices:
         if voice not in spec.voices:
-            raise ValueError(
+            raise TeacherCorpusError(
                 f"unknown {engine} voice {voice!r}; available: {', '.join(spec.voices)}"
             )
     if len(set(voices)) != len(voices):
-        raise ValueError(f"voices repeat: {voices}")
+        raise TeacherCorpusError(f"voices repeat: {voices}")
     inventory = spec.inventory
     train_list = list(train_sentences) if train_sentences is not None else load_sentences("train")
     held_list = (
         list(held_out_sentences) if held_out_sentences is not None else load_sentences("held_out")
     )
     if num_sentences < 0 or num_sentences > len(train_list):
-        raise ValueError(f"num_sentences must be 0..{len(train_list)} (got {num_sentences})")
+        raise TeacherCorpusError(
+            f"num_sentences must be 0..{len(train_list)} (got {num_sentences})"
+        )
     if held_out < 0 or held_out > len(held_list):
-        raise ValueError(f"held_out must be 0..{len(held_list)} (got {held_out})")
+        raise TeacherCorpusError(f"held_out must be 0..{len(held_list)} (got {held_out})")
     if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive (got {sample_rate})")
-    if attempt_factor < 1.0:
-        raise ValueError(f"attempt_factor must be at least 1 (got {attempt_factor})")
+        raise TeacherCorpusError(f"sample_rate must be positive (got {sample_rate})")
+    if not (math.isfinite(attempt_factor) and attempt_factor >= 1.0):
+        raise TeacherCorpusError(f"attempt_factor must be at least 1 (got {attempt_factor})")
+    if workers < 0:
+        raise TeacherCorpusError(f"workers must be >= 0, 0 = every core (got {workers})")
     workers = workers or os.cpu_count() or 1
 
     out_dir = Path(out_dir)
@@ -187,6 +198,7 @@ def build_teacher_corpus(
         "speakers": voices,
         "inventory": inventory,
         "sample_rate": sample_rate,
+        "seed": seed,
         "layout": "multi-speaker" if multi else "ljspeech",
         "metadata_columns": (
             ["id", "speaker", "text", "normalized"] if multi else ["id", "text", "normalized"]
@@ -194,6 +206,8 @@ def build_teacher_corpus(
     }
     _check_compatible(out_dir, manifest)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not (out_dir / "corpus.json").exists():  # now, so an interrupted build is held to it too
+        atomic_write_text(out_dir / "corpus.json", json.dumps(manifest, indent=2))
 
     max_train = min(len(train_list), math.ceil(attempt_factor * num_sentences))
     max_held = min(len(held_list), math.ceil(attempt_factor * held_out))
@@ -340,12 +354,14 @@ def _check_compatible(out_dir: Path, manifest: dict[str, Any]) -> None:
     try:
         existing = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(
+        raise TeacherCorpusError(
             f"{path} is unreadable ({error}); remove it or choose another --out"
         ) from error
-    for key in ("format", "engine", "voices", "inventory", "sample_rate"):
+    for key in ("format", "engine", "voices", "inventory", "sample_rate", "seed"):
+        if key == "seed" and "seed" not in existing:
+            continue  # corpora written before the seed was recorded
         if existing.get(key) != manifest[key]:
-            raise ValueError(
+            raise TeacherCorpusError(
                 f"{out_dir} already holds a corpus with {key}={existing.get(key)!r}, not "
                 f"{manifest[key]!r}; choose another output folder or remove it"
             )
