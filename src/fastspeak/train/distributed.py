@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -70,7 +71,11 @@ def init_distributed(device_name: str = "auto") -> DistributedContext:
     owns = False
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
+        # rank 0 validates, draws samples and writes checkpoints while the others wait in the
+        # next collective: allow it more than NCCL's 10-minute default
+        dist.init_process_group(
+            backend=backend, rank=rank, world_size=world_size, timeout=timedelta(minutes=30)
+        )
         owns = True
     return DistributedContext(rank, world_size, local_rank, device, owns)
 
