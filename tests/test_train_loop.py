@@ -207,3 +207,21 @@ def test_max_minutes_stops_saves_and_resumes(piper_featdir: Path, tmp_path: Path
     assert load_checkpoint(first["checkpoint"])["step"] == 1
     second = train(config, piper_featdir, tmp_path / "run", resume=True, max_steps=3)
     assert second["step"] == 3
+
+
+def test_init_from_starts_at_the_source_ema_weights(piper_featdir: Path, tmp_path: Path) -> None:
+    """Fine-tuning starts from the weights synthesis and evaluation used: the EMA copy."""
+    from fastspeak.train.checkpoint import model_weights
+
+    train(tiny_config("train.ema=true", "train.ema_decay=0.5"), piper_featdir, tmp_path / "base",
+          max_steps=3)  # fmt: skip
+    source = load_checkpoint(tmp_path / "base" / "checkpoints" / "latest.pt")
+    ema, raw = model_weights(source, use_ema=True), model_weights(source, use_ema=False)
+    name = "mel_linear.weight"
+    assert not torch.allclose(ema[name], raw[name])
+    still = tiny_config(
+        "train.schedule=constant", "train.learning_rate=1e-12", "train.warmup_steps=0"
+    )
+    tuned = train(still, piper_featdir, tmp_path / "tuned", init_from=tmp_path / "base" /
+                  "checkpoints" / "latest.pt", max_steps=1)  # fmt: skip
+    torch.testing.assert_close(tuned["model"].state_dict()[name], ema[name], atol=1e-6, rtol=0)

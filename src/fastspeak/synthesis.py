@@ -49,7 +49,7 @@ from fastspeak.text.chunks import DEFAULT_PAUSES_MS, Chunk, PreparedText, TextCh
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.vocab import Vocabulary
-from fastspeak.train.checkpoint import CheckpointError, load_checkpoint
+from fastspeak.train.checkpoint import CheckpointError, load_checkpoint, model_weights
 from fastspeak.vocoders.base import Vocoder, make_vocoder
 
 __all__ = [
@@ -67,21 +67,6 @@ __all__ = [
 
 
 # -- checkpoints ----------------------------------------------------------------------------
-
-
-def _model_state(checkpoint: Mapping[str, Any], use_ema: bool) -> dict[str, torch.Tensor]:
-    """The weights to synthesise with: the EMA copy when asked for and present, else the model.
-
-    The trainer saves ``torch.optim.swa_utils.AveragedModel.state_dict()`` as ``ema``: the
-    model's keys under ``module.`` plus an ``n_averaged`` counter.
-    """
-    ema = checkpoint.get("ema")
-    if not use_ema or ema is None:
-        return dict(checkpoint["model"])
-    prefix = "module."
-    if any(key.startswith(prefix) for key in ema):
-        return {key[len(prefix) :]: value for key, value in ema.items() if key.startswith(prefix)}
-    return dict(ema)
 
 
 def load_acoustic_model(
@@ -137,7 +122,7 @@ def load_acoustic_model(
         )
     model = spec.build(config.model)
     try:
-        model.load_state_dict(_model_state(checkpoint, use_ema), strict=True)
+        model.load_state_dict(model_weights(checkpoint, use_ema), strict=True)
     except RuntimeError as error:
         raise CheckpointError(
             f"checkpoint {path}: the weights do not fit the model described by its own "

@@ -37,6 +37,7 @@ __all__ = [
     "MatchReport",
     "load_checkpoint",
     "load_matching_weights",
+    "model_weights",
     "restore_model",
     "resume_position",
     "save_checkpoint",
@@ -161,6 +162,21 @@ class MatchReport:
         lines = [f"copied {len(self.loaded)} tensors, skipped {len(self.skipped)}"]
         lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped.items()]
         return "\n".join(lines)
+
+
+def model_weights(checkpoint: Mapping[str, Any], use_ema: bool) -> dict[str, torch.Tensor]:
+    """A checkpoint's model weights: the EMA copy when asked for and present, else the raw ones.
+
+    The trainer saves ``torch.optim.swa_utils.AveragedModel.state_dict()`` as ``ema``: the
+    model's keys under ``module.`` plus an ``n_averaged`` counter.
+    """
+    ema = checkpoint.get("ema")
+    if not use_ema or ema is None:
+        return dict(checkpoint["model"])
+    prefix = "module."
+    if any(key.startswith(prefix) for key in ema):
+        return {key[len(prefix) :]: value for key, value in ema.items() if key.startswith(prefix)}
+    return dict(ema)
 
 
 def load_matching_weights(

@@ -47,6 +47,7 @@ from fastspeak.train.checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_matching_weights,
+    model_weights,
     restore_model,
     resume_position,
 )
@@ -217,8 +218,11 @@ def _train(
             if isinstance(module, VarianceFeature)
             for name, _ in module.named_buffers(recurse=False)
         }
-        report = load_matching_weights(model, source["model"], keep=statistics)
-        logger.message(f"init from {init_from}: {report.summary()}")
+        # the EMA weights when the source has them: the ones synthesis and evaluation used
+        weights = model_weights(source, use_ema=True)
+        report = load_matching_weights(model, weights, keep=statistics)
+        which = "EMA" if source.get("ema") is not None else "model"
+        logger.message(f"init from {init_from} ({which} weights): {report.summary()}")
     model.to(device)
     joint = None  # train.durations=learned: an aligner trained beside the model
     if opts.durations == "learned":
