@@ -230,3 +230,5 @@ def test_web_page_in_headless_chromium(server: str, tmp_path) -> None:
     assert result["audio_header"] == "RIFF" and result["audio_bytes"] > 10000
     assert result["mel_width"] > 100
     assert result["too_long_status"].startswith("error 413")
+    assert "this server takes" in result["too_long_status"]  # the JSON message, shown
+    assert result["mel_cleared_on_error"] and result["audio_kept_on_error"]
