@@ -24,7 +24,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import shlex
 import statistics
 import sys
 import time
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.common import MALLOC_SETTINGS, machine_info, update_benchmarks_md
+from benchmarks.common import MALLOC_SETTINGS, command_line, machine_info, update_benchmarks_md
 from fastspeak.audio.energy import frame_energy
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram, mel_frames
@@ -198,10 +197,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     result: dict[str, object] = {
         "benchmark": "feature extraction (mel + dio/stonemask pitch + energy + phone averaging)",
-        "command": " ".join(
-            [f"{k}={os.environ[k]}" for k in MALLOC_SETTINGS if k in os.environ]
-            + ["python", *map(shlex.quote, sys.argv)]
-        ),
+        "command": command_line("benchmarks.bench_features", argv),
         "machine": machine_info(),
         "audio": {"source": source, "seconds": round(audio_seconds, 2), "files": len(wavs)},
         "config": {"audio": vars(_AUDIO), "features": vars(_FEATURES)},

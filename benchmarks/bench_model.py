@@ -47,10 +47,8 @@ import json
 import math
 import os
 import re
-import shlex
 import signal
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,7 +56,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import MALLOC_SETTINGS, machine_info, update_benchmarks_md
+from benchmarks.common import MALLOC_SETTINGS, command_line, machine_info, update_benchmarks_md
 from fastspeak.config import load_config
 from fastspeak.data.batch import Batch, collate
 from fastspeak.models import FastSpeech2, FastSpeech2Loss, FastSpeech2Output
@@ -448,7 +446,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     peak = matmul_gflops(args.pause)
     result: dict[str, Any] = {
         "benchmark": "model_cpu",
-        "command": shlex.join(["python", "-m", "benchmarks.bench_model", *sys.argv[1:]]),
+        "command": command_line("benchmarks.bench_model", argv),
         "machine": machine_info(),
         "threads": args.threads,
         "native_bf16": bf16_native,

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import statistics
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -46,7 +44,7 @@ from benchmarks.bench_model import (
     train_forward,
     training_batch,
 )
-from benchmarks.common import machine_info, update_benchmarks_md
+from benchmarks.common import command_line, machine_info, update_benchmarks_md
 from fastspeak.models import FastSpeech2Loss
 from fastspeak.models.graphs import GraphedInference
 
@@ -165,7 +163,7 @@ def summary(result: dict[str, Any]) -> str:
 
     def latency(variant: str, size: int) -> str:
         for entry in result["inference"]:
-            if entry["variant"] == variant and entry["batch_size"] == size:
+            if entry.get("variant") == variant and entry.get("batch_size") == size:
                 return f"{entry['median_ms']:.2f} ms"
         return "-"
 
@@ -227,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error("no CUDA device: this benchmark runs on a GPU machine")
     inference_variants = ["eager fp32", "eager bf16", "graph fp32", "graph bf16"]
     result: dict[str, Any] = {
-        "command": "python -m benchmarks.bench_model_gpu " + shlex.join(sys.argv[1:]),
+        "command": command_line("benchmarks.bench_model_gpu", argv),
         "machine": machine_info(),
         "gpu": {
             "name": torch.cuda.get_device_name(),
@@ -253,18 +251,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("training", lambda: bench_training("bf16", 4 * size, steps, args.warmup_steps)),
     ]
     for variant in inference_variants:
-        for size in (1, 16):
+        for batch in (1, 16):  # not `size`: the training jobs above read it when they run
             jobs.append(
                 (
                     "inference",
-                    lambda v=variant, n=size: bench_inference(v, n, warmup=5, runs=args.runs),
+                    lambda v=variant, n=batch: bench_inference(v, n, warmup=5, runs=args.runs),
                 )
             )
     for section, job in jobs:
         try:
             entry = job()
         except Exception as error:  # noqa: BLE001 - one failed variant must not lose the others
-            entry = {"error": f"{type(error).__name__}: {error}"}
+            entry = {"error": f"{type(error).__name__}: {error}"}  # summaries skip it
             print(traceback.format_exc(), flush=True)
         result[section].append(entry)
         print(json.dumps(entry), flush=True)

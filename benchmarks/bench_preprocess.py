@@ -20,7 +20,6 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 import soundfile
 
-from benchmarks.common import machine_info, update_benchmarks_md
+from benchmarks.common import command_line, machine_info, update_benchmarks_md
 from fastspeak.config import load_config
 from fastspeak.data.corpora import read_corpus
 from fastspeak.data.preprocess import preprocess
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"repeat {repeat + 1}/{args.repeats}: {runs[-1]}", flush=True)
     result = {
         "benchmark": "preprocess",
-        "command": " ".join(["python", "-m", "benchmarks.bench_preprocess", *sys.argv[1:]]),
+        "command": command_line("benchmarks.bench_preprocess", argv),
         "machine": machine_info(),
         "corpus": str(args.data),
         "utterances": runs[0]["processed"] + runs[0]["skipped"],

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import machine_info, update_benchmarks_md
+from benchmarks.common import command_line, machine_info, update_benchmarks_md
 from fastspeak.config import AudioConfig, HiFiGANConfig
 from fastspeak.vocoders.hifigan import HiFiGANGenerator, HiFiGANVocoder
 from fastspeak.vocoders.onnx_generator import write_generator_onnx_int8
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
         "note": args.note,
         "machine": machine_info(),
-        "command": "python -m benchmarks.bench_vocoder " + shlex.join(sys.argv[1:]),
+        "command": command_line("benchmarks.bench_vocoder", argv),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -34,7 +32,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import machine_info, update_benchmarks_md
+from benchmarks.common import command_line, machine_info, update_benchmarks_md
 from fastspeak.config import Config, load_config
 from fastspeak.train.gan_loop import (
     GANTrainer,
@@ -263,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda":
         use_fast_cuda_kernels()  # as the training loop
     result: dict[str, Any] = {
-        "command": "python -m benchmarks.bench_vocoder_train " + shlex.join(sys.argv[1:]),
+        "command": command_line("benchmarks.bench_vocoder_train", argv),
         "machine": machine_info(),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
         "variant": config.vocoder.generator.variant,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import socket
 import statistics
 import subprocess
@@ -36,11 +35,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import machine_info, update_benchmarks_md
+from benchmarks.common import command_line, machine_info, update_benchmarks_md
 from fastspeak.voice import voice_card
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,19 +160,18 @@ def bench_server(sentences: list[str], args: argparse.Namespace) -> dict[str, An
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
 
-        def one_request(index: int) -> None:
+        def one_request(index: int) -> tuple[int, float]:
             start = time.perf_counter()
             status = post(url + "/api/tts", {"text": sentences[index % len(sentences)]})
-            latencies.append(time.perf_counter() - start)
-            statuses[status] = statuses.get(status, 0) + 1
+            return status, time.perf_counter() - start
 
         began = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(one_request, range(args.requests)))
+        with ThreadPoolExecutor(args.concurrency) as pool:  # results counted here, not in threads
+            outcomes = list(pool.map(one_request, range(args.requests)))
         wall = time.perf_counter() - began
+        latencies = [seconds for _, seconds in outcomes]
+        statuses = dict(Counter(status for status, _ in outcomes))
         stop.set()
         sampler.join()
     finally:
@@ -292,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = args.out or RESULTS.with_name(f"voice_cpu{suffix}.json")
     sentences = load_sentences(args.sentences, args.count)
     result: dict[str, Any] = {
-        "command": "python -m benchmarks.bench_voice " + shlex.join(sys.argv[1:]),
+        "command": command_line("benchmarks.bench_voice", argv),
         "machine": machine_info(),
         "voice": str(args.voice) if args.voice else None,
         "voice_note": voice_card(args.voice).get("note") if args.voice else None,

@@ -6,6 +6,9 @@ import json
 import os
 import platform
 import re
+import shlex
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,14 @@ def machine_info() -> dict[str, object]:
     }
 
 
+def command_line(module: str, argv: Sequence[str] | None = None) -> str:
+    """The command that reruns a benchmark: the allocator settings in effect, then ``python -m
+    MODULE`` with ``argv`` (the process's own arguments when None)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    settings = [f"{key}={os.environ[key]}" for key in MALLOC_SETTINGS if key in os.environ]
+    return " ".join([*settings, shlex.join(["python", "-m", module, *arguments])])
+
+
 def update_benchmarks_md(section: str, summary: str, result: dict[str, Any]) -> None:
     """Replace (or append) the ``## <section>`` block of BENCHMARKS.md with a fresh summary."""
     machine = result.get("machine", {})
@@ -50,6 +61,8 @@ def update_benchmarks_md(section: str, summary: str, result: dict[str, Any]) -> 
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n\n"
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = (
-        pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+        pattern.sub(lambda _: block + "\n", text, count=1)  # the text verbatim, not a template
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block
     )
     BENCHMARKS_MD.write_text(text)
