@@ -213,6 +213,10 @@ def test_unknown_tokens_are_skipped_and_counted(tmp_path):
     assert "z" not in result.chunks[0].tokens and len(result.wav) > 0
     with pytest.raises(TextError, match="none of the characters symbols"):
         synthesizer.synth("Zzz zz.")
+    synthesizer.config.text.unknown_symbols = "error"  # as a config asks: refused, not skipped
+    strict = Synthesizer(synthesizer.model, synthesizer.config, synthesizer.vocab, **FAST)
+    with pytest.raises(TextError, match="lacks: 'z'.*unknown_symbols=skip"):
+        strict.synthesize("Zebra zone.")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀🎉", "\u200b"])
@@ -275,7 +279,7 @@ def test_onnx_runtime_resolves_speakers_and_checks_controls_as_the_synthesizer(t
 
 
 def test_stream_yields_each_sentence_even_a_repeated_one(synthesizer):
-    text = "Say it again. Say it again. " + "and on " * 60 + "until the end."
+    text = "Say it again. Say it again. And " + "on and " * 60 + "until the end."
     prepared = synthesizer.prepare(text)
     assert [chunk.sentence_index for chunk in prepared.chunks][:2] == [0, 1]
     sentences = len({chunk.sentence_index for chunk in prepared.chunks})

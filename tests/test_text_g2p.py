@@ -59,6 +59,12 @@ def test_arpabet_dictionary_words_and_punctuation() -> None:
         ("Hitchcock's", ("HH", "IH1", "CH", "K", "AA2", "K", "S")),
         ("churches'", ("CH", "ER1", "CH", "IH0", "Z")),
         ("blorfitude's", ("B", "L", "AO1", "R", "F", "IH0", "T", "UW1", "D", "Z")),
+        # acronyms inside hyphenated words and in the plural keep their letters
+        ("US-based", ("Y", "UW1", "EH1", "S", "B", "EY1", "S", "T")),
+        ("LLM-based", ("EH1", "L", "EH1", "L", "EH1", "M", "B", "EY1", "S", "T")),
+        ("well-known", ("W", "EH1", "L", "N", "OW1", "N")),
+        ("LLMs", ("EH1", "L", "EH1", "L", "EH1", "M", "Z")),
+        ("CEOs", ("S", "IY1", "IY1", "OW1", "Z")),
     ],
 )
 def test_arpabet_words(word: str, phones: tuple[str, ...]) -> None:

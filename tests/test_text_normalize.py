@@ -160,6 +160,28 @@ def test_split_sentences_keeps_end_punctuation() -> None:
         "It cost three dollars fifty cents, sadly… ok",
     ]
     assert split_sentences("one sentence") == ["one sentence"]
+    # a period before a lowercase word is no sentence end (espeak reads it as one clause)
+    assert split_sentences("see fig. two. Then stop") == ["see fig. two.", "Then stop"]
+
+
+@pytest.mark.parametrize("inventory", ["espeak", "arpabet", "characters"])
+def test_sentence_by_sentence_tokens_equal_the_whole_utterance(inventory: str) -> None:
+    """Preprocessing reads each utterance whole, synthesis sentence by sentence: the tokens
+    must agree, or the model meets boundaries (and pauses) it was never trained on."""
+    from fastspeak.config import TextConfig
+    from fastspeak.text.processor import TextProcessor
+
+    processor = TextProcessor(TextConfig(inventory=inventory))
+    for text in [
+        "he said no. then left",
+        "see fig. two",
+        "It works. Then it stops.",
+        "what? no way",
+        "stop! now",
+        'He said "yes." Then left.',
+    ]:
+        split = [t for s in processor.sentences(text) for t in processor.tokens_from_normalized(s)]
+        assert split == processor.tokens(text), (inventory, text)
 
 
 def test_no_digit_is_left_unspoken() -> None:

@@ -118,8 +118,10 @@ class TextChunker:
     def prepare(self, text: str) -> PreparedText:
         """Split, phonemise and encode ``text`` (sentences, tokens, chunks).
 
-        Raises :class:`~fastspeak.text.errors.TextError` for empty or unspeakable text and when
-        no token of the text is in the vocabulary.
+        Raises :class:`~fastspeak.text.errors.TextError` for empty or unspeakable text, when
+        no token of the text is in the vocabulary, and for any token outside it when
+        ``text.unknown_symbols`` is "error" (with "skip", the default, they are left out, logged
+        and counted in ``skipped_tokens``).
         """
         if not isinstance(text, str):
             raise TextError(f"text must be a string (got {type(text).__name__})")
@@ -143,6 +145,12 @@ class TextChunker:
                         sentence_index=index,
                     )
                 )
+        if skipped and self.processor.config.unknown_symbols == "error":
+            missing = ", ".join(repr(token) for token in list(skipped)[:20])
+            raise TextError(
+                f"{text[:40]!r} has symbols this model's vocabulary lacks: {missing}; rephrase "
+                "the text, or set text.unknown_symbols=skip to leave them out"
+            )
         if not chunks:
             missing = ", ".join(repr(token) for token in list(skipped)[:20])
             raise TextError(

@@ -766,14 +766,19 @@ def _preview(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-_SENTENCE_END_RE = re.compile(r"(?<=[.?!])\s+")
+# "?" and "!" end a sentence; "." only before something that is not a lowercase letter: espeak
+# (piper's frontend) reads "no. then" as one clause, and preprocessing reads whole utterances
+_SENTENCE_END_RE = re.compile(r"(?<=[?!])\s+|(?<=\.)\s+(?![a-z])")
 
 
 def split_sentences(normalized: str) -> list[str]:
-    """Split normalized text after ``.``, ``?`` and ``!`` (the mark stays with its sentence).
+    """Split normalized text after ``?`` and ``!``, and after ``.`` unless a lowercase word
+    follows (the mark stays with its sentence).
 
-    Abbreviations are already expanded by :func:`normalize_text`, so every such mark followed
-    by a space ends a sentence.
+    Abbreviations are already expanded by :func:`normalize_text`; a period before a lowercase
+    word ("fig. two", "no. then") is one clause for espeak, as for the whole-utterance reading
+    preprocessing does, so splitting there would add a boundary token and a pause that the
+    training data never had.
     """
     return [sentence for sentence in _SENTENCE_END_RE.split(normalized.strip()) if sentence]
 

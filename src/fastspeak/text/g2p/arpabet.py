@@ -177,6 +177,16 @@ def _possessive(stem: tuple[str, ...]) -> tuple[str, ...]:
     return (*stem, "S" if last in _VOICELESS else "Z")
 
 
+def _is_acronym_plural(word: str) -> bool:
+    stem = word[:-1]
+    return (
+        word.endswith("s")
+        and len(stem) >= 2
+        and stem.isupper()
+        and (stem in SPELLED_ACRONYMS or is_spelled_acronym(stem))
+    )
+
+
 @functools.lru_cache(maxsize=65536)
 def word_to_arpabet(word: str) -> tuple[str, ...]:
     """ARPAbet phones for one word of normalized text (see the module docstring); never empty
@@ -189,8 +199,10 @@ def word_to_arpabet(word: str) -> tuple[str, ...]:
         return lexicon[lower]
     if is_spelled_acronym(word):
         return spell(word)
-    if "-" in lower:
-        parts = [part for part in lower.split("-") if part]
+    if _is_acronym_plural(word):  # "LLMs", "CEOs": the letters, then the plural ending
+        return _possessive(word_to_arpabet(word[:-1]))
+    if "-" in lower:  # each part as written, so "US-based" keeps its acronym
+        parts = [part for part in word.split("-") if part]
         phones = tuple(phone for part in parts for phone in word_to_arpabet(part))
         if phones:
             return phones

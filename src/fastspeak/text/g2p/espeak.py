@@ -125,7 +125,7 @@ def _piper_espeak() -> Any:
     """piper's EspeakPhonemizer over its bundled espeak-ng data, created once per process."""
     global _PHONEMIZER
     if _PHONEMIZER is None:
-        with _STATE_LOCK:
+        with _espeak_lock():  # piper's: espeak-ng is never initialised under a running voice
             if _PHONEMIZER is None:
                 from piper.phonemize_espeak import EspeakPhonemizer as PiperEspeak
 
