@@ -113,3 +113,30 @@ def test_any_unicode_gives_tokens_or_text_error(text: str) -> None:
             continue
         assert isinstance(tokens, list) and tokens
         assert all(isinstance(token, str) and token for token in tokens)
+
+
+def test_long_arpabet_sentences_are_cut_between_words() -> None:
+    """ARPAbet has no word-gap token, so a long sentence without punctuation is cut where the
+    phonemiser says a word ends (with a word gap's pause), never inside a word."""
+    from fastspeak.text.chunks import DEFAULT_PAUSES_MS, TextChunker
+    from fastspeak.text.g2p.arpabet import word_to_arpabet
+    from fastspeak.text.symbols import WORD_BOUNDARY
+    from fastspeak.text.vocab import Vocabulary
+
+    processor = TextProcessor(TextConfig(inventory="arpabet"))
+    words = "the quick brown fox jumps over the lazy dog again and again".split()
+    chunker = TextChunker(processor, Vocabulary.full("arpabet"), None, 8)
+    chunks = chunker.prepare(" ".join(words)).chunks
+    assert len(chunks) > 2 and all(len(chunk.tokens) <= 8 for chunk in chunks)
+    assert [token for chunk in chunks for token in chunk.tokens] == processor.tokens(
+        " ".join(words)
+    )
+    ends = set()  # token counts at which a word ends
+    count = 0
+    for word in words:
+        count += len(word_to_arpabet(word))
+        ends.add(count)
+    cut = 0
+    for chunk in chunks[:-1]:
+        cut += len(chunk.tokens)
+        assert cut in ends and chunk.pause_ms == DEFAULT_PAUSES_MS[WORD_BOUNDARY]

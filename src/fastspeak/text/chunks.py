@@ -129,12 +129,15 @@ class TextChunker:
         skipped: Counter[str] = Counter()
         for index, sentence in enumerate(self.processor.sentences(text)):
             tokens = self.processor.tokens_from_normalized(sentence)
+            word_ends = self.processor.word_ends(sentence)
             kept = [token for token in tokens if token in self.vocab]
+            if word_ends is not None:
+                word_ends = [e for t, e in zip(tokens, word_ends, strict=True) if t in self.vocab]
             skipped.update(token for token in tokens if token not in self.vocab)
             if all(is_boundary(token) for token in kept):
                 continue  # nothing left to say but pauses
             mark = sentence[-1] if sentence[-1] in _CLAUSE_MARKS else ""
-            for start, end, boundary in self._split(kept, mark):
+            for start, end, boundary in self._split(kept, mark, word_ends):
                 piece = kept[start:end]
                 chunks.append(
                     Chunk(
@@ -195,21 +198,37 @@ class TextChunker:
         chunks[-1].pause_ms = 0.0
         return PreparedText(text=text, chunks=chunks)
 
-    def _split(self, tokens: list[str], mark: str) -> list[tuple[int, int, str]]:
-        """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary)."""
+    def _split(
+        self, tokens: list[str], mark: str, word_ends: list[bool] | None = None
+    ) -> list[tuple[int, int, str]]:
+        """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary).
+
+        A cut goes after a clause mark in the second half of the window, else after a word
+        (a ``|`` token, or where ``word_ends`` says a word ends), else anywhere."""
         limit = self.max_chunk_tokens
         pieces: list[tuple[int, int, str]] = []
         start = 0
+
+        def after_word(end: int) -> bool:
+            return tokens[end - 1] == WORD_BOUNDARY or bool(word_ends and word_ends[end - 1])
+
         while len(tokens) - start > limit:
-            end = None
-            for low, kinds in ((start + limit // 2, _CLAUSE_MARKS), (start, {WORD_BOUNDARY})):
-                end = next(
-                    (e for e in range(start + limit, low, -1) if tokens[e - 1] in kinds), None
-                )
-                if end is not None:
-                    break
-            boundary = tokens[end - 1] if end is not None else ""
-            end = end if end is not None else start + limit
+            end = next(
+                (
+                    e
+                    for e in range(start + limit, start + limit // 2, -1)
+                    if tokens[e - 1] in _CLAUSE_MARKS
+                ),
+                None,
+            )
+            if end is None:
+                end = next((e for e in range(start + limit, start, -1) if after_word(e)), None)
+            if end is None:
+                end, boundary = start + limit, ""  # one word longer than a chunk
+            elif tokens[end - 1] in self.pauses_ms:
+                boundary = tokens[end - 1]
+            else:
+                boundary = WORD_BOUNDARY  # after an ARPAbet word: a word gap's pause
             pieces.append((start, end, boundary))
             start = end
             while start < len(tokens) - 1 and tokens[start] == WORD_BOUNDARY:

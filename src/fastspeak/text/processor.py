@@ -77,6 +77,13 @@ class TextProcessor:
             )
         return tokens
 
+    def word_ends(self, normalized: str) -> list[bool] | None:
+        """For each token of :meth:`tokens_from_normalized`, whether a word ends there, for an
+        inventory without a word-gap token (ARPAbet); None when the tokens carry their own
+        word boundaries (``|`` in espeak and characters)."""
+        words = getattr(self.phonemizer, "phonemize_with_word_ends", None)
+        return None if words is None else words(normalized)[1]
+
     def tokens(self, text: str) -> list[str]:
         """Raw text -> tokens (normalise, then phonemise)."""
         return self.tokens_from_normalized(self.normalize(text))

@@ -228,12 +228,21 @@ class ArpabetPhonemizer:
 
         Repeated identical punctuation tokens collapse to one.
         """
+        return self.phonemize_with_word_ends(normalized)[0]
+
+    def phonemize_with_word_ends(self, normalized: str) -> tuple[list[str], list[bool]]:
+        """(tokens of :meth:`phonemize`, for each token whether a word or boundary ends
+        there): ARPAbet has no word-gap token, so this is where a long sentence may be cut."""
         tokens: list[str] = []
+        ends: list[bool] = []
         for item in words_and_punctuation(normalized):
             boundary = punctuation_token(item)
             if boundary is not None:
                 if not tokens or tokens[-1] != boundary:
                     tokens.append(boundary)
+                    ends.append(True)
             else:
-                tokens.extend(word_to_arpabet(item))
-        return tokens
+                phones = word_to_arpabet(item)
+                tokens.extend(phones)
+                ends.extend(index == len(phones) - 1 for index in range(len(phones)))
+        return tokens, ends
