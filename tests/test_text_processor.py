@@ -140,3 +140,16 @@ def test_long_arpabet_sentences_are_cut_between_words() -> None:
     for chunk in chunks[:-1]:
         cut += len(chunk.tokens)
         assert cut in ends and chunk.pause_ms == DEFAULT_PAUSES_MS[WORD_BOUNDARY]
+
+
+def test_chunks_cut_after_a_mark_rather_than_inside_a_word() -> None:
+    from fastspeak.text.chunks import TextChunker
+
+    processor = TextProcessor(TextConfig(inventory="characters"))
+    chunker = TextChunker(processor, Vocabulary.full("characters"), None, 8)
+    chunks = chunker.prepare("abc, defghij klmno, pq.").chunks  # not "abc,defg" + "hij|..."
+    assert ["".join(chunk.tokens) for chunk in chunks] == ["abc,", "defghij|", "klmno,", "pq."]
+    words = " ".join(["abcdefghijk", "lm", "nopq", "rstuvw"] * 5) + "!"
+    chunks = chunker.prepare(words).chunks
+    assert all(len(chunk.tokens) <= 8 for chunk in chunks)
+    assert [t for chunk in chunks for t in chunk.tokens] == processor.tokens(words)

@@ -203,28 +203,27 @@ class TextChunker:
     ) -> list[tuple[int, int, str]]:
         """Cut ``tokens`` into pieces of at most ``max_chunk_tokens``: (start, end, boundary).
 
-        A cut goes after a clause mark in the second half of the window, else after a word
-        (a ``|`` token, or where ``word_ends`` says a word ends), else anywhere."""
+        A cut goes after a clause mark in the second half of the window, else after the last
+        mark or word (a ``|`` token, or where ``word_ends`` says a word ends), else anywhere.
+        Marks left alone at the end join the piece before (which may then exceed the limit by
+        them: better than a piece that says nothing, or a cut inside the last word)."""
         limit = self.max_chunk_tokens
         pieces: list[tuple[int, int, str]] = []
         start = 0
 
-        def after_word(end: int) -> bool:
-            return tokens[end - 1] == WORD_BOUNDARY or bool(word_ends and word_ends[end - 1])
+        def after_word(end: int) -> bool:  # after any mark or word gap, or an ARPAbet word
+            return is_boundary(tokens[end - 1]) or bool(word_ends and word_ends[end - 1])
 
         while len(tokens) - start > limit:
+            top = start + limit
             end = next(
-                (
-                    e
-                    for e in range(start + limit, start + limit // 2, -1)
-                    if tokens[e - 1] in _CLAUSE_MARKS
-                ),
+                (e for e in range(top, start + limit // 2, -1) if tokens[e - 1] in _CLAUSE_MARKS),
                 None,
             )
             if end is None:
-                end = next((e for e in range(start + limit, start, -1) if after_word(e)), None)
+                end = next((e for e in range(top, start, -1) if after_word(e)), None)
             if end is None:
-                end, boundary = start + limit, ""  # one word longer than a chunk
+                end, boundary = top, ""  # one word longer than a chunk
             elif tokens[end - 1] in self.pauses_ms:
                 boundary = tokens[end - 1]
             else:
