@@ -24,6 +24,7 @@ from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import load_checkpoint
 from fastspeak.train.gan_loop import generator_lr_scale, train_vocoder
 from fastspeak.train.loop import train
+from fastspeak.vocoders.hifigan import load_generator
 from fastspeak.voice import export_voice
 
 CONFIGS = Path(__file__).parent.parent / "configs" / "piper_joe"
@@ -364,6 +365,43 @@ def test_device_pack_round_trip_is_exact_and_needs_no_corpus(
     assert torch.equal(whole["wavs"], reference["wavs"])
     packed_gta = VocoderDataset(gta_entries(unpacked, "train"), AUDIO, None, root=unpacked)[0]
     assert torch.allclose(packed_gta["mels"], reference["mels"])
+
+
+def test_device_vocoder_session_runs_end_to_end_on_cpu(
+    piper_featdir: Path, gta_dir: Path, tmp_path: Path
+) -> None:
+    """scripts/device/vocoder_session.py as a GPU session runs it, on the CPU with a tiny
+    config: pretraining (mel-only, then discriminators alone), an export that comes back before
+    the fine-tune, the GTA fine-tune (whose discriminators never learned, so it starts with
+    them alone), and `join` here."""
+    root = Path(__file__).parent.parent
+    environment = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}",
+                   "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work")}  # fmt: skip
+    packed = tmp_path / "packed"
+    pack = [sys.executable, "scripts/device/vocoder_pack.py", "pack", str(piper_featdir),
+            str(packed), "--minutes", "0.05", "--val", "1", "--gta", str(gta_dir)]  # fmt: skip
+    subprocess.run(pack, env=environment, cwd=root, check=True, capture_output=True, timeout=120)
+    session = [sys.executable, "scripts/device/vocoder_session.py", "--packed", str(packed),
+               "--device", "cpu", "--run", f"tiny={TINY}", "--minutes", "0.05",
+               "--ft-minutes", "0.05", "--budget", "400", "--workers", "0",
+               "--mel-only-steps", "2", "--warmup-steps", "1000"]  # fmt: skip
+    completed = subprocess.run(session, env=environment, cwd=root, capture_output=True,
+                               text=True, timeout=400)  # fmt: skip
+    log = (tmp_path / "out" / "session.log").read_text()
+    assert completed.returncode == 0 and "session done" in log, completed.stderr[-2000:] + log
+    assert log.count("export tiny:") == 2 and "export tiny_gta:" in log
+    fine_tune = [
+        json.loads(line) for line in (tmp_path / "work" / "tiny_gta" / "train_log.jsonl").open()
+    ]
+    train = [record for record in fine_tune if record["split"] == "train"]
+    assert train and all(record["generator_grad_norm"] == 0.0 for record in train)
+    joined = tmp_path / "joined"
+    join = [sys.executable, "scripts/device/vocoder_session.py", "join", str(tmp_path / "out"),
+            str(joined)]  # fmt: skip
+    subprocess.run(join, env=environment, cwd=root, check=True, capture_output=True, timeout=60)
+    for name in ("tiny", "tiny_gta"):
+        generator, audio, _ = load_generator(joined / f"{name}.json")
+        assert audio == AUDIO and sum(p.numel() for p in generator.parameters()) > 0
 
 
 WORKER = """

@@ -64,7 +64,7 @@ def train_command(
         "vocoder.train.log_interval": 50,
         "vocoder.train.val_interval": 500,
         "vocoder.train.sample_interval": 0,  # no matplotlib on the device
-        "vocoder.train.save_interval": 1_000_000,  # latest.pt is written at the end
+        "vocoder.train.save_interval": 1000,  # latest.pt (overwritten): a killed run keeps it
         "vocoder.train.milestone_interval": 0,
         "vocoder.train.progress": "false",
         "vocoder.train.device": args.device,
@@ -108,6 +108,23 @@ def export_all(runs: dict[str, Path], part_bytes: int) -> None:
             archive.add(path, arcname=path.name)
 
 
+def safe_export(runs: dict[str, Path], args: argparse.Namespace) -> None:
+    """:func:`export_all`, logged instead of raised: the session must still end cleanly."""
+    try:
+        export_all(runs, int(args.part_mib * 2**20))
+    except Exception as error:  # noqa: BLE001
+        log(f"export failed: {error!r}")
+
+
+def last_step(run: Path) -> int:
+    """The last step a run's train_log.jsonl records (0 when it has none)."""
+    path = run / "train_log.jsonl"
+    if not path.is_file():
+        return 0
+    steps = [json.loads(line).get("step", 0) for line in path.read_text().splitlines() if line]
+    return max(steps, default=0)
+
+
 def join(files_at: Path, destination: Path) -> None:
     """Back here: results.tar + shipped generators -> NAME.json + NAME.pt per run."""
     destination.mkdir(parents=True, exist_ok=True)
@@ -137,7 +154,7 @@ def main() -> None:
         "v3=configs/piper_joe/hifigan_v3.yaml)",
     )
     parser.add_argument(
-        "--fine-tune", action="append", help="runs to fine-tune (default: v2 and v3)"
+        "--fine-tune", action="append", help="runs to fine-tune (default: every --run)"
     )
     parser.add_argument(
         "--continue",
@@ -168,7 +185,13 @@ def main() -> None:
         for item in args.run
         or ["v2=configs/piper_joe/hifigan_v2.yaml", "v3=configs/piper_joe/hifigan_v3.yaml"]
     )
-    fine_tune = args.fine_tune or ["v2", "v3"]
+    fine_tune = args.fine_tune or list(runs_wanted)
+    continued = dict(item.split("=", 1) for item in args.continue_from)
+    unknown = sorted((set(fine_tune) | set(continued)) - set(runs_wanted))
+    if unknown:
+        parser.error(
+            f"--fine-tune/--continue names no --run: {unknown} (runs: {sorted(runs_wanted)})"
+        )
     begin(args)
     data = WORK / "vocoder"
     command = [sys.executable, "scripts/device/vocoder_pack.py", "unpack", str(args.packed)]
@@ -181,7 +204,6 @@ def main() -> None:
     minutes = min(args.minutes, max(0.1, (limit - SLACK) / 60))
     log(f"== pretrain {sorted(runs_wanted)} together for {minutes:.2f} min, limit {limit:.0f} s")
     runs = {name: WORK / name for name in runs_wanted}
-    continued = dict(item.split("=", 1) for item in args.continue_from)
     commands = {}
     for name, config in runs_wanted.items():
         commands[name] = train_command(config, data, runs[name], minutes, args)
@@ -192,6 +214,7 @@ def main() -> None:
             commands[name] += ["--set", f"vocoder.train.mel_only_steps={args.mel_only_steps}"]
             commands[name] += warmup
     run_together(commands, limit)
+    safe_export(runs, args)  # what pretraining made comes back even if the rest overruns
     if ft_time:
         commands = {}
         for name in fine_tune:
@@ -201,14 +224,19 @@ def main() -> None:
             runs[f"{name}_gta"] = WORK / f"{name}_gta"
             minutes = min(args.ft_minutes, max(0.1, (left(args.budget) - export_time - SLACK) / 60))
             command = train_command(runs_wanted[name], data, runs[f"{name}_gta"], minutes, args)
-            commands[f"{name}_gta"] = [*command, "--gta", str(data), "--init-from", str(source)]
+            command += ["--gta", str(data), "--init-from", str(source)]
+            first_adversarial = (
+                0 if name in continued else args.mel_only_steps
+            ) + args.warmup_steps
+            if last_step(runs[name]) < first_adversarial:  # its discriminators never learned
+                warmup = f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"
+                command += ["--set", warmup]
+            commands[f"{name}_gta"] = command
         if commands:
             log(f"== fine-tune {sorted(commands)} on GTA mels for {minutes:.2f} min")
             run_together(commands, max(30.0, left(args.budget) - export_time))
-    try:
-        export_all(runs, int(args.part_mib * 2**20))
-    except Exception as error:  # noqa: BLE001 - log it: the session must still end cleanly
-        log(f"export failed: {error!r}")
+    if ft_time:
+        safe_export(runs, args)  # again, with the fine-tuned runs
     log(f"session done in {time.monotonic() - START:.0f} s")
     log(json.dumps({"files": sorted(path.name for path in OUT.iterdir())}))
 
