@@ -178,8 +178,9 @@ class GriffinLim(nn.Module):
             # Drawn as (T, n_freq) on the CPU: the first T frames are the same for any T_max,
             # on any device, so batched and unbatched runs start identically.
             generator = torch.Generator().manual_seed(self.seed)
-            phase = torch.rand(frames, n_freq, generator=generator, dtype=like.dtype)
-            phase = phase * (2.0 * math.pi)
+            # float32 bits whatever the input's dtype: the same start for float64 mels
+            phase = torch.rand(frames, n_freq, generator=generator, dtype=torch.float32)
+            phase = phase.to(like.dtype) * (2.0 * math.pi)
         angles = torch.polar(torch.ones_like(phase), phase).to(like.device)
         return angles.unsqueeze(0).expand(batch, -1, -1)  # (B, T, n_freq)
 
@@ -198,8 +199,12 @@ class GriffinLim(nn.Module):
 
             # Per-item window envelope of the valid frames only (what torch.istft divides by).
             envelope = self._overlap_add(valid.transpose(1, 2) * window.square())
+            # Samples covered only by window tails (hop >= win_length / 2 at an item's end)
+            # have an envelope near 0: dividing by it would blow them up (x1e8 measured), so
+            # the threshold is relative to the item's own envelope.
+            floor = 1e-3 * envelope.amax(-1, keepdim=True).clamp_min(1e-8)
             inverse_envelope = torch.where(
-                envelope > 1e-8, 1.0 / envelope.clamp_min(1e-8), torch.zeros_like(envelope)
+                envelope > floor, 1.0 / envelope.clamp_min(1e-8), torch.zeros_like(envelope)
             )
             # Work in (B, T, n_freq): contiguous along frequency for rfft/irfft. Padding frames
             # have zero magnitude, so they add nothing to the overlap-add.
