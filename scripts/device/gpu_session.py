@@ -275,10 +275,14 @@ def main() -> None:
             return
         configs[second], feats[second] = args.fs2_config, learned
     if args.sequential:
-        for name, run in runs.items():
-            command = train_command(configs[name], feats[name], run, args)
-            stage(f"train_{name}", command, 1e9, args.budget)
-            bring_back_log(name, run)
+        for index, name in enumerate(runs):
+            # each run gets its share of what is left (minus start-up and the last save), so
+            # the second is not killed before its --max-minutes end
+            share = left(args.budget) / (len(runs) - index)
+            minutes = max(0.1, min(args.minutes, (share - 75) / 60))
+            command = train_command(configs[name], feats[name], runs[name], args, minutes)
+            stage(f"train_{name}", command, share, args.budget)
+            bring_back_log(name, runs[name])
         log(f"session done in {time.monotonic() - START:.0f} s")
         return
     cap = args.minutes * 60 + 75
