@@ -129,7 +129,7 @@ def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
     wav = np.load(path)
     if wav.dtype == np.int16:
         return wav.astype(np.float32) / 32768.0
-    return wav.astype(np.float32)
+    return np.clip(wav.astype(np.float32), -1.0, 1.0)  # as load_audio does
 
 
 class VocoderDataset(Dataset):
