@@ -130,6 +130,39 @@ def test_learned_durations_feed_preprocess(
             assert data["durations"].tolist() == learned[entry["id"]]
 
 
+def test_textgrids_of_a_trimmed_featdir_are_on_the_corpus_timeline(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """A FEATDIR whose edge silence was trimmed: the TextGrids are shifted back onto the corpus
+    audio, with the trimmed edges as silence, so the corpus reads them as MFA's (they used to
+    start at 0 on the trimmed audio and end before the wav did)."""
+    import soundfile
+
+    from fastspeak.data.alignments import check_contiguous
+    from fastspeak.data.preprocess import preprocess
+
+    out = tmp_path / "run"
+    command = ["align", "--config", str(CONFIG), "--data", str(piper_featdir), "--out", str(out)]
+    assert main([*command, "--max-steps", "2", *TINY_ALIGNER]) == 0
+    assert json.loads((out / "report.json").read_text())["trimmed_audio"]
+    corpus = piper_featdir.parent / "corpus"
+    config = load_config(CONFIG)
+    hop_seconds = config.audio.hop_length / config.audio.sample_rate
+    shifted = 0
+    for entry in manifest(piper_featdir):
+        segments = read_textgrid(out / "textgrids" / f"{entry['id']}.TextGrid")
+        wav_seconds = soundfile.info(str(corpus / "wavs" / f"{entry['id']}.wav")).duration
+        check_contiguous(segments, wav_seconds, tolerance=2 * hop_seconds)
+        speech = [segment for segment in segments if segment.label]
+        assert [segment.label for segment in speech] == entry["tokens"]
+        assert speech[0].start == pytest.approx(entry["trim_start"], abs=1e-6)
+        shifted += entry["trim_start"] > 0
+    assert shifted > 0
+    again = preprocess(config, corpus, tmp_path / "feat", alignments=out / "textgrids",
+                       workers=1, progress=False)  # fmt: skip
+    assert again["skipped"] == [] and again["processed"] == 13
+
+
 def test_align_refuses_an_existing_run_and_resumes_to_re_export(
     align_run: Path, untrimmed_featdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -192,9 +192,9 @@ def _command_align(args: argparse.Namespace) -> int:
         print(f"  left out (too few frames to align): {len(report['left_out'])}")
     if report["trimmed_audio"]:
         print(
-            "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence); "
-            "preprocess --durations takes these durations while the corpus keeps the "
-            "TextGrids it was trimmed by"
+            "  note: this FEATDIR's audio is trimmed (features.trim_edge_silence): the "
+            "TextGrids are on the corpus audio's timeline (trimmed edges as silence), and "
+            "preprocess --durations takes durations.jsonl"
         )
     print(f"  full report: {Path(args.out) / 'report.json'}")
     return 0

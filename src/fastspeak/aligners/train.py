@@ -391,18 +391,28 @@ def train_aligner(
     }
 
 
-def _segments(
-    tokens: list[str], durations: np.ndarray, seconds: float, frame: float
-) -> list[Segment]:
-    """One interval per token at frame boundaries; the last one ends at the audio's end."""
-    ends = np.cumsum(durations) * frame
-    starts = np.concatenate([[0.0], ends[:-1]])
+def _segments(tokens: list[str], durations: np.ndarray, entry: dict, frame: float) -> list[Segment]:
+    """One interval per token at frame boundaries, on the source audio's timeline: shifted by
+    the silence preprocessing trimmed off the start (``trim_start``), with empty intervals for
+    the trimmed edges, the last one ending at the source's end (``source_seconds``); a FEATDIR
+    made before those were recorded gives the stored audio's own timeline."""
+    offset = float(entry.get("trim_start", 0.0))
+    ends = offset + np.cumsum(durations) * frame
+    starts = np.concatenate([[offset], ends[:-1]])
     segments = [
         Segment(token, float(start), float(end))
         for token, start, end in zip(tokens, starts, ends, strict=True)
     ]
     last = segments[-1]
-    segments[-1] = Segment(last.label, last.start, max(last.start, seconds))
+    speech_end = max(last.start, offset + float(entry["seconds"]))
+    total = float(entry.get("source_seconds", 0.0))
+    if total - speech_end < frame / 2:  # untrimmed (up to rounding): the last token ends it
+        speech_end = max(speech_end, total)
+    segments[-1] = Segment(last.label, last.start, speech_end)
+    if offset > 0:
+        segments.insert(0, Segment("", 0.0, offset))
+    if total > speech_end:
+        segments.append(Segment("", speech_end, total))
     return segments
 
 
@@ -437,7 +447,7 @@ def export_alignments(
         if has_reference
         else None,
         "frame_ms": round(1000 * frame, 4),
-        "trimmed_audio": bool(config.features.trim_edge_silence),
+        "trimmed_audio": False,  # set below: whether any utterance's audio was trimmed
         "utterances": {},
         "left_out": [],
         "boundary_error": {},
@@ -498,10 +508,11 @@ def export_alignments(
     records: list[dict[str, Any]] = []
     for split, items in aligned.items():
         for entry, learned, _ in items:
-            segments = _segments(entry["tokens"], learned, float(entry["seconds"]), frame)
+            segments = _segments(entry["tokens"], learned, entry, frame)
             write_textgrid(out_dir / "textgrids" / f"{entry['id']}.TextGrid", segments)
             records.append({"id": entry["id"], "durations": [int(d) for d in learned]})
         report["utterances"][split] = len(items)
+        report["trimmed_audio"] |= any(entry.get("trim_start", 0.0) > 0 for entry, _, _ in items)
     if has_reference:  # placeholder durations have nothing to measure against
         report.update(_error_figures(aligned, audio))
     records.sort(key=lambda record: record["id"])

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile
 import yaml
 from tqdm import tqdm
 
@@ -159,7 +160,7 @@ class _Worker:
             return utterance.id, (
                 "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
             )
-        cached = self._load_cached(path, signature)
+        cached = self._load_cached(path, signature, Path(utterance.audio_path))
         if cached is None:
             wav = load_audio(utterance.audio_path, audio_config.sample_rate)
             seconds = len(wav) / audio_config.sample_rate
@@ -198,7 +199,7 @@ class _Worker:
                 source_seconds=np.array(seconds),
             )
             os.replace(temporary, path)
-            cached = self._load_cached(path, signature)
+            cached = self._load_cached(path, signature, Path(utterance.audio_path))
             assert cached is not None
         durations, pitch, energy, seconds, source_seconds = cached
         if not limits.min_seconds <= source_seconds <= limits.max_seconds:
@@ -216,9 +217,13 @@ class _Worker:
         if len(tokens) != len(durations):
             return utterance.id, "cached durations do not match the tokens; delete the cache"
         if given is None and not self.placeholder:
-            blanks = self._blank_frames(utterance, tokens, durations)
+            blanks, trim_start = self._from_textgrid(utterance, tokens, durations, source_seconds)
             if blanks is not None:
                 entry["blank_frames"] = blanks
+            # where the stored audio sits in the source file (fastspeak align writes its
+            # TextGrids on the source timeline)
+            entry["trim_start"] = round(trim_start, 6)
+            entry["source_seconds"] = round(source_seconds, 6)
         used = durations > 0 if self.config.features.pitch_level == "phoneme" else slice(None)
         used_energy = (
             durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
@@ -253,21 +258,29 @@ class _Worker:
         )
         return durations, wav[first:last]
 
-    def _blank_frames(
-        self, utterance: Utterance, tokens: list[str], durations: np.ndarray
-    ) -> list[int] | None:
-        """Per token, the frames of the teacher's blank that ends it, when the TextGrid has a
-        "blanks" tier (see ``TokenAlignment.blank_frames``); else None."""
+    def _from_textgrid(
+        self, utterance: Utterance, tokens: list[str], durations: np.ndarray, seconds: float
+    ) -> tuple[list[int] | None, float]:
+        """From one read of the utterance's TextGrid: per token, the frames of the teacher's
+        blank that ends it when there is a "blanks" tier (``TokenAlignment.blank_frames``),
+        else None; and the seconds trimmed off the start of the ``seconds``-long source."""
         assert utterance.alignment_path is not None
-        tiers = read_textgrid_tiers(utterance.alignment_path)  # one read for both tiers
-        if BLANKS_TIER not in tiers:
-            return None
+        tiers = read_textgrid_tiers(utterance.alignment_path)  # one read for both
         audio_config = self.config.audio
         alignment = attach_tokens(select_tier(tiers, utterance.alignment_path), tokens)
+        _, first, _ = alignment.frame_durations(
+            audio_config.sample_rate,
+            audio_config.hop_length,
+            round(seconds * audio_config.sample_rate),
+            trim=self.config.features.trim_edge_silence,
+        )
+        trim_start = first / audio_config.sample_rate
+        if BLANKS_TIER not in tiers:
+            return None, trim_start
         found = alignment.blank_frames(
             tiers[BLANKS_TIER], durations, audio_config.sample_rate, audio_config.hop_length
         )
-        return [int(frames) for frames in found]
+        return [int(frames) for frames in found], trim_start
 
     def _audio_for_given(
         self, utterance: Utterance, tokens: list[str], wav: np.ndarray, total: int
@@ -299,7 +312,7 @@ class _Worker:
 
     @staticmethod
     def _load_cached(
-        path: Path, signature: str
+        path: Path, signature: str, audio_path: Path
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None:
         """(durations, pitch, energy, seconds used, seconds of the source audio) of a cache
         file made from these sources, or None."""
@@ -310,14 +323,11 @@ class _Worker:
                 if str(stored["signature"]) != signature:
                     return None
                 seconds = float(stored["seconds"])
-                source = stored["source_seconds"] if "source_seconds" in stored else seconds
-                return (
-                    stored["durations"],
-                    stored["pitch"],
-                    stored["energy"],
-                    seconds,
-                    float(source),  # files before it was stored: the (trimmed) length used
-                )
+                if "source_seconds" in stored:
+                    source = float(stored["source_seconds"])
+                else:  # a file made before it was stored: the source's length from its header
+                    source = soundfile.info(str(audio_path)).duration
+                return (stored["durations"], stored["pitch"], stored["energy"], seconds, source)
         except (OSError, KeyError, ValueError):
             return None  # a damaged cache file is recomputed
 
