@@ -387,6 +387,26 @@ def test_piper_text_mode_speaks_piper_own_phonemes(tmp_path):
     blanks = [s for s in tiers["blanks"] if s.label == "_"]
     assert len(blanks) >= 0.9 * len(phone_ends)
     assert {round(s.end * 22050) for s in blanks} <= phone_ends
+    # one level for the utterance: piper no longer scales each sentence to its own peak
+    wav, rate = soundfile.read(str(out / "wavs" / "joe_000000.wav"))
+    silences = [s for s in read_textgrid(out / "textgrids" / "joe_000000.TextGrid") if not s.label]
+    cut = round(silences[1].start * rate)  # the silence between the two sentences
+    peaks = sorted([abs(wav[:cut]).max(), abs(wav[cut:]).max()])
+    assert peaks[1] == pytest.approx(0.95, abs=0.01) and peaks[0] < 0.93
+
+
+@needs_flite
+def test_flite_kal16_utterances_fit_their_audio(tmp_path):
+    """kal16 reports its final pause ~0.12 s past the audio it writes: the pause is cut to the
+    audio (every kal16 utterance used to be refused)."""
+    out = tmp_path / "kal16"
+    report = build_teacher_corpus("flite", ["kal16"], 2, out, held_out=0, workers=1,
+                                  progress=False)  # fmt: skip
+    assert report["utterances"] == 2 and report["failed"] == []
+    for wav in sorted((out / "wavs").glob("*.wav")):
+        audio, rate = soundfile.read(str(wav))
+        segments = read_textgrid(out / "textgrids" / f"{wav.stem}.TextGrid")
+        check_contiguous(segments, len(audio) / rate, tolerance=256 / rate)
 
 
 def test_a_one_worker_piper_build_is_reproducible(tmp_path):

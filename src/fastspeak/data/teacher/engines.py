@@ -212,13 +212,14 @@ class PiperEngine:
             tokens.extend(token for token, _ in espeak_token_groups(sentence))
         return tokens
 
-    def _config(self, prosody: Prosody):
+    def _config(self, prosody: Prosody, normalize: bool = True):
         from piper import SynthesisConfig
 
         return SynthesisConfig(
             length_scale=prosody.length_scale,
             noise_scale=self.noise_scale,
             noise_w_scale=self.noise_w_scale,
+            normalize_audio=normalize,
         )
 
     def synthesize(self, normalized_text: str, prosody: Prosody) -> Synthesis:
@@ -279,8 +280,10 @@ class PiperEngine:
     def _speak_text(self, normalized_text: str, prosody: Prosody) -> tuple[np.ndarray, _Timings]:
         timings = _Timings()
         pieces = []
+        # piper would scale each sentence to its own peak: one level for the utterance instead
+        config = self._config(prosody, normalize=False)
         for chunk in self._piper.synthesize(
-            normalized_text, syn_config=self._config(prosody), include_alignments=True
+            normalized_text, syn_config=config, include_alignments=True
         ):
             if not chunk.phoneme_alignments or chunk.phoneme_id_samples is None:
                 raise TeacherError("piper produced no alignments for a sentence")
@@ -307,7 +310,7 @@ class PiperEngine:
                 raise TeacherError("piper alignments do not sum to the audio length")
         if not pieces:
             raise TeacherError("piper produced no audio")
-        return np.concatenate(pieces), timings
+        return _peak_normalize(np.concatenate(pieces)), timings
 
     def close(self) -> None:
         pass
@@ -1112,6 +1115,13 @@ class FliteEngine:
         wav, rate = soundfile.read(wav_path, dtype="float32")
         wav_path.unlink(missing_ok=True)
         phones = _make_contiguous(phones)
+        seconds = len(wav) / rate
+        last = phones[-1]
+        if last.end > seconds and last.phone is None and last.start < seconds:
+            # kal16 reports its final pause ~0.12 s past the audio it wrote; its speech phones
+            # are right, so the pause ends where the audio does (a speech phone past the end is
+            # still refused by the builder)
+            phones[-1] = EnginePhone(last.phone, last.start, seconds)
         return Synthesis(
             wav=np.asarray(wav, dtype=np.float32).reshape(-1),
             sample_rate=int(rate),
