@@ -432,3 +432,19 @@ def test_a_one_worker_piper_build_is_reproducible(tmp_path):
     first, again, other = build("a", 7), build("b", 7), build("c", 8)
     assert len(first) == 4 and first == again
     assert first[:2] != other[:2]
+
+
+def test_piper_tokens_mode_pauses_between_sentences_as_piper_does(tmp_path):
+    """Our tokens go to the voice one sentence at a time, each with its own start and end: a
+    sentence break is piper's own pause (it was a ~23 ms "." inside one call)."""
+    out = tmp_path / "tokens_mode"
+    report = build_teacher_corpus("piper", None, 1, out, workers=1, held_out=0, progress=False,
+                                  train_sentences=["I saw my friend. He was happy."])  # fmt: skip
+    assert report["failed"] == [] and report["phone_match_rate"] == 1.0
+    segments = read_textgrid(out / "textgrids" / "joe_000000.TextGrid")
+    first_stop = next(i for i, s in enumerate(segments) if s.label == ".")
+    after = segments[first_stop + 1]
+    assert after.label == "" and after.end - segments[first_stop].start > 0.12
+    wav, rate = soundfile.read(str(out / "wavs" / "joe_000000.wav"))
+    check_contiguous(segments, len(wav) / rate, tolerance=256 / rate)
+    assert abs(wav).max() == pytest.approx(0.95, abs=0.01)  # one level for the utterance

@@ -248,6 +248,24 @@ class PiperEngine:
         )
 
     def _speak_tokens(self, tokens: list[str], prosody: Prosody) -> tuple[np.ndarray, _Timings]:
+        """Our tokens through the voice, one call per sentence (after ``.``, ``?``, ``!``) as
+        piper speaks text: each sentence gets its own BOS/EOS silences, so a sentence break
+        is the pause piper makes (186 ms measured) instead of a 23 ms ``.`` inside one call."""
+        groups: list[list[str]] = [[]]
+        for token in tokens:
+            groups[-1].append(token)
+            if token in _SENTENCE_ENDS:
+                groups.append([])
+        timings = _Timings()
+        pieces = []
+        for group in (group for group in groups if group):
+            audio = self._speak_sentence(group, prosody, timings)
+            pieces.append(audio)
+        wav = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        return _peak_normalize(wav), timings
+
+    def _speak_sentence(self, tokens: list[str], prosody: Prosody, timings: _Timings) -> np.ndarray:
+        """One sentence's tokens -> its audio (raw level); its timings are added to ``timings``."""
         raw_groups: list[list[str]] = []
         for token in tokens:
             raw = _token_to_piper_symbols(token)
@@ -258,14 +276,13 @@ class PiperEngine:
         phonemes = [symbol for group in raw_groups for symbol in group]
         ids = self._piper.phonemes_to_ids(phonemes)
         result = self._piper.phoneme_ids_to_audio(
-            ids, self._config(prosody), include_alignments=True
+            ids, self._config(prosody, normalize=False), include_alignments=True
         )
         if not isinstance(result, tuple) or result[1] is None:
             raise TeacherError("the piper voice returned no alignments")
         audio, id_samples = result
         own, blank = _samples_per_symbol(phonemes, ids, np.asarray(id_samples), self._id_map)
         # own, blank: [^, *phonemes, $]
-        timings = _Timings()
         timings.add("", own[0], blank[0])
         position = 1
         for token, group in zip(tokens, raw_groups, strict=True):
@@ -275,7 +292,7 @@ class PiperEngine:
             )
             position = end
         timings.add("", own[position], blank[position])
-        return _peak_normalize(np.asarray(audio, dtype=np.float32).reshape(-1)), timings
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def _speak_text(self, normalized_text: str, prosody: Prosody) -> tuple[np.ndarray, _Timings]:
         timings = _Timings()
@@ -361,6 +378,9 @@ def _token_to_piper_symbols(token: str) -> list[str]:
     if token == "…":
         return ["."]
     return list(token)
+
+
+_SENTENCE_ENDS = frozenset(".?!")  # tokens after which piper would start a new sentence
 
 
 class _Timings:
