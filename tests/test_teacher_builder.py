@@ -448,3 +448,19 @@ def test_piper_tokens_mode_pauses_between_sentences_as_piper_does(tmp_path):
     wav, rate = soundfile.read(str(out / "wavs" / "joe_000000.wav"))
     check_contiguous(segments, len(wav) / rate, tolerance=256 / rate)
     assert abs(wav).max() == pytest.approx(0.95, abs=0.01)  # one level for the utterance
+
+
+@needs_festival
+def test_a_hung_festival_is_killed_and_the_next_call_starts_afresh(monkeypatch):
+    from fastspeak.data.teacher import engines
+    from fastspeak.data.teacher.engines import FestivalEngine, TeacherError
+
+    monkeypatch.setattr(engines, "FESTIVAL_TIMEOUT_SECONDS", 2)
+    engine = FestivalEngine(TextProcessor(TextConfig(inventory="arpabet")))
+    try:
+        with pytest.raises(TeacherError, match="hung for 2 s"):
+            engine._call("(while t nil)")  # Scheme that never returns
+        words = engine._call('(fastspeak_words {tag} "hello there")')
+        assert [" ".join(parts[1:]) for parts in words] == ["hello", "there"]
+    finally:
+        engine.close()

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "new_folder_problem"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "new_folder_problem",
+    "to_jsonable",
+    "write_json",
+]
 
 
 @contextmanager
@@ -49,3 +59,24 @@ def new_folder_problem(path: str | os.PathLike[str], option: str = "--out") -> s
     if folder.is_dir() and any(folder.iterdir()):
         return f"{option} {folder} exists and is not empty; choose a new folder"
     return None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN/inf -> None, numpy scalars/arrays -> Python, Path -> str."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return to_jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> None:
+    """``value`` as strict, indented JSON (no NaN: None instead), written atomically."""
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, allow_nan=False)
+    atomic_write_text(path, text + "\n")

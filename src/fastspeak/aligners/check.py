@@ -31,7 +31,7 @@ import numpy as np
 
 from fastspeak.data.dataset import DatasetError
 from fastspeak.data.preprocess import read_durations_file
-from fastspeak.files import atomic_write_text
+from fastspeak.files import write_json
 from fastspeak.text.symbols import is_boundary
 
 __all__ = ["PROBLEMS", "check_alignments", "prior_deviation"]
@@ -163,7 +163,5 @@ def check_alignments(
         "utterances_flagged": flagged,
     }
     if report_path is not None:
-        atomic_write_text(
-            Path(report_path), json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-        )
+        write_json(report_path, report)
     return report

@@ -57,7 +57,7 @@ from fastspeak.data.alignments import Segment, write_textgrid
 from fastspeak.data.batch import Batch
 from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler, length_bucketed_loader
-from fastspeak.files import atomic_write_text
+from fastspeak.files import atomic_write_text, write_json
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
@@ -380,7 +380,7 @@ def train_aligner(
             checkpoint=str(checkpointer.latest),
             training_seconds=round(training_seconds, 1),
         )
-        atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+        write_json(out_dir / "report.json", report)  # NaN (no boundaries) -> null
     return {
         "step": step,
         "losses": losses,

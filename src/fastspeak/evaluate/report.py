@@ -12,13 +12,13 @@ None/NaN value leaves the cell blank (e.g. no MCD for a system without reference
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from fastspeak.files import atomic_write_text, to_jsonable, write_json
 
 __all__ = ["COLUMNS", "markdown_table", "render_markdown", "to_jsonable", "write_report"]
 
@@ -90,34 +90,6 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON types: NaN/inf -> None, numpy scalars/arrays -> Python, Path -> str."""
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "tolist"):  # numpy scalar or array
-        return to_jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def write_report(result: Mapping[str, Any], out_path: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write REPORT.json and REPORT.md atomically; returns their paths.
 
@@ -129,7 +101,6 @@ def write_report(result: Mapping[str, Any], out_path: str | os.PathLike[str]) ->
         json_path, markdown_path = out_path, out_path.with_suffix(".md")
     else:
         json_path, markdown_path = out_path / "REPORT.json", out_path / "REPORT.md"
-    text = json.dumps(to_jsonable(result), indent=2, ensure_ascii=False, allow_nan=False)
-    _write_atomic(json_path, text + "\n")
-    _write_atomic(markdown_path, render_markdown(result))
+    write_json(json_path, result)
+    atomic_write_text(markdown_path, render_markdown(result))
     return json_path, markdown_path

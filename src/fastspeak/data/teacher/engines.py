@@ -46,6 +46,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -830,6 +831,9 @@ def festival_lexicon_commands(
     return commands, f"'({' '.join(marks)})"
 
 
+FESTIVAL_TIMEOUT_SECONDS = 120  # one call (one utterance's words or audio) at the most
+
+
 class FestivalEngine:
     """cmu_us_slt_arctic_hts (32 kHz) through one ``festival --pipe`` process.
 
@@ -897,20 +901,28 @@ class FestivalEngine:
         process.stdin.write(command)
         process.stdin.flush()
         lines: list[list[str]] = []
-        while True:
-            line = process.stdout.readline()
-            if not line:
-                self._stop()  # the next utterance starts a fresh process
-                raise TeacherError("festival exited unexpectedly")
-            parts = line.split()
-            if not parts:
-                continue
-            if parts[0] == "FSERROR" and parts[1:] == [tag]:
-                raise TeacherError("festival reported an error for this text")
-            if parts[0] == "FSEND" and parts[1:] == [tag]:
-                return lines
-            if parts[0] in ("FSWORD", "FSSEG"):
-                lines.append(parts)
+        # a festival that hangs is killed, so the read below ends and the build goes on
+        watchdog = threading.Timer(FESTIVAL_TIMEOUT_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            while True:
+                line = process.stdout.readline()
+                if not line:
+                    self._stop()  # the next utterance starts a fresh process
+                    raise TeacherError(
+                        f"festival exited unexpectedly (or hung for {FESTIVAL_TIMEOUT_SECONDS} s)"
+                    )
+                parts = line.split()
+                if not parts:
+                    continue
+                if parts[0] == "FSERROR" and parts[1:] == [tag]:
+                    raise TeacherError("festival reported an error for this text")
+                if parts[0] == "FSEND" and parts[1:] == [tag]:
+                    return lines
+                if parts[0] in ("FSWORD", "FSSEG"):
+                    lines.append(parts)
+        finally:
+            watchdog.cancel()
 
     def _run(
         self, text: str, wav_path: Path, words: Sequence[FrontendWord] | None
