@@ -304,13 +304,13 @@ class TokenAlignment:
             for the last token.
         """
         frames_per_second = sample_rate / hop_length
+        first_frame = self.first_frame(sample_rate, hop_length, trim)
         if trim:
-            first_frame = int(round(self.speech_start * frames_per_second))
             last_frame = int(round(float(self.ends[-1]) * frames_per_second))
             first_sample = first_frame * hop_length
             last_sample = min(num_samples, max(first_sample + 1, last_frame * hop_length))
         else:
-            first_frame, first_sample, last_sample = 0, 0, num_samples
+            first_sample, last_sample = 0, num_samples
         num_frames = 1 + (last_sample - first_sample) // hop_length
         boundaries = frames_before(np.asarray(self.ends, dtype=np.float64) * frames_per_second)
         boundaries = np.clip(boundaries - first_frame, 0, None)
@@ -324,6 +324,11 @@ class TokenAlignment:
         boundaries[-1] = num_frames
         durations = np.diff(boundaries, prepend=0)
         return durations.astype(np.int64), first_sample, last_sample
+
+    def first_frame(self, sample_rate: int, hop_length: int, trim: bool) -> int:
+        """The first mel frame of the audio :meth:`frame_durations` keeps: with ``trim`` the
+        frame nearest the start of the first speech phone, else 0."""
+        return int(round(self.speech_start * sample_rate / hop_length)) if trim else 0
 
     def blank_frames(
         self, blanks: Sequence[Segment], durations: np.ndarray, sample_rate: int, hop_length: int

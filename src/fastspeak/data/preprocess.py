@@ -217,7 +217,7 @@ class _Worker:
         if len(tokens) != len(durations):
             return utterance.id, "cached durations do not match the tokens; delete the cache"
         if given is None and not self.placeholder:
-            blanks, trim_start = self._from_textgrid(utterance, tokens, durations, source_seconds)
+            blanks, trim_start = self._from_textgrid(utterance, tokens, durations)
             if blanks is not None:
                 entry["blank_frames"] = blanks
             # where the stored audio sits in the source file (fastspeak align writes its
@@ -259,22 +259,21 @@ class _Worker:
         return durations, wav[first:last]
 
     def _from_textgrid(
-        self, utterance: Utterance, tokens: list[str], durations: np.ndarray, seconds: float
+        self, utterance: Utterance, tokens: list[str], durations: np.ndarray
     ) -> tuple[list[int] | None, float]:
         """From one read of the utterance's TextGrid: per token, the frames of the teacher's
         blank that ends it when there is a "blanks" tier (``TokenAlignment.blank_frames``),
-        else None; and the seconds trimmed off the start of the ``seconds``-long source."""
+        else None; and the seconds trimmed off the start of the source audio."""
         assert utterance.alignment_path is not None
         tiers = read_textgrid_tiers(utterance.alignment_path)  # one read for both
         audio_config = self.config.audio
         alignment = attach_tokens(select_tier(tiers, utterance.alignment_path), tokens)
-        _, first, _ = alignment.frame_durations(
+        first = alignment.first_frame(
             audio_config.sample_rate,
             audio_config.hop_length,
-            round(seconds * audio_config.sample_rate),
             trim=self.config.features.trim_edge_silence,
         )
-        trim_start = first / audio_config.sample_rate
+        trim_start = first * audio_config.hop_length / audio_config.sample_rate
         if BLANKS_TIER not in tiers:
             return None, trim_start
         found = alignment.blank_frames(

@@ -128,8 +128,7 @@ class TextChunker:
         chunks: list[Chunk] = []
         skipped: Counter[str] = Counter()
         for index, sentence in enumerate(self.processor.sentences(text)):
-            tokens = self.processor.tokens_from_normalized(sentence)
-            word_ends = self.processor.word_ends(sentence)
+            tokens, word_ends = self.processor.tokens_and_word_ends(sentence)
             kept = [token for token in tokens if token in self.vocab]
             if word_ends is not None:
                 word_ends = [e for t, e in zip(tokens, word_ends, strict=True) if t in self.vocab]

@@ -69,20 +69,23 @@ class TextProcessor:
 
     def tokens_from_normalized(self, normalized: str) -> list[str]:
         """Tokens of already normalized text; raises :class:`TextError` if none result."""
-        tokens = self.phonemizer.phonemize(normalized)
+        return self.tokens_and_word_ends(normalized)[0]
+
+    def tokens_and_word_ends(self, normalized: str) -> tuple[list[str], list[bool] | None]:
+        """(:meth:`tokens_from_normalized`, for each token whether a word ends there) from one
+        phonemisation; the word ends are given for an inventory without a word-gap token
+        (ARPAbet) and are None when the tokens carry their own (``|`` in espeak, characters)."""
+        with_ends = getattr(self.phonemizer, "phonemize_with_word_ends", None)
+        if with_ends is None:
+            tokens, word_ends = self.phonemizer.phonemize(normalized), None
+        else:
+            tokens, word_ends = with_ends(normalized)
         if not tokens:
             raise TextError(
                 f"text {normalized[:40]!r} produced no {self.inventory} tokens; "
                 "give at least one word"
             )
-        return tokens
-
-    def word_ends(self, normalized: str) -> list[bool] | None:
-        """For each token of :meth:`tokens_from_normalized`, whether a word ends there, for an
-        inventory without a word-gap token (ARPAbet); None when the tokens carry their own
-        word boundaries (``|`` in espeak and characters)."""
-        words = getattr(self.phonemizer, "phonemize_with_word_ends", None)
-        return None if words is None else words(normalized)[1]
+        return tokens, word_ends
 
     def tokens(self, text: str) -> list[str]:
         """Raw text -> tokens (normalise, then phonemise)."""

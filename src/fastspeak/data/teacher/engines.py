@@ -258,12 +258,8 @@ class PiperEngine:
             if token in _SENTENCE_ENDS:
                 groups.append([])
         timings = _Timings()
-        pieces = []
-        for group in (group for group in groups if group):
-            audio = self._speak_sentence(group, prosody, timings)
-            pieces.append(audio)
-        wav = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        return _peak_normalize(wav), timings
+        pieces = [self._speak_sentence(group, prosody, timings) for group in groups if group]
+        return _peak_normalize(np.concatenate(pieces)), timings
 
     def _speak_sentence(self, tokens: list[str], prosody: Prosody, timings: _Timings) -> np.ndarray:
         """One sentence's tokens -> its audio (raw level); its timings are added to ``timings``."""
