@@ -33,6 +33,15 @@ def test_interval_means_count_applied_steps_only(monkeypatch: pytest.MonkeyPatch
     assert tally.rate(world_size=1) == pytest.approx(230 / 10.0)
 
 
+def test_a_term_is_averaged_over_the_steps_that_reported_it() -> None:
+    tally = StepTally(skipped=0, hint="")
+    tally.applied({"generator": 1.0, "mel_l1": 0.5})  # a GAN's mel-only step: no D terms
+    tally.applied({"generator": 3.0, "mel_l1": 0.3, "discriminator": 4.0})
+    tally.applied({"generator": 5.0, "mel_l1": 0.1, "discriminator": 5.0})
+    means, _ = tally.interval(world_size=1)
+    assert means == pytest.approx({"generator": 3.0, "mel_l1": 0.3, "discriminator": 4.5})
+
+
 def test_a_streak_of_skips_stops_the_run(tmp_path: Path) -> None:
     logger = TrainLogger(tmp_path)
     tally = StepTally(skipped=0, hint="check the data")

@@ -22,7 +22,7 @@ from fastspeak.data.gta import find_audio_span
 from fastspeak.data.vocoder import VocoderDataset, featdir_entries, gta_entries
 from fastspeak.synthesis import Synthesizer
 from fastspeak.train.checkpoint import load_checkpoint
-from fastspeak.train.gan_loop import generator_lr_scale, train_vocoder
+from fastspeak.train.gan_loop import generator_lr_scale, optimizer_updates, train_vocoder
 from fastspeak.train.loop import train
 from fastspeak.vocoders.hifigan import load_generator
 from fastspeak.voice import export_voice
@@ -209,8 +209,11 @@ def test_fine_tune_on_gta_mels(
     assert tuned["init_from"] == str(vocoder_checkpoint)
     assert tuned["lr_epochs_before"] == source["epoch"]
     assert not same_state(tuned["model"], source["model"])
-    assert not tuned["generator_lr_ramp"]  # the source's optimizer states came along
-    assert lrs(tuned) == (lrs(tuned)[1], lrs(tuned)[1])
+    # the source's optimizer states came along: its generator optimizer made one update, so
+    # the trained generator's lr ramps on from there (2 / N at its second update)
+    assert optimizer_step(source["optimizer"]) == 1
+    ramp = tiny_vocoder().vocoder.train.generator_lr_ramp_steps
+    assert lrs(tuned)[0] == pytest.approx(lrs(tuned)[1] * 2 / ramp)
     # a resume must keep the data source
     assert run_cli("train-vocoder", *common, "--resume", "--max-steps", 2) == 2
     assert run_cli("train-vocoder", *common, "--gta", gta_dir, "--resume", "--max-steps", 2) == 0
@@ -242,7 +245,7 @@ def test_training_continues_an_exported_generator_with_fresh_discriminators(
         torch.testing.assert_close(generator[name], tensor, rtol=1e-5, atol=1e-6)
     records = [json.loads(line) for line in (tmp_path / "warm" / "train_log.jsonl").open()]
     steps = [r for r in records if r["split"] == "train"]
-    assert steps and all(r["generator_grad_norm"] == 0.0 for r in steps)
+    assert steps and all("generator_grad_norm" not in r for r in steps)
     assert all(r["discriminator_grad_norm"] > 0 and np.isfinite(r["mel_l1"]) for r in steps)
     assert warm["discriminator"].keys() == source["discriminator"].keys()
     # after the warm-up the generator trains, its new optimizer's lr ramping up
@@ -255,6 +258,21 @@ def test_training_continues_an_exported_generator_with_fresh_discriminators(
     train_vocoder(config, piper_featdir, tmp_path / "trained", resume=True, max_steps=3)
     resumed = load_checkpoint(tmp_path / "trained" / "checkpoints" / "latest.pt")
     assert lrs(resumed)[0] == pytest.approx(2 * lrs(resumed)[1] / ramp)
+    # a checkpoint stopped inside the warm-up holds a generator optimizer that never updated:
+    # a run from it (the device session's fine-tune) ramps as from the export itself
+    assert warm["generator_lr_ramp"] and optimizer_step(warm["optimizer"]) == 0
+    tuned = train_vocoder(
+        config, piper_featdir, tmp_path / "tuned", init_from=tmp_path / "warm" / "checkpoints"
+        / "latest.pt", max_steps=2,
+    )  # fmt: skip
+    generator_lr, discriminator_lr = lrs(load_checkpoint(tuned["checkpoint"]))
+    assert generator_lr == pytest.approx(discriminator_lr / ramp)  # its first update
+
+
+def optimizer_step(state: dict) -> int:
+    """Updates made by the optimizer whose state dict is ``state`` (0 if none)."""
+    steps = [int(entry["step"]) for entry in state["state"].values()]
+    return steps[0] if steps else 0
 
 
 def lrs(checkpoint: dict) -> tuple[float, float]:
@@ -265,18 +283,34 @@ def lrs(checkpoint: dict) -> tuple[float, float]:
     )
 
 
-def test_generator_lr_ramp_counts_generator_updates_only() -> None:
-    opts = tiny_vocoder(
-        "vocoder.train.mel_only_steps=2",
-        "vocoder.train.discriminator_warmup_steps=3",
-        "vocoder.train.generator_lr_ramp_steps=4",
-    ).vocoder.train
-    # steps 0-1 mel-only (updates 1, 2), 2-4 discriminators alone, 5- adversarial (3, 4, ...)
-    scales = [generator_lr_scale(step, opts, ramp=True) for step in range(8)]
-    assert scales[:2] == [0.25, 0.5] and scales[5:] == [0.75, 1.0, 1.0]
-    assert all(generator_lr_scale(step, opts, ramp=False) == 1.0 for step in range(8))
+def test_generator_lr_ramp_follows_the_optimizers_updates() -> None:
+    opts = tiny_vocoder("vocoder.train.generator_lr_ramp_steps=4").vocoder.train
+    scales = [generator_lr_scale(updates, opts, ramp=True) for updates in range(6)]
+    assert scales == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert all(generator_lr_scale(updates, opts, ramp=False) == 1.0 for updates in range(6))
     opts.generator_lr_ramp_steps = 0
     assert generator_lr_scale(0, opts, ramp=True) == 1.0
+    parameter = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.AdamW([parameter])
+    assert optimizer_updates(optimizer) == 0
+    for _ in range(3):
+        parameter.sum().backward()
+        optimizer.step()
+    assert optimizer_updates(optimizer) == 3
+
+
+def test_init_from_a_checkpoint_takes_the_configs_betas_and_weight_decay(
+    piper_featdir: Path, vocoder_checkpoint: Path, tmp_path: Path
+) -> None:
+    torch.set_num_threads(1)
+    config = tiny_vocoder("vocoder.train.weight_decay=0.0", "vocoder.train.betas=[0.5,0.9]")
+    tuned = train_vocoder(
+        config, piper_featdir, tmp_path / "tuned", init_from=vocoder_checkpoint, max_steps=1
+    )
+    checkpoint = load_checkpoint(tuned["checkpoint"])
+    for name in ("optimizer", "discriminator_optimizer"):
+        group = checkpoint[name]["param_groups"][0]
+        assert group["weight_decay"] == 0.0 and tuple(group["betas"]) == (0.5, 0.9)
 
 
 def test_mel_only_phase_trains_the_generator_alone_then_warms_up_the_discriminators(
@@ -299,10 +333,10 @@ def test_mel_only_phase_trains_the_generator_alone_then_warms_up_the_discriminat
     records = [json.loads(line) for line in (tmp_path / "full" / "train_log.jsonl").open()]
     steps = {r["step"]: r for r in records if r["split"] == "train"}
     for step in (1, 2):  # mel L1 alone: no adversarial terms, no discriminator update
-        assert "adversarial" not in steps[step] and steps[step]["discriminator_grad_norm"] == 0
+        assert "adversarial" not in steps[step] and "discriminator_grad_norm" not in steps[step]
         assert steps[step]["generator_grad_norm"] > 0
         assert steps[step]["generator"] == pytest.approx(45.0 * steps[step]["mel_l1"], rel=1e-5)
-    assert steps[3]["generator_grad_norm"] == 0 and steps[3]["discriminator_grad_norm"] > 0
+    assert "generator_grad_norm" not in steps[3] and steps[3]["discriminator_grad_norm"] > 0
     assert steps[4]["generator_grad_norm"] > 0 and steps[4]["discriminator_grad_norm"] > 0
     assert np.isfinite(steps[4]["adversarial"])
     assert not same_state(load_checkpoint(full["checkpoint"])["discriminator"], initial)
@@ -394,7 +428,7 @@ def test_device_vocoder_session_runs_end_to_end_on_cpu(
         json.loads(line) for line in (tmp_path / "work" / "tiny_gta" / "train_log.jsonl").open()
     ]
     train = [record for record in fine_tune if record["split"] == "train"]
-    assert train and all(record["generator_grad_norm"] == 0.0 for record in train)
+    assert train and all("generator_grad_norm" not in record for record in train)
     joined = tmp_path / "joined"
     join = [sys.executable, "scripts/device/vocoder_session.py", "join", str(tmp_path / "out"),
             str(joined)]  # fmt: skip

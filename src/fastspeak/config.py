@@ -718,13 +718,14 @@ class VocoderTrainConfig:
     ``discriminator_warmup_steps``: the next so many steps (the first ones without
     ``mel_only_steps``) update the discriminators alone (for fresh discriminators: after the
     mel-only phase, or in a run started from an exported generator).
-    ``generator_lr_ramp_steps``: when a run starts a trained generator with a new optimizer
-    (``--init-from`` an exported generator), the generator's lr ramps linearly from 1/N of its
-    value to all of it over the generator's first N updates. A new Adam's first update moves
-    every weight by about the lr whatever its gradient (its second-moment estimate is one
-    gradient), which undoes a trained generator: one mel-only step from a V2 exported at
-    validation mel L1 0.38 measured 1.30 without the ramp. Runs from scratch, resumed runs and
-    ``--init-from`` a checkpoint (optimizer states included) never ramp.
+    ``generator_lr_ramp_steps``: when a run starts a trained generator (``--init-from``) whose
+    optimizer has made fewer than N updates (an exported generator's new optimizer, or a
+    checkpoint stopped before or early in its generator's updates), the generator's lr ramps
+    linearly to all of it, ``(k + 1) / N`` at the optimizer's ``k``-th update. A new Adam's
+    first update moves every weight by about the lr whatever its gradient (its second-moment
+    estimate is one gradient), which undoes a trained generator: one mel-only step from a V2
+    exported at validation mel L1 0.38 measured 1.30 without the ramp. Runs from scratch never
+    ramp; a resumed run continues its ramp.
     ``val_utterances``: how many validation utterances are vocoded whole for ``val/mel_l1``
     (every ``val_interval`` steps). ``sample_interval``: TensorBoard audio samples and mel
     plots (matplotlib) of two of them every so many steps and at the first validation; 0 =

@@ -32,9 +32,10 @@ exported generator (``NAME.json``, the few MB a GPU session can bring back, wher
 checkpoint with its discriminators cannot) continues that generator (weight norm re-applied:
 the same function) with fresh discriminators and optimizers; set
 ``vocoder.train.discriminator_warmup_steps`` so the fresh discriminators learn before the
-generator listens to them (those first steps update the discriminators alone). Its new
-optimizer's lr ramps up over ``vocoder.train.generator_lr_ramp_steps`` generator updates
-(:func:`generator_lr_scale`).
+generator listens to them (those first steps update the discriminators alone). A trained
+generator whose optimizer is new or young gets its lr ramped up until that optimizer has made
+``vocoder.train.generator_lr_ramp_steps`` updates (:func:`generator_lr_scale`). Loaded
+optimizers take the config's betas and weight decay.
 
 run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones (kind ``hifigan``: generator
 as ``model``, ``discriminator``, both optimizers, scaler, step, epoch, batch_in_epoch, config,
@@ -150,11 +151,11 @@ class GANTrainer:
         """mels (B, n_mels, F), wavs (B, F * hop) -> the step's loss terms (floats).
 
         ``generator_grad_norm``/``discriminator_grad_norm`` are NaN when that update was
-        skipped as non-finite. ``update_generator=False`` (discriminator warm-up) updates the
-        discriminators alone: the generator's loss terms are still measured, its gradient norm
-        is reported as 0. ``adversarial=False`` (the mel-only phase) updates the generator
-        alone on ``mel_loss_weight`` x mel L1; the discriminators are not run (their terms
-        are absent, their gradient norm 0).
+        skipped as non-finite, and absent when that network was not updated.
+        ``update_generator=False`` (discriminator warm-up) updates the discriminators alone:
+        the generator's loss terms are still measured. ``adversarial=False`` (the mel-only
+        phase) updates the generator alone on ``mel_loss_weight`` x mel L1; the
+        discriminators are not run (their terms are absent).
         """
         if not adversarial:
             return self._mel_only_step(mels, wavs)
@@ -179,11 +180,11 @@ class GANTrainer:
                 fake = scorer(generated)
             with torch.set_grad_enabled(update_generator):
                 loss_g, terms_g = self.criterion(wavs, generated, real, fake)
+            norm_g: Tensor | None = None
             if update_generator:
                 norm_g = self._update(loss_g, self.generator_optimizer, self.generator)
             else:
                 self.generator_optimizer.zero_grad(set_to_none=True)
-                norm_g = torch.zeros((), device=loss_g.device)
         finally:
             self.discriminator.requires_grad_(True)
         self.scaler.update()
@@ -192,7 +193,7 @@ class GANTrainer:
             "discriminator": loss_d.detach(),
             **{f"discriminator_{name}": value for name, value in terms_d.items()},
             **terms_g,
-            "generator_grad_norm": norm_g,
+            **({} if norm_g is None else {"generator_grad_norm": norm_g}),
             "discriminator_grad_norm": norm_d,
         }
         return {name: float(value) for name, value in values.items()}
@@ -209,21 +210,28 @@ class GANTrainer:
             "generator": float(loss.detach()),
             "mel_l1": float(mel_l1.detach()),
             "generator_grad_norm": float(norm),
-            "discriminator_grad_norm": 0.0,
         }
 
 
-def generator_lr_scale(step: int, opts: VocoderTrainConfig, ramp: bool) -> float:
-    """The factor on the generator's lr at 0-based ``step`` of a run: ``(k + 1) / N`` for its
-    ``k``-th update (0-based) while ``k < N = opts.generator_lr_ramp_steps`` when the run
-    ``ramp``s (a trained generator with a new optimizer), else 1. ``k`` follows from the step
-    (mel-only steps update the generator, discriminator warm-up steps do not), so a resumed
-    run has the same factor."""
+def generator_lr_scale(updates: int, opts: VocoderTrainConfig, ramp: bool) -> float:
+    """The factor on the generator's lr for the update after ``updates`` updates of its
+    optimizer: ``(updates + 1) / N`` while ``updates < N = opts.generator_lr_ramp_steps`` when
+    the run ``ramp``s (its generator started trained), else 1. Counting the optimizer's own
+    updates (its Adam state) ramps exactly when that state is young: an exported generator's
+    new optimizer, a checkpoint stopped before its generator's first updates, a resume."""
     if not ramp or opts.generator_lr_ramp_steps == 0:
         return 1.0
-    warmup_end = opts.mel_only_steps + opts.discriminator_warmup_steps
-    updates_before = min(step, opts.mel_only_steps) + max(0, step - warmup_end)
-    return min(1.0, (updates_before + 1) / opts.generator_lr_ramp_steps)
+    return min(1.0, (updates + 1) / opts.generator_lr_ramp_steps)
+
+
+def optimizer_updates(optimizer: torch.optim.Optimizer) -> int:
+    """How many updates ``optimizer`` has applied (its per-parameter ``step``; 0 if none)."""
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            step = optimizer.state.get(parameter, {}).get("step")
+            if step is not None:
+                return int(step)
+    return 0
 
 
 def _either(net: torch.nn.Module | None, module: torch.nn.Module) -> torch.nn.Module:
@@ -247,6 +255,17 @@ def make_optimizers(
         )
         for module in (generator, discriminator)
     ]
+
+
+def apply_optimizer_settings(
+    optimizers: list[torch.optim.Optimizer], opts: VocoderTrainConfig
+) -> None:
+    """Set ``opts``' betas and weight decay on optimizers whose state was loaded (a state dict
+    brings back its source's settings; the lr is set every step)."""
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["betas"] = (opts.betas[0], opts.betas[1])
+            group["weight_decay"] = opts.weight_decay
 
 
 def compiled(
@@ -479,22 +498,20 @@ def _train(
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     step = epoch = batch_in_epoch = skipped = lr_epochs_before = 0
     loaded = checkpoint or source
-    ramp = False  # a trained generator with a new optimizer: see generator_lr_scale
+    ramp = loaded is not None  # the generator starts trained: see generator_lr_scale
     if loaded is not None:
         generator.load_state_dict(loaded["model"])
         if "discriminator" in loaded:
             discriminator.load_state_dict(loaded["discriminator"])
             optimizers[0].load_state_dict(loaded["optimizer"])
             optimizers[1].load_state_dict(loaded["discriminator_optimizer"])
+            apply_optimizer_settings(optimizers, opts)
         else:
-            ramp = True
             logger.message(
                 f"--init-from {init_from} is an exported generator: fresh discriminators and "
                 f"optimizers; after {opts.mel_only_steps} mel-only steps, "
                 f"{opts.discriminator_warmup_steps} steps train the discriminators alone "
-                "(vocoder.train.discriminator_warmup_steps); the generator's lr ramps up over "
-                f"its first {opts.generator_lr_ramp_steps} updates "
-                "(vocoder.train.generator_lr_ramp_steps)"
+                "(vocoder.train.discriminator_warmup_steps)"
             )
         if loaded.get("scaler") is not None and scaler.is_enabled():
             scaler.load_state_dict(loaded["scaler"])
@@ -511,6 +528,13 @@ def _train(
             logger.message(note)
         lr_epochs_before = checkpoint["lr_epochs_before"]
         ramp = checkpoint.get("generator_lr_ramp", False)
+    updates = optimizer_updates(optimizers[0])
+    if ramp and generator_lr_scale(updates, opts, ramp) < 1.0:
+        logger.message(
+            f"the trained generator's optimizer has made {updates} updates: its lr ramps up "
+            f"until it has made {opts.generator_lr_ramp_steps} "
+            "(vocoder.train.generator_lr_ramp_steps)"
+        )
     elif source is not None:
         lr_epochs_before = source["lr_epochs_before"] + source["epoch"]
         logger.message(f"fine-tuning from {init_from} (its step {source['step']})")
@@ -599,7 +623,11 @@ def _train(
             batch_in_epoch += 1
             mels = batch["mels"].to(device, non_blocking=True)
             wavs = batch["wavs"].to(device, non_blocking=True)
-            generator_lr = lr * generator_lr_scale(step, opts, ramp)
+            scale = 1.0
+            if ramp:  # reads the optimizer's step (a host sync) only while ramping
+                scale = generator_lr_scale(optimizer_updates(optimizers[0]), opts, ramp)
+                ramp = scale < 1.0
+            generator_lr = lr * scale
             for group in optimizers[0].param_groups:
                 group["lr"] = generator_lr
             terms = trainer.step(
@@ -612,9 +640,8 @@ def _train(
             tally.count(wavs.numel() / sample_rate)
             if deadline is not None and deadline_passed(deadline, context):
                 total_steps = step
-            if math.isfinite(terms["generator_grad_norm"]) and math.isfinite(
-                terms["discriminator_grad_norm"]
-            ):
+            norms = (terms.get(f"{net}_grad_norm", 0.0) for net in ("generator", "discriminator"))
+            if all(map(math.isfinite, norms)):  # a norm is absent where no update was made
                 tally.applied(terms)
             else:
                 tally.skip(step, logger)

@@ -96,7 +96,8 @@ def progress_bar(total: int, initial: int, enabled: bool) -> tqdm:
 
 class StepTally:
     """What a training loop reports of its steps: the mean of every loss term over the steps
-    of a log interval that were applied, the data throughput (frames, samples: any unit)
+    of a log interval that were applied and reported it (a GAN's mel-only steps have no
+    discriminator terms), the data throughput (frames, samples: any unit)
     of the interval and of the whole call, and the run's skipped (non-finite) steps.
 
     Args:
@@ -113,7 +114,8 @@ class StepTally:
 
     def _new_interval(self) -> None:
         self.sums: dict[str, float] = {}
-        self.applied_steps, self.amount = 0, 0.0
+        self.counts: dict[str, int] = {}
+        self.amount = 0.0
         self.interval_start = time.perf_counter()
 
     def count(self, amount: float) -> None:
@@ -124,9 +126,9 @@ class StepTally:
     def applied(self, terms: Mapping[str, Any]) -> None:
         """A step whose update was applied, with its loss terms (floats or 0-d tensors)."""
         self.consecutive = 0
-        self.applied_steps += 1
         for name, value in terms.items():
             self.sums[name] = self.sums.get(name, 0.0) + float(value)
+            self.counts[name] = self.counts.get(name, 0) + 1
 
     def skip(self, step: int, logger: TrainLogger) -> None:
         """A step skipped for a non-finite loss or gradient norm; raises RuntimeError after
@@ -141,9 +143,9 @@ class StepTally:
             )
 
     def interval(self, world_size: int) -> tuple[dict[str, float], float]:
-        """(mean of each term over the interval's applied steps, units per second of all
-        ``world_size`` processes) since the last call; starts the next interval."""
-        means = {name: value / max(self.applied_steps, 1) for name, value in self.sums.items()}
+        """(mean of each term over the interval's applied steps that reported it, units per
+        second of all ``world_size`` processes) since the last call; starts the next interval."""
+        means = {name: value / self.counts[name] for name, value in self.sums.items()}
         elapsed = time.perf_counter() - self.interval_start
         rate = self.amount * world_size / max(elapsed, 1e-9)
         self._new_interval()
