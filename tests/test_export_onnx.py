@@ -17,6 +17,8 @@ from tiny import tiny_model_config
 
 
 def run_both(module: AcousticExport, session, tokens: int, controls: dict) -> float:
+    """Max |onnx - torch| mel difference on a random batch of 3 (the onnx run checked for the
+    same shapes and lengths); ``run_both.frames`` keeps the batch's frame count."""
     generator = torch.Generator().manual_seed(tokens)
     ids = torch.randint(1, 20, (3, tokens), generator=generator)
     lengths = torch.tensor([tokens, tokens - 2, max(1, tokens // 2)])
@@ -28,6 +30,7 @@ def run_both(module: AcousticExport, session, tokens: int, controls: dict) -> fl
         mels, mel_lengths = module(ids, lengths, *values)
     feed = {"tokens": ids.numpy(), "token_lengths": lengths.numpy()}
     feed.update({name: value.numpy() for name, value in zip(names, values, strict=True)})
+    run_both.frames = mels.shape[1]  # type: ignore[attr-defined]
     onnx_mels, onnx_lengths = session.run(None, feed)
     assert onnx_mels.shape == tuple(mels.shape)
     assert onnx_lengths.tolist() == mel_lengths.tolist()
@@ -84,6 +87,10 @@ def test_bundled_voice_exports_through_the_cli(tmp_path: Path) -> None:
     worst = max(run_both(module, session, tokens, controls) for tokens in (9, 60))
     print(f"bundled voice: max |onnx - torch| mel difference {worst:.2e}")
     assert worst < 1e-4
+    # slow speech past the decoder's cached positional table: the graph computes positions
+    slow = {**{name: torch.zeros(3) for name in controls}, "speed": torch.tensor([0.2, 0.3, 1.0])}
+    assert run_both(module, session, 60, slow) < 1e-4
+    assert run_both.frames > model.decoder.positional_encoding.table.size(0)  # type: ignore
 
 
 NO_TORCH = """

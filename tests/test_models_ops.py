@@ -175,6 +175,12 @@ def test_masked_batch_norm_learns_from_valid_frames_only() -> None:
     norm(x, ~mask[:, None])
     torch.testing.assert_close(again[mask[:, None].expand_as(x)], out[mask[:, None].expand_as(x)])
     torch.testing.assert_close(polluted.running_var, norm.running_var)
+    # a batch of padding alone is finite and leaves the running statistics as they were
+    before = {name: buffer.clone() for name, buffer in norm.named_buffers()}
+    empty = ~sequence_mask(torch.tensor([0, 0]), 11)[:, None]
+    assert torch.isfinite(norm(torch.randn(2, 8, 11), empty)).all()
+    torch.testing.assert_close(norm.running_mean, before["running_mean"])
+    torch.testing.assert_close(norm.running_var, before["running_var"])
     # eval mode (and no mask) is nn.BatchNorm1d
     reference.load_state_dict(norm.state_dict())
     norm.eval(), reference.eval()

@@ -40,10 +40,8 @@ def sinusoidal_positions(length: int, channels: int, device: torch.device | None
         * (-math.log(10000.0) / channels)
     )
     angles = position * rates  # (length, ceil(C / 2))
-    table = torch.zeros(length, channels, device=device)
-    table[:, 0::2] = torch.sin(angles)
-    table[:, 1::2] = torch.cos(angles[:, : channels // 2])
-    return table
+    interleaved = torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1)
+    return interleaved.reshape(angles.size(0), -1)[:, :channels]  # sin, cos, sin, ...
 
 
 class Dropout(nn.Dropout):
@@ -82,8 +80,9 @@ class SinusoidalPositionalEncoding(nn.Module):
         )
 
     def positions(self, length: int) -> Tensor:
-        """(length, C) encoding on the buffer's device."""
-        if length <= self.table.size(0):
+        """(length, C) encoding on the buffer's device. A traced graph (ONNX export) computes
+        it from ``length`` (a cached slice would fix the graph to ``cached_length`` frames)."""
+        if length <= self.table.size(0) and not torch.jit.is_tracing():
             return self.table[:length]
         return sinusoidal_positions(length, self.channels, device=self.table.device)
 
@@ -242,6 +241,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         valid = (~padding).float()
         values = x.float()
         count = valid.sum()
+        seen = (count > 0).float()  # a batch of padding alone leaves the running stats be
+        count = count.clamp(min=1)
         mean = (values * valid).sum(dim=(0, 2)) / count  # (C,)
         centered = (values - mean[:, None]) * valid
         variance = centered.square().sum(dim=(0, 2)) / count  # biased, as BatchNorm normalises
@@ -256,8 +257,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
                     else 1.0 / float(self.num_batches_tracked)
                 )
                 unbiased = variance * count / (count - 1).clamp(min=1)
-                self.running_mean.lerp_(mean, momentum)
-                self.running_var.lerp_(unbiased, momentum)
+                self.running_mean.lerp_(mean, momentum * seen)
+                self.running_var.lerp_(unbiased, momentum * seen)
         normalized = (values - mean[:, None]) * torch.rsqrt(variance[:, None] + self.eps)
         if self.affine:
             normalized = normalized * self.weight[:, None] + self.bias[:, None]
