@@ -130,6 +130,33 @@ def test_learned_durations_feed_preprocess(
             assert data["durations"].tolist() == learned[entry["id"]]
 
 
+def test_durations_over_trimmed_audio_keep_where_the_audio_sits(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """``preprocess --durations`` with a trimmed FEATDIR's own durations records the same
+    trim_start / source_seconds as the TextGrid-made FEATDIR, so ``align`` on it writes
+    TextGrids on the corpus timeline too (they were missing: aligned 35 ms early)."""
+    from fastspeak.data.preprocess import preprocess
+
+    lines = []
+    for entry in manifest(piper_featdir):
+        with np.load(piper_featdir / entry["features"]) as data:
+            lines.append(json.dumps({"id": entry["id"], "durations": data["durations"].tolist()}))
+    durations = tmp_path / "durations.jsonl"
+    durations.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "feat"
+    report = preprocess(load_config(CONFIG), piper_featdir.parent / "corpus", out,
+                        durations=durations, workers=1, progress=False)  # fmt: skip
+    assert report["skipped"] == []
+    made = {entry["id"]: entry for entry in manifest(out)}
+    trimmed = 0
+    for entry in manifest(piper_featdir):
+        assert made[entry["id"]]["trim_start"] == entry["trim_start"]
+        assert made[entry["id"]]["source_seconds"] == entry["source_seconds"]
+        trimmed += entry["trim_start"] > 0
+    assert trimmed > 0
+
+
 def test_textgrids_of_a_trimmed_featdir_are_on_the_corpus_timeline(
     piper_featdir: Path, tmp_path: Path
 ) -> None:

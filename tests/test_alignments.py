@@ -9,6 +9,7 @@ from fastspeak.data.alignments import (
     FRAME_TOLERANCE,
     AlignmentError,
     Segment,
+    alignment_tolerance,
     attach_tokens,
     check_contiguous,
     frames_before,
@@ -130,6 +131,16 @@ def test_an_alignment_ending_within_tolerance_past_the_audio_is_clamped() -> Non
     far = [*segments[:2], Segment("B", 0.9, 1.15), Segment("K", 1.15, 1.2)]  # 0.17 s past
     with pytest.raises(AlignmentError, match="frames past the audio"):
         attach_tokens(far, ["AA", "B", "K"]).frame_durations(SR, HOP, samples, trim=False)
+    # a short hop (16 kHz / 128: 8 ms): the 20 ms check_contiguous allows is 3 frames
+    rate, hop, samples = 16000, 128, 16127
+    short = [Segment("AA", 0.0, 0.9), Segment("B", 0.9, 1.0), Segment("K", 1.0, 1.0269)]
+    tolerance = alignment_tolerance(rate, hop)
+    check_contiguous(short, samples / rate, tolerance)
+    for trim in (False, True):
+        durations, first, last = attach_tokens(short, ["AA", "B", "K"]).frame_durations(
+            rate, hop, samples, trim=trim
+        )
+        assert durations.sum() == 1 + (last - first) // hop and (durations >= 0).all()
 
 
 def test_check_contiguous_rejects_gaps_and_bad_end() -> None:

@@ -275,6 +275,15 @@ def test_csv_tables(csv_tables: dict[str, Path], teacher_clips: list[Clip]) -> N
     plain = read_csv(csv_tables["plain"])
     check_audio(plain)
     assert [(u.id, u.text) for u in plain] == [("u0", texts[0]), ("u1", texts[1])]
+    # the first row's recording missing (suffix-less paths): that row is skipped, the table read
+    table = csv_tables["plain"].parent / "missing_first.csv"
+    table.write_text(f"wavs/gone|Not here.\nwavs/u0|{texts[0]}\nwavs/u1|{texts[1]}\n")
+    skipped: list = []
+    try:
+        assert [u.id for u in read_csv(table, skipped=skipped)] == ["u0", "u1"]
+    finally:
+        table.unlink()
+    assert len(skipped) == 1 and "audio file is missing" in skipped[0].reason
 
 
 def test_detect_format_on_every_layout(

@@ -216,3 +216,49 @@ def test_cli_preprocess_and_errors(
     assert code == 2 and "unknown config key 'audio.hop'" in capsys.readouterr().err
     code = main(["preprocess", "--data", str(tmp_path / "nowhere"), "--out", str(out)])
     assert code == 2 and "nowhere" in capsys.readouterr().err
+
+
+def test_a_table_file_corpus_gives_its_recordings_back(corpus: Path, tmp_path: Path) -> None:
+    """A FEATDIR made from a table file (a valid corpus root) finds its recordings again, as
+    train-vocoder, gta and evaluate need (they refused any corpus that was not a folder)."""
+    from fastspeak.data.vocoder import corpus_audio_paths
+
+    rows = [json.loads(line) for line in (corpus / "utterances.jsonl").read_text().splitlines()]
+    table = corpus / "list.csv"
+    table.write_text("".join(f"wavs/{row['id']}.wav|{row['text']}\n" for row in rows))
+    try:
+        out = tmp_path / "feat"
+        report = preprocess(load_config(CONFIG), table, out, alignments=corpus / "textgrids",
+                            workers=1, progress=False)  # fmt: skip
+        assert report["corpus_format"] == "csv" and report["processed"] == len(rows)
+        audio = corpus_audio_paths(out)
+        assert sorted(audio) == sorted(row["id"] for row in rows)
+        assert all(
+            path == (corpus / "wavs" / f"{key}.wav").resolve() for key, path in audio.items()
+        )
+    finally:
+        table.unlink()
+
+
+def test_every_reading_of_a_sentence_shares_a_split() -> None:
+    """Three speakers reading the same 300 sentences (a multi-voice teacher corpus, VCTK's
+    shared texts): val and test hold no sentence that train has (split by id, 58 of 64 val
+    utterances had another speaker's reading in train). Unique sentences split by id as ever."""
+    from fastspeak.config import Config
+    from fastspeak.data.preprocess import assign_splits
+
+    entries = [
+        {"id": f"{voice}_{n:03d}", "text": f"Sentence number {n}.", "held_out": False}
+        for voice in ("a", "b", "c")
+        for n in range(300)
+    ]
+    entries[5]["text"] = "SENTENCE number 0"  # the same words, another case and punctuation
+    splits = assign_splits(entries, Config())
+    words = {name: {e["text"].lower().strip(".") for e in items} for name, items in splits.items()}
+    assert not words["train"] & words["val"] and not words["train"] & words["test"]
+    assert not words["val"] & words["test"]
+    assert sum(len(items) for items in splits.values()) == 900
+    assert 64 <= len(splits["val"]) <= 66 and 64 <= len(splits["test"]) <= 66
+    unique = [{"id": f"u{n}", "text": f"Line {n}.", "held_out": False} for n in range(100)]
+    again = assign_splits(list(reversed(unique)), Config())
+    assert again == assign_splits(unique, Config()) and len(again["val"]) == 9

@@ -24,6 +24,7 @@ The steps are:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,6 +220,13 @@ def write_textgrid(
     atomic_write_text(Path(path), "".join(lines))
 
 
+def alignment_tolerance(sample_rate: int, hop_length: int) -> float:
+    """Seconds an alignment may miss its audio's start or end by: two hops, at least 20 ms
+    (what :func:`check_contiguous` is given and :meth:`TokenAlignment.frame_durations`
+    allows)."""
+    return max(2 * hop_length / sample_rate, 0.02)
+
+
 def check_contiguous(segments: Sequence[Segment], duration: float, tolerance: float) -> None:
     """Raise AlignmentError unless segments start at 0, touch end to start, and end at ``duration``.
 
@@ -316,7 +324,8 @@ class TokenAlignment:
         boundaries = np.clip(boundaries - first_frame, 0, None)
         boundaries = np.maximum.accumulate(boundaries)
         past = int(boundaries[-2]) - num_frames if len(boundaries) > 1 else 0
-        if past > 2:  # check_contiguous allows two hops of mismatch
+        allowed = math.ceil(alignment_tolerance(sample_rate, hop_length) * frames_per_second)
+        if past > allowed:
             raise AlignmentError(
                 f"alignment runs {past} frames past the audio ({num_frames} frames)"
             )

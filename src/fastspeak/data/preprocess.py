@@ -38,6 +38,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,13 +58,14 @@ from fastspeak.config import Config
 from fastspeak.data.alignments import (
     BLANKS_TIER,
     AlignmentError,
+    alignment_tolerance,
     attach_tokens,
     check_contiguous,
     read_textgrid,
     read_textgrid_tiers,
     select_tier,
 )
-from fastspeak.data.corpora import Skipped, read_corpus
+from fastspeak.data.corpora import Skipped, detect_format, read_corpus
 from fastspeak.data.dataset import PLACEHOLDER
 from fastspeak.data.features import FeatureExtractor
 from fastspeak.data.types import Utterance
@@ -161,6 +163,8 @@ class _Worker:
                 "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
             )
         cached = self._load_cached(path, signature, Path(utterance.audio_path))
+        if cached is not None and given is not None and cached[-1] is None:
+            cached = None  # made before trim_start was stored: --durations needs it
         if cached is None:
             wav = load_audio(utterance.audio_path, audio_config.sample_rate)
             seconds = len(wav) / audio_config.sample_rate
@@ -170,6 +174,7 @@ class _Worker:
                 return utterance.id, "silence-only audio"
             if not limits.min_seconds <= seconds <= limits.max_seconds:
                 return utterance.id, self._length_problem(seconds)
+            first_sample = 0
             if self.placeholder:
                 frames = mel_frames(len(wav), audio_config.hop_length)
                 if frames < len(tokens):
@@ -179,11 +184,13 @@ class _Worker:
                 durations = even_durations(frames, len(tokens))
             elif given is not None:
                 durations = np.asarray(given, dtype=np.int64)
-                wav = self._audio_for_given(utterance, tokens, wav, int(durations.sum()))
+                wav, first_sample = self._audio_for_given(
+                    utterance, tokens, wav, int(durations.sum())
+                )
                 if (durations < 0).any():
                     return utterance.id, "--durations has negative values"
             else:
-                durations, wav = self._audio_from_textgrid(utterance, tokens, wav)
+                durations, wav, first_sample = self._audio_from_textgrid(utterance, tokens, wav)
             features = self.extractor(wav, durations)
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(".tmp.npz")
@@ -197,11 +204,12 @@ class _Worker:
                 signature=np.array(signature),
                 seconds=np.array(len(wav) / audio_config.sample_rate),
                 source_seconds=np.array(seconds),
+                trim_start=np.array(first_sample / audio_config.sample_rate),
             )
             os.replace(temporary, path)
             cached = self._load_cached(path, signature, Path(utterance.audio_path))
             assert cached is not None
-        durations, pitch, energy, seconds, source_seconds = cached
+        durations, pitch, energy, seconds, source_seconds, trim_start = cached
         if not limits.min_seconds <= source_seconds <= limits.max_seconds:
             return utterance.id, self._length_problem(source_seconds)  # limits changed since
         entry = {
@@ -220,6 +228,7 @@ class _Worker:
             blanks, trim_start = self._from_textgrid(utterance, tokens, durations)
             if blanks is not None:
                 entry["blank_frames"] = blanks
+        if not self.placeholder and trim_start is not None:
             # where the stored audio sits in the source file (fastspeak align writes its
             # TextGrids on the source timeline)
             entry["trim_start"] = round(trim_start, 6)
@@ -239,8 +248,9 @@ class _Worker:
 
     def _audio_from_textgrid(
         self, utterance: Utterance, tokens: list[str], wav: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Durations (N,) from the utterance's TextGrid and the waveform they cover.
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Durations (N,) from the utterance's TextGrid, the waveform they cover and its first
+        sample in ``wav``.
 
         With ``features.trim_edge_silence`` the waveform is cut to the first and last speech
         phones (at hop boundaries).
@@ -248,7 +258,7 @@ class _Worker:
         assert utterance.alignment_path is not None
         audio_config = self.config.audio
         segments = read_textgrid(utterance.alignment_path)
-        tolerance = max(2 * audio_config.hop_length / audio_config.sample_rate, 0.02)
+        tolerance = alignment_tolerance(audio_config.sample_rate, audio_config.hop_length)
         check_contiguous(segments, len(wav) / audio_config.sample_rate, tolerance)
         durations, first, last = attach_tokens(segments, tokens).frame_durations(
             audio_config.sample_rate,
@@ -256,7 +266,7 @@ class _Worker:
             len(wav),
             trim=self.config.features.trim_edge_silence,
         )
-        return durations, wav[first:last]
+        return durations, wav[first:last], first
 
     def _from_textgrid(
         self, utterance: Utterance, tokens: list[str], durations: np.ndarray
@@ -283,8 +293,9 @@ class _Worker:
 
     def _audio_for_given(
         self, utterance: Utterance, tokens: list[str], wav: np.ndarray, total: int
-    ) -> np.ndarray:
-        """The waveform that ``--durations`` summing to ``total`` frames cover.
+    ) -> tuple[np.ndarray, int]:
+        """The waveform that ``--durations`` summing to ``total`` frames cover, and its first
+        sample in ``wav``.
 
         That is the whole waveform, or — when the corpus has TextGrids and
         ``features.trim_edge_silence`` is on — the waveform trimmed by them, as in a FEATDIR
@@ -296,13 +307,15 @@ class _Worker:
         hop = self.config.audio.hop_length
         whole = mel_frames(len(wav), hop)
         if total == whole:
-            return wav
+            return wav, 0
         trimmed: int | None = None
         if utterance.alignment_path is not None and self.config.features.trim_edge_silence:
-            trimmed_durations, trimmed_wav = self._audio_from_textgrid(utterance, tokens, wav)
+            trimmed_durations, trimmed_wav, first = self._audio_from_textgrid(
+                utterance, tokens, wav
+            )
             trimmed = int(trimmed_durations.sum())
             if total == trimmed:
-                return trimmed_wav
+                return trimmed_wav, first
         covered = f"{whole} frames" + ("" if trimmed is None else f" ({trimmed} once trimmed)")
         raise AlignmentError(
             f"--durations sum to {total} frames, the audio has {covered} "
@@ -312,9 +325,10 @@ class _Worker:
     @staticmethod
     def _load_cached(
         path: Path, signature: str, audio_path: Path
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None:
-        """(durations, pitch, energy, seconds used, seconds of the source audio) of a cache
-        file made from these sources, or None."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float | None] | None:
+        """(durations, pitch, energy, seconds used, seconds of the source audio, seconds cut
+        off its start or None for a file made before that was stored) of a cache file made
+        from these sources, or None."""
         if not path.exists():
             return None
         try:
@@ -326,7 +340,15 @@ class _Worker:
                     source = float(stored["source_seconds"])
                 else:  # a file made before it was stored: the source's length from its header
                     source = soundfile.info(str(audio_path)).duration
-                return (stored["durations"], stored["pitch"], stored["energy"], seconds, source)
+                trim = float(stored["trim_start"]) if "trim_start" in stored else None
+                return (
+                    stored["durations"],
+                    stored["pitch"],
+                    stored["energy"],
+                    seconds,
+                    source,
+                    trim,
+                )
         except (OSError, KeyError, ValueError):
             return None  # a damaged cache file is recomputed
 
@@ -353,10 +375,6 @@ def _run_worker(utterance: Utterance) -> Processed | tuple[str, str]:
     return _WORKER(utterance)
 
 
-def _split_key(seed: int, utterance_id: str) -> str:
-    return hashlib.sha1(f"{seed}:{utterance_id}".encode()).hexdigest()
-
-
 def _split_count(requested: int, available: int) -> int:
     """At most ``requested`` and at most a tenth of ``available`` (at least one if >= 2)."""
     if available < 2:
@@ -364,22 +382,52 @@ def _split_count(requested: int, available: int) -> int:
     return min(requested, max(1, available // 10))
 
 
+def _sentence_groups(entries: list[dict[str, Any]], seed: int) -> list[list[dict[str, Any]]]:
+    """Entries grouped by sentence (their words, case and punctuation aside), in the order of
+    a seeded hash: of the utterance id for a sentence said once, of the sentence for one said
+    several times (by several speakers), so every reading of a sentence shares a split."""
+    by_text: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        words = " ".join(re.findall(r"\w+", entry["text"].lower()))
+        by_text.setdefault(words, []).append(entry)
+
+    def key(text: str, group: list[dict[str, Any]]) -> str:
+        name = group[0]["id"] if len(group) == 1 else f"sentence:{text}"
+        return hashlib.sha1(f"{seed}:{name}".encode()).hexdigest()
+
+    ordered = sorted(by_text.items(), key=lambda item: key(*item))
+    return [group for _, group in ordered]
+
+
+def _take(groups: list[list[dict[str, Any]]], count: int) -> tuple[list[Any], list[Any]]:
+    """(the first whole groups holding at least ``count`` entries, the rest), flattened."""
+    taken: list[dict[str, Any]] = []
+    index = 0
+    while len(taken) < count and index < len(groups):
+        taken += groups[index]
+        index += 1
+    return taken, [entry for group in groups[index:] for entry in group]
+
+
 def assign_splits(entries: list[dict[str, Any]], config: Config) -> dict[str, list[dict[str, Any]]]:
-    """Deterministic train/val/test split by a seeded hash of the id.
+    """Deterministic train/val/test split by a seeded hash (see :func:`_sentence_groups`):
+    the readings of one sentence by several speakers all land in the same split, so val and
+    test never hold a sentence that train has.
 
     Held-out utterances always go to test (and only they, when the corpus has any); otherwise
-    ``split.test_size`` utterances are drawn. ``split.val_size`` come from the rest. Neither takes
-    more than a tenth of what is left, so small corpora keep most utterances for training.
+    about ``split.test_size`` utterances are drawn. About ``split.val_size`` come from the
+    rest. Neither takes more than a tenth of what is left (whole sentences: one more group at
+    most), so small corpora keep most utterances for training.
     """
     split = config.split
-    ordered = sorted(entries, key=lambda entry: _split_key(split.seed, entry["id"]))
-    test = [entry for entry in ordered if entry["held_out"]]
-    pool = [entry for entry in ordered if not entry["held_out"]]
+    test = [entry for entry in entries if entry["held_out"]]
+    pool = _sentence_groups([entry for entry in entries if not entry["held_out"]], split.seed)
+    available = sum(len(group) for group in pool)
     if not test:
-        take = _split_count(split.test_size, len(pool))
-        test, pool = pool[:take], pool[take:]
-    take = _split_count(split.val_size, len(pool))
-    val, train = pool[:take], pool[take:]
+        test, rest = _take(pool, _split_count(split.test_size, available))
+        pool = _sentence_groups(rest, split.seed)
+        available = len(rest)
+    val, train = _take(pool, _split_count(split.val_size, available))
     return {
         name: sorted(items, key=lambda entry: entry["id"])
         for name, items in (("train", train), ("val", val), ("test", test))
@@ -438,6 +486,8 @@ def preprocess(
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     unreadable: list[Skipped] = []
+    if corpus_format == "auto":
+        corpus_format = detect_format(data_dir)
     utterances = read_corpus(data_dir, corpus_format, alignments, skipped=unreadable)
     if not utterances:
         raise PreprocessError(f"no utterances found in {data_dir}")
@@ -514,6 +564,7 @@ def preprocess(
     elapsed = time.perf_counter() - started
     report = {
         "data": str(data_dir),
+        "corpus_format": corpus_format,
         "feature_hash": key,
         "utterances": len(utterances),
         "processed": len(entries),

@@ -54,21 +54,33 @@ def _manifest(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def corpus_audio_paths(feat_dir: str | Path) -> dict[str, Path]:
-    """Utterance id -> recording, for the corpus a FEATDIR was made from (report.json "data")."""
+def corpus_audio_paths(feat_dir: str | Path, required: bool = True) -> dict[str, Path]:
+    """Utterance id -> recording, for the corpus a FEATDIR was made from (report.json "data",
+    a folder or a table file, read with its "corpus_format"). Not ``required``: {} when the
+    report or the corpus is not here.
+
+    Raises:
+        DatasetError: (``required``) no report.json, or its corpus is not here.
+    """
     from fastspeak.data.corpora import read_corpus
 
     feat_dir = Path(feat_dir)
     report_path = feat_dir / "report.json"
     if not report_path.is_file():
+        if not required:
+            return {}
         raise DatasetError(f"{report_path} does not exist; is {feat_dir} a FEATDIR?")
-    corpus = Path(json.loads(report_path.read_text("utf-8"))["data"])
-    if not corpus.is_dir():
+    report = json.loads(report_path.read_text("utf-8"))
+    corpus = Path(report["data"])
+    if not corpus.exists():
+        if not required:
+            return {}
         raise DatasetError(
-            f"the corpus of {feat_dir} ({corpus}, from its report.json) is not a folder here; "
-            'run from the folder where `fastspeak preprocess` ran, or fix the "data" field'
+            f"the corpus of {feat_dir} ({corpus}, from its report.json) is not here; run from "
+            'the folder where `fastspeak preprocess` ran, or fix the "data" field'
         )
-    return {u.id: Path(u.audio_path).resolve() for u in read_corpus(corpus)}
+    utterances = read_corpus(corpus, report.get("corpus_format", "auto"))
+    return {u.id: Path(u.audio_path).resolve() for u in utterances}
 
 
 def featdir_entries(feat_dir: str | Path, split: str) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ import torch
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram
 from fastspeak.config import AudioConfig, load_config
-from fastspeak.data.corpora import read_corpus
+from fastspeak.data.vocoder import corpus_audio_paths
 from fastspeak.evaluate.runner import System, evaluate_systems
 from fastspeak.synthesis import Synthesizer
 from fastspeak.text.errors import TextError
@@ -44,12 +44,7 @@ def load_items(sentences: Path, limit: int | None = None) -> list[dict[str, Any]
     items: list[dict[str, Any]] = []
     if sentences.suffix == ".jsonl":
         entries = [json.loads(line) for line in sentences.read_text().splitlines() if line.strip()]
-        report_path = sentences.parent / "report.json"
-        audio: dict[str, Path] = {}
-        if report_path.is_file():
-            corpus = Path(json.loads(report_path.read_text())["data"])
-            if corpus.is_dir():
-                audio = {u.id: u.audio_path for u in read_corpus(corpus)}
+        audio = corpus_audio_paths(sentences.parent, required=False)
         for entry in entries:
             items.append(
                 {

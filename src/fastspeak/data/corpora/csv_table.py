@@ -82,11 +82,16 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return next((lowered.index(name) for name in names if name in lowered), None)
 
 
-def _is_header(row: list[str], folder: Path) -> bool:
-    first = row[0]
-    if first.lower() in AUDIO_COLUMNS:
+def _is_header(rows: list[tuple[int, list[str]]], folder: Path) -> bool:
+    """Whether the first row names the columns: it holds a known column name, or its first
+    cell is no recording while the next rows' are (a data row whose recording is missing
+    looks like its neighbours: it is skipped as missing, not taken for a header)."""
+    first = rows[0][1]
+    if {cell.lower() for cell in first} & {*AUDIO_COLUMNS, *TEXT_COLUMNS, *SPEAKER_COLUMNS}:
         return True
-    return not first.lower().endswith(AUDIO_SUFFIXES) and not _resolve(first, folder).is_file()
+    if first[0].lower().endswith(AUDIO_SUFFIXES) or _resolve(first[0], folder).is_file():
+        return False
+    return not any(_resolve(row[0], folder).is_file() for _, row in rows[1:6])
 
 
 def _resolve(cell: str, folder: Path) -> Path:
@@ -113,7 +118,7 @@ def read_csv(
     audio_col: int | None = 0
     text_col: int | None = 1
     speaker_col: int | None = None
-    if _is_header(rows[0][1], folder):
+    if _is_header(rows, folder):
         header = rows[0][1]
         rows = rows[1:]
         audio_col = _column(header, AUDIO_COLUMNS)
