@@ -110,7 +110,8 @@ class FeatureConfig:
 
 @dataclass
 class SplitConfig:
-    """Deterministic train/val/test split; held-out sentences always go to test."""
+    """Deterministic train/val/test split (a seeded hash); held-out sentences always go to
+    test, and every reading of one sentence (several speakers) to the same split."""
 
     val_size: int = 64
     test_size: int = 64
