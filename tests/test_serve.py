@@ -108,6 +108,13 @@ def test_limits_and_errors_are_json(server: str) -> None:
     assert status == 422 and "error" in json.loads(data)
     status, _, data = post(server + "/api/tts", {"wrong": 1})
     assert status == 422 and "text" in json.loads(data)["error"]
+    for bad in ({"speed": "NaN"}, {"pitch": "Infinity"}):  # not "less than or equal to 4"
+        status, _, data = post(server + "/api/tts", {"text": "Hi.", **bad})
+        assert status == 422 and "finite" in json.loads(data)["error"]
+    status, _, data = post(server + "/api/tts", {"text": "Hi.", "speaker": False})  # not id 0
+    assert status == 422 and "speaker" in json.loads(data)["error"]
+    status, _, _ = post(server + "/api/tts", {"text": "Hi.", "speed": 0.25})  # as OpenAI's
+    assert status == 200
     status, kind, data = post(server + "/api/tts", {"text": "Hi.", "speaker": "²"})  # not ASCII
     assert status == 422 and kind == "application/json" and "speaker" in json.loads(data)["error"]
     status, kind, data = post(server + "/api/nothing-here", {"text": "Hi."})
@@ -126,7 +133,11 @@ def test_openai_speech_and_mel(server: str) -> None:
     status, kind, pcm = post(
         server + "/v1/audio/speech", {"input": "Good day.", "response_format": "pcm"}
     )
-    assert status == 200 and kind == "audio/pcm" and len(pcm) == len(data) - 44
+    wav, rate = read_wav(data)
+    samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32767.0
+    assert status == 200 and kind == "audio/pcm; rate=24000"  # OpenAI's pcm is 24 kHz
+    assert len(samples) == round(wav.size * 24000 / rate)
+    assert abs(np.sqrt(np.mean(samples**2)) / np.sqrt(np.mean(wav**2)) - 1) < 0.05
     status, kind, png = post(server + "/api/mel", {"text": "Good day."})
     assert status == 200 and kind == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -162,6 +162,14 @@ def test_sentences_are_joined_with_pauses_that_follow_their_punctuation(synthesi
     silent = math.log(synthesizer.config.audio.log_floor)
     first = result.chunks[0].frames
     assert np.all(result.mel[first : first + round(6615 / HOP)] == np.float32(silent))
+    # Twice as fast: the pauses between sentences are half as long too.
+    fast = synthesizer.synthesize("One two. Three four? Five six! Seven eight", speed=2.0)
+    position, gaps = 0, []
+    for chunk in fast.chunks[:-1]:
+        position += chunk.frames * HOP
+        gaps.append((position, round(chunk.pause_ms * SAMPLE_RATE / 1000 / 2)))
+        position += gaps[-1][1]
+    assert zero_runs(fast.wav) == gaps
 
 
 def test_pause_table_is_configurable_and_long_sentences_split_at_clause_marks(checkpoint):

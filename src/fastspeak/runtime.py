@@ -23,7 +23,7 @@ import numpy as np
 
 from fastspeak.config import config_from_dict
 from fastspeak.controls import check_controls, resolve_speaker
-from fastspeak.text.chunks import PreparedText, TextChunker
+from fastspeak.text.chunks import Chunk, PreparedText, TextChunker
 from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.vocab import Vocabulary
@@ -101,11 +101,20 @@ class OnnxVoice:
     ) -> np.ndarray:
         """One text -> its (T, n_mels) natural-log mel, pauses included as silent frames."""
         prepared = self.chunker.prepare(text)
-        return self._mel(prepared, speed, pitch_semitones, energy_db, speaker)
+        pieces = self._chunk_mels(prepared, speed, pitch_semitones, energy_db, speaker)
+        hop, rate = self.config.audio.hop_length, self.config.audio.sample_rate
+        silent = np.float32(math.log(self.config.audio.log_floor))
+        parts = []
+        for mel, chunk in pieces:
+            parts.append(mel)
+            pause = chunk.pause_frames(rate, hop, speed)
+            parts.append(np.full((pause, mel.shape[1]), silent, np.float32))
+        return np.concatenate(parts).astype(np.float32, copy=False)
 
-    def _mel(
+    def _chunk_mels(
         self, prepared: PreparedText, speed: float, pitch: float, energy: float, speaker: Any
-    ) -> np.ndarray:
+    ) -> list[tuple[np.ndarray, Chunk]]:
+        """Each chunk's (T_i, n_mels) mel, the chunks run as one padded batch."""
         chunks = prepared.chunks
         if not chunks:
             raise TextError("nothing to say")
@@ -119,14 +128,7 @@ class OnnxVoice:
             **self._controls(len(chunks), speed, pitch, energy, speaker),
         }
         mels, lengths = self.acoustic.run(None, feed)
-        hop, rate = self.config.audio.hop_length, self.config.audio.sample_rate
-        silent = np.float32(math.log(self.config.audio.log_floor))
-        parts = []
-        for row, chunk in enumerate(chunks):
-            parts.append(mels[row, : int(lengths[row])])
-            pause = chunk.pause_frames(rate, hop)
-            parts.append(np.full((pause, mels.shape[2]), silent, np.float32))
-        return np.concatenate(parts).astype(np.float32, copy=False)
+        return [(mels[row, : int(lengths[row])], chunk) for row, chunk in enumerate(chunks)]
 
     def synth(
         self,
@@ -136,13 +138,20 @@ class OnnxVoice:
         energy_db: float = 0.0,
         speaker: str | int | None = None,
     ) -> tuple[np.ndarray, int]:
-        """One text -> (waveform (T,) float32, sample rate), through ``vocoder.onnx``."""
+        """One text -> (waveform (T,) float32, sample rate), through ``vocoder.onnx``: each
+        chunk vocoded alone and the pauses exact silence, as the Synthesizer joins them."""
         if self.vocoder is None:
             raise FileNotFoundError(
                 f"{self.folder} has no vocoder.onnx; export the voice with a neural vocoder, or "
                 "call mel() and vocode elsewhere"
             )
-        mel = self.mel(text, speed, pitch_semitones, energy_db, speaker)
+        prepared = self.chunker.prepare(text)
+        pieces = self._chunk_mels(prepared, speed, pitch_semitones, energy_db, speaker)
         name = self.vocoder.get_inputs()[0].name
-        (wav,) = self.vocoder.run(None, {name: mel.T[None].astype(np.float32)})
+        parts = []
+        for mel, chunk in pieces:
+            (wav,) = self.vocoder.run(None, {name: mel.T[None].astype(np.float32)})
+            parts.append(wav.reshape(-1))
+            parts.append(np.zeros(chunk.pause_samples(self.sample_rate, speed), np.float32))
+        wav = np.concatenate(parts)
         return wav.reshape(-1).astype(np.float32, copy=False), self.sample_rate

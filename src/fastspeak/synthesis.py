@@ -389,11 +389,10 @@ class Synthesizer:
             mel_parts: list[np.ndarray] = []
             wav_parts: list[np.ndarray] = []
             for chunk in item.chunks:
-                pause_samples = chunk.pause_samples(sample_rate)
+                pause_samples = chunk.pause_samples(sample_rate, float(speed))
+                pause_frames = chunk.pause_frames(sample_rate, hop, float(speed))
                 mel_parts.append(mels[position])
-                mel_parts.append(
-                    np.full((chunk.pause_frames(sample_rate, hop), mels[position].shape[1]), silent)
-                )
+                mel_parts.append(np.full((pause_frames, mels[position].shape[1]), silent))
                 if vocode:
                     wav_parts.append(wavs[position])
                     wav_parts.append(np.zeros(pause_samples, np.float32))

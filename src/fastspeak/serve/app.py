@@ -38,9 +38,10 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException
 
+from fastspeak.audio.io import resample
 from fastspeak.synthesis import SynthesisError, Synthesizer, mel_figure
 from fastspeak.text.errors import TextError
 
@@ -49,22 +50,27 @@ __all__ = ["create_app", "wav_header"]
 
 class TTSRequest(BaseModel):
     text: str = Field(min_length=1)
-    speaker: str | int | None = None
-    speed: float = Field(1.0, gt=0.25, le=4.0)
-    pitch: float = Field(0.0, ge=-12.0, le=12.0, description="semitones")
-    energy: float = Field(0.0, ge=-20.0, le=20.0, description="dB")
+    speaker: StrictStr | StrictInt | None = None  # not true/false/0.0 taken for ids
+    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False)
+    pitch: float = Field(0.0, ge=-12.0, le=12.0, allow_inf_nan=False, description="semitones")
+    energy: float = Field(0.0, ge=-20.0, le=20.0, allow_inf_nan=False, description="dB")
     stream: bool = False
 
 
 class SpeechRequest(BaseModel):
     """OpenAI ``/v1/audio/speech``: ``model`` and ``voice`` are accepted; ``voice`` picks a
-    speaker of a multi-speaker model (ignored by a single-speaker voice)."""
+    speaker of a multi-speaker model (ignored by a single-speaker voice). ``pcm`` is OpenAI's:
+    headerless 16-bit little-endian mono at 24 kHz (:data:`OPENAI_PCM_RATE`)."""
 
     input: str = Field(min_length=1)
     model: str | None = None
     voice: str | None = None
-    speed: float = Field(1.0, ge=0.25, le=4.0)
+    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False)
     response_format: Literal["wav", "pcm"] = "wav"
+
+
+OPENAI_PCM_RATE = 24000
+"""The sample rate OpenAI's ``response_format: "pcm"`` is defined at (no header says it)."""
 
 
 def wav_header(sample_rate: int, samples: int | None) -> bytes:
@@ -311,7 +317,8 @@ def create_app(
         if isinstance(result, JSONResponse):
             return result
         if request.response_format == "pcm":
-            return Response(pcm16(result[0]), media_type="audio/pcm")
+            wav = resample(result[0], sample_rate, OPENAI_PCM_RATE)
+            return Response(pcm16(wav), media_type=f"audio/pcm; rate={OPENAI_PCM_RATE}")
         return wav_response(result[0])
 
     return app

@@ -64,13 +64,15 @@ class Chunk:
     frames: int = 0
     sentence_index: int = 0
 
-    def pause_samples(self, sample_rate: int) -> int:
-        """The pause after this chunk in samples (rounded)."""
-        return round(self.pause_ms * sample_rate / 1000.0)
+    def pause_samples(self, sample_rate: int, speed: float = 1.0) -> int:
+        """The pause after this chunk in samples (rounded), at speaking rate ``speed`` (the
+        pause is ``pause_ms / speed``: faster speech pauses shorter, as the model's own
+        pauses inside a chunk do)."""
+        return round(self.pause_ms * sample_rate / 1000.0 / speed)
 
-    def pause_frames(self, sample_rate: int, hop_length: int) -> int:
+    def pause_frames(self, sample_rate: int, hop_length: int, speed: float = 1.0) -> int:
         """The pause after this chunk in mel frames (the samples, rounded to frames)."""
-        return round(self.pause_samples(sample_rate) / hop_length)
+        return round(self.pause_samples(sample_rate, speed) / hop_length)
 
 
 @dataclass
