@@ -65,6 +65,13 @@ def test_arpabet_dictionary_words_and_punctuation() -> None:
         ("well-known", ("W", "EH1", "L", "N", "OW1", "N")),
         ("LLMs", ("EH1", "L", "EH1", "L", "EH1", "M", "Z")),
         ("CEOs", ("S", "IY1", "IY1", "OW1", "Z")),
+        # the plural of an acronym CMUdict also lists as a word ("apis", "phds")
+        ("APIs", ("EY2", "P", "IY2", "AY1", "Z")),
+        ("PhDs", ("P", "IY1", "EY2", "CH", "D", "IY1", "Z")),
+        ("GPUs", ("JH", "IY1", "P", "IY1", "Y", "UW1", "Z")),
+        ("apis", ("AH1", "P", "IH0", "S")),
+        ("Hers", ("HH", "ER0", "Z")),
+        ("AIDS", ("EY1", "D", "Z")),
     ],
 )
 def test_arpabet_words(word: str, phones: tuple[str, ...]) -> None:

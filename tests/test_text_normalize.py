@@ -66,7 +66,7 @@ from fastspeak.text.normalize import (
         ("v2.0", "v two point zero"),
         ("4.5bn people", "four point five billion people"),
         ("500k views", "five hundred thousand views"),
-        ("It was 3.5-4.5 kg", "It was three point five to four point five kg"),
+        ("It was 3.5-4.5 kg", "It was three point five to four point five kilograms"),
         ("$100-200", "one hundred dollars to two hundred dollars"),
         ("$1.50-$2.50", "one dollar fifty cents to two dollars fifty cents"),
         ("It costs -$5 now", "It costs minus five dollars now"),
@@ -179,6 +179,9 @@ def test_sentence_by_sentence_tokens_equal_the_whole_utterance(inventory: str) -
         "what? no way",
         "stop! now",
         'He said "yes." Then left.',
+        "Title\n\nParagraph one.",
+        "1. First item\n2. Second item",
+        "I live on Main St. It is quiet.",
     ]:
         split = [t for s in processor.sentences(text) for t in processor.tokens_from_normalized(s)]
         assert split == processor.tokens(text), (inventory, text)
@@ -198,3 +201,230 @@ def test_no_digit_is_left_unspoken() -> None:
         spoken = [w for w in re.split(r"[\s.,;:?!-]+", text.lower()) if w in words]
         assert not any(char.isdigit() for char in text), (raw, text)
         assert len(spoken) >= len(re.findall(r"\d+", raw)), (raw, text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Write 500-1000 words.", "Write five hundred to one thousand words."),
+        ("From 800-1200 AD.", "From eight hundred to one thousand two hundred AD."),
+        ("100-2000 people", "one hundred to two thousand people"),
+        ("300-1500 calories", "three hundred to one thousand five hundred calories"),
+        # phone numbers stay phone numbers
+        ("call 555-1234", "call five five five, one two three four"),
+        ("call 555-1200", "call five five five, one two zero zero"),
+        ("dial 1-800-555-1234", "dial one, eight zero zero, five five five, one two three four"),
+        ("Call 800-555-1200.", "Call eight zero zero, five five five, one two zero zero."),
+    ],
+)
+def test_round_number_ranges_are_not_phone_numbers(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Call (555) 123-4567.", "Call five five five, one two three, four five six seven."),
+        (
+            "Call +1 555 123 4567.",
+            "Call plus one, five five five, one two three, four five six seven.",
+        ),
+        ("+1-555-123-4567", "plus one, five five five, one two three, four five six seven"),
+        ("It is 555 apples", "It is five hundred fifty-five apples"),
+    ],
+)
+def test_phone_number_formats(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("World War II ended in 1945.", "World War two ended in nineteen forty-five."),
+        ("Henry VIII had six wives.", "Henry the eighth had six wives."),
+        ("Louis XIV's palace", "Louis the fourteenth's palace"),
+        ("Pope John Paul II", "Pope John Paul the second"),
+        ("Part III and Chapter IV", "Part three and Chapter four"),
+        ("Super Bowl XXX, Apollo XIII", "Super Bowl thirty, Apollo thirteen"),
+        ("Vol. II and Part V", "Volume two and Part five"),
+        ("WORLD WAR II", "WORLD WAR two"),
+        # not numerals: a lone I, a lone V or X after a name, words of roman letters
+        ("World War I", "World War I"),
+        ("I think I can", "I think I can"),
+        ("Malcolm X spoke", "Malcolm X spoke"),
+        ("MIX the CIVIL DC LCD", "MIX the CIVIL DC LCD"),
+        ("THE END IS NEAR", "THE END IS NEAR"),
+        ("an IV drip", "an IV drip"),
+        ("In XI", "In XI"),
+    ],
+)
+def test_roman_numerals(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        ("We need a plan B. The first one failed.", ["We need a plan B.", "The first one failed."]),
+        ("He got an A. His sister got a B.", ["He got an A.", "His sister got a B."]),
+        ("I live on Main St. It is quiet.", ["I live on Main Street.", "It is quiet."]),
+        (
+            "She lives on Elm Dr. The house is red.",
+            ["She lives on Elm Drive.", "The house is red."],
+        ),
+        ("I moved to the U.K. My sister stayed.", ["I moved to the UK.", "My sister stayed."]),
+        ("Vitamin C. It helps.", ["Vitamin C.", "It helps."]),
+        # names keep one sentence
+        ("John F. Kennedy spoke.", ["John F Kennedy spoke."]),
+        ("J. K. Rowling and C. S. Lewis wrote.", ["J K Rowling and C S Lewis wrote."]),
+        ("I met J. Smith there.", ["I met J Smith there."]),
+        ("Dr. Smith met Dr. Jones.", ["Doctor Smith met Doctor Jones."]),
+        ("St. Louis is near St. Paul.", ["Saint Louis is near Saint Paul."]),
+        ("The St. Lawrence River", ["The Saint Lawrence River"]),
+        ("the U.S. Army", ["the US Army"]),
+        (
+            "Ask Dr. Smith. Then Dr. and Mrs. Jones left.",
+            ["Ask Doctor Smith.", "Then Doctor and Missus Jones left."],
+        ),
+    ],
+)
+def test_abbreviation_period_ends_a_sentence_before_a_new_one(
+    raw: str, sentences: list[str]
+) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I scored 5/10.", "I scored five out of ten."),
+        ("Rated 4.5/5 stars.", "Rated four point five out of five stars."),
+        ("Score: 7/8", "Score: seven out of eight"),
+        ("24/7 support.", "twenty-four seven support."),
+        ("A 50/50 chance.", "A fifty-fifty chance."),
+        ("It's 10/10", "It's ten out of ten"),
+        # fractions and dates stay
+        ("1/2 and 3/4 and 2/3 cup", "one half and three quarters and two thirds cup"),
+        ("3/8 inch", "three eighths inch"),
+        ("on 5/1/2024", "on May first twenty twenty-four"),
+        ("1 1/2 cups", "one and one half cups"),
+    ],
+)
+def test_number_slash_number(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Open 9am-5pm.", "Open nine AM to five PM."),
+        ("9 a.m. - 5 p.m.", "nine AM to five PM."),
+        ("Between 3-4pm.", "Between three to four PM."),
+        ("It's 2-3%.", "It's two to three percent."),
+        ("Open 9:00-17:00.", "Open nine o'clock to seventeen hundred."),
+        ("On March 5-7, 2024.", "On March fifth to seventh, twenty twenty-four."),
+        # neighbours unchanged
+        ("from -2% to 3%", "from minus two percent to three percent"),
+        ("on 1984-03-04 at 3:30pm", "on March fourth nineteen eighty-four at three thirty PM"),
+        ("at 10:00 on March 4th", "at ten o'clock on March fourth"),
+    ],
+)
+def test_ranges_with_a_shared_unit_read_to(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("It costs $15/month.", "It costs fifteen dollars per month."),
+        ("$20/hr", "twenty dollars per hour"),
+        ("It's $5-10 million.", "It's five to ten million dollars."),
+        ("a $1.5-2bn deal", "a one point five to two billion dollars deal"),
+        ("$100-200", "one hundred dollars to two hundred dollars"),
+        ("$1.5 million", "one point five million dollars"),
+    ],
+)
+def test_money_per_unit_and_shared_scale(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        ("Title\n\nParagraph one is here.", ["Title.", "Paragraph one is here."]),
+        ("Hello!\r\n\r\nWorld", ["Hello!", "World"]),
+        ("1. First item\n2. Second item", ["One.", "First item.", "Two.", "Second item"]),
+        ("Steps:\n1) Mix\n2) Bake", ["Steps: One.", "Mix.", "Two.", "Bake"]),
+        ("Shopping:\n- eggs\n- milk\n\nDone!", ["Shopping: eggs. milk.", "Done!"]),
+        # a single line break inside a sentence is a space
+        ("He said\nhello", ["He said hello"]),
+        ("tab\tand\nnewline", ["tab and newline"]),
+    ],
+)
+def test_blank_lines_and_list_items_end_sentences(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "It is 5 km away and weighs 10 kg.",
+            "It is five kilometers away and weighs ten kilograms.",
+        ),
+        ("1 kg and 1 ft and 6 ft", "one kilogram and one foot and six feet"),
+        ("60 mph or 90 km/h", "sixty miles per hour or ninety kilometers per hour"),
+        ("250 ml", "two hundred fifty milliliters"),
+        ("100m race", "one hundred meters race"),
+        ("2 GB at 3.2 GHz", "two gigabytes at three point two gigahertz"),
+        ("5-10 km", "five to ten kilometers"),
+        ("5 s and 10 ms", "five seconds and ten milliseconds"),
+        ("$5/kg", "five dollars per kilogram"),
+        ("It's 25°C today.", "It's twenty-five degrees Celsius today."),
+        ("98.6 °F", "ninety-eight point six degrees Fahrenheit"),
+        # not after a number, or a glued s: untouched
+        ("a kg is in a box", "a kg is in a box"),
+        ("put 5 in a box", "put five in a box"),
+        ("the 80s", "the eighties"),
+        ("at 5 pm", "at five PM"),
+    ],
+)
+def test_units_after_numbers(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        (
+            "Email me at john.doe@example.com please.",
+            ["Email me at john dot doe at example dot com please."],
+        ),
+        (
+            "See https://example.com/docs?page=2 now.",
+            ["See example dot com slash docs question mark page equals two now."],
+        ),
+        ("Visit example.com/docs. Then stop.", ["Visit example dot com slash docs.", "Then stop."]),
+        ("Go to www.my-site.org.", ["Go to WWW dot my dash site dot org."]),
+        ("pi is 3.14", ["pi is three point one four"]),
+    ],
+)
+def test_emails_and_urls_are_read_with_dots(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("It's 10 × 20.", "It's ten times twenty."),
+        ("Temperature: 20℃.", "Temperature: twenty degrees Celsius."),
+        ("It's 50¢ or 1¢.", "It's fifty cents or one cent."),
+        ("Use C# and F# daily.", "Use C sharp and F sharp daily."),
+        ("x < 5 and y >= 10", "x less than five and y greater than or equal to ten"),
+        # neighbours unchanged
+        ("#1 fan", "number one fan"),
+        ("It's 25°C today.", "It's twenty-five degrees Celsius today."),
+    ],
+)
+def test_symbols_are_read(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected

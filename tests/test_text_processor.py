@@ -153,3 +153,22 @@ def test_chunks_cut_after_a_mark_rather_than_inside_a_word() -> None:
     chunks = chunker.prepare(words).chunks
     assert all(len(chunk.tokens) <= 8 for chunk in chunks)
     assert [t for chunk in chunks for t in chunk.tokens] == processor.tokens(words)
+
+
+@pytest.mark.parametrize("inventory", ["arpabet", "characters"])
+def test_no_chunk_is_a_lone_mark_after_a_long_word(inventory: str) -> None:
+    """A cut that falls just before punctuation takes the marks along: no piece of ";" alone."""
+    from fastspeak.text.chunks import TextChunker
+    from fastspeak.text.symbols import WORD_BOUNDARY, is_boundary
+
+    processor = TextProcessor(TextConfig(inventory=inventory))
+    chunker = TextChunker(processor, Vocabulary.full(inventory), None, 10)
+    text = "internationalization bright a the tree; extraordinary!"
+    chunks = chunker.prepare(text).chunks
+    spoken = [t for chunk in chunks for t in chunk.tokens if t != WORD_BOUNDARY]
+    assert spoken == [t for t in processor.tokens(text) if t != WORD_BOUNDARY]
+    assert not any(all(is_boundary(token) for token in chunk.tokens) for chunk in chunks)
+    assert all(len(chunk.tokens) <= 11 for chunk in chunks)
+    if inventory == "arpabet":
+        assert [len(chunk.tokens) for chunk in chunks] == [10, 7, 11, 10, 5]
+        assert chunks[2].tokens[-1] == ";" and chunks[2].pause_ms == 250.0

@@ -206,8 +206,9 @@ class TextChunker:
 
         A cut goes after a clause mark in the second half of the window, else after the last
         mark or word (a ``|`` token, or where ``word_ends`` says a word ends), else anywhere.
-        Marks left alone at the end join the piece before (which may then exceed the limit by
-        them: better than a piece that says nothing, or a cut inside the last word)."""
+        Marks just after a cut, and marks left alone at the end, join the piece before (which
+        may then exceed the limit by them: better than a piece that says nothing, or a cut
+        inside the last word)."""
         limit = self.max_chunk_tokens
         pieces: list[tuple[int, int, str]] = []
         start = 0
@@ -223,12 +224,14 @@ class TextChunker:
             )
             if end is None:
                 end = next((e for e in range(top, start, -1) if after_word(e)), None)
-            if end is None:
-                end, boundary = top, ""  # one word longer than a chunk
-            elif tokens[end - 1] in self.pauses_ms:
+            in_word = end is None  # one word longer than a chunk
+            end = top if end is None else end
+            while end < len(tokens) and tokens[end] in _CLAUSE_MARKS:
+                end += 1  # marks just after the cut join its piece, never one of their own
+            if tokens[end - 1] in self.pauses_ms:
                 boundary = tokens[end - 1]
-            else:
-                boundary = WORD_BOUNDARY  # after an ARPAbet word: a word gap's pause
+            else:  # after an ARPAbet word: a word gap's pause
+                boundary = "" if in_word else WORD_BOUNDARY
             pieces.append((start, end, boundary))
             start = end
             while start < len(tokens) - 1 and tokens[start] == WORD_BOUNDARY:

@@ -3,6 +3,8 @@
 Lookup order for a word of normalized text:
 
 1. acronyms listed in ``SPELLED_ACRONYMS`` (``AM``, ``USA``) are spelled letter by letter;
+   plurals of acronyms (``APIs``, ``PhDs``: a capital first, two or more capitals, then ``s``)
+   are the stem read by these rules plus the plural ending, before CMUdict's ``apis``;
 2. CMUdict, first pronunciation (homographs take CMUdict's first entry: ``read`` -> R EH1 D);
 3. all-caps words that :func:`is_spelled_acronym` judges unpronounceable are spelled;
 4. hyphenated words: each part looked up; ``'s`` possessives: stem + S/Z/IH0 Z; other
@@ -178,12 +180,14 @@ def _possessive(stem: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _is_acronym_plural(word: str) -> bool:
+    """``LLMs``, ``APIs``, ``PhDs``: a stem starting with a capital and holding two or more,
+    then a lowercase ``s`` (read as the stem plus the plural ending, whatever CMUdict lists)."""
     stem = word[:-1]
     return (
         word.endswith("s")
         and len(stem) >= 2
-        and stem.isupper()
-        and (stem in SPELLED_ACRONYMS or is_spelled_acronym(stem))
+        and stem[0].isupper()
+        and sum(char.isupper() for char in stem) >= 2
     )
 
 
@@ -195,12 +199,12 @@ def word_to_arpabet(word: str) -> tuple[str, ...]:
     lower = word.lower()
     if word in SPELLED_ACRONYMS:
         return spell(word)
+    if _is_acronym_plural(word):  # "LLMs", "APIs" (not CMUdict's "apis"): letters, then plural
+        return _possessive(word_to_arpabet(word[:-1]))
     if lower in lexicon:
         return lexicon[lower]
     if is_spelled_acronym(word):
         return spell(word)
-    if _is_acronym_plural(word):  # "LLMs", "CEOs": the letters, then the plural ending
-        return _possessive(word_to_arpabet(word[:-1]))
     if "-" in lower:  # each part as written, so "US-based" keeps its acronym
         parts = [part for part in word.split("-") if part]
         phones = tuple(phone for part in parts for phone in word_to_arpabet(part))
