@@ -1,0 +1,162 @@
+"""Abbreviations: ``Dr. Mr. Mrs. St. etc. e.g. i.e. vs. No. Vol.`` and the like, initials.
+
+An abbreviation's or initial's period still ends a sentence before a usual sentence start
+(``Main St. It is`` -> ``Main Street. It is``) and not inside a name (``John F. Kennedy``).
+Dotted initialisms become compact (``U.S.`` -> ``US``) and ``a.m.``/``p.m.`` become
+``AM``/``PM``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastspeak.text.normalize.dates import _MONTH_ABBREVIATIONS
+
+_TITLES = {
+    "Mr": "mister",
+    "Mrs": "missus",
+    "Ms": "miz",
+    "Messrs": "messieurs",
+    "Prof": "professor",
+    "Mt": "mount",
+    "Gen": "general",
+    "Capt": "captain",
+    "Lt": "lieutenant",
+    "Col": "colonel",
+    "Sgt": "sergeant",
+    "Rev": "reverend",
+    "Hon": "honorable",
+    "Gov": "governor",
+    "Sen": "senator",
+    "Rep": "representative",
+    "Pres": "president",
+    "Fr": "father",
+    "Ft": "fort",
+}
+"""Abbreviations that precede a name: the period never ends a sentence."""
+
+_TRAILING = {
+    "jr": "junior",
+    "sr": "senior",
+    "etc": "et cetera",
+    "inc": "incorporated",
+    "ltd": "limited",
+    "corp": "corporation",
+    "co": "company",
+    "bros": "brothers",
+    "ave": "avenue",
+    "blvd": "boulevard",
+    "rd": "road",
+    "dept": "department",
+    "approx": "approximately",
+    "est": "established",
+}
+"""Abbreviations that may end a sentence: the period is kept before a capital or the end."""
+
+_TITLES_NO_PERIOD = {"Mr": "mister", "Mrs": "missus", "Ms": "miz", "Dr": "doctor"}
+_TITLE_RE = re.compile(r"\b(" + "|".join(_TITLES) + r")\.(?=\s|$)")
+_TITLE_NO_PERIOD_RE = re.compile(r"\b(Mr|Mrs|Ms|Dr)\b(?=\s[A-Z])")
+_TRAILING_RE = re.compile(r"\b(" + "|".join(_TRAILING) + r")\.", re.IGNORECASE)
+_VERSUS_RE = re.compile(r"\bvs\b\.?", re.IGNORECASE)
+_DOCTOR_RE = re.compile(r"\b(?P<before>[A-Z][a-z]+\s)?Dr\.")
+_SAINT_RE = re.compile(r"\bSt\.")
+_NUMBER_ABBREVIATIONS = {"no": "number", "nos": "numbers", "vol": "volume", "vols": "volumes"}
+_NUMBER_ABBREVIATION_RE = re.compile(r"\b(No|Nos|no|nos|Vol|Vols|vol|vols)\.\s?(?=\d|[IVX]+\b)")
+_MONTH_ABBREVIATION_RE = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.(?=\s\d)"
+)
+_LATIN_RE = re.compile(r"\b(e\.\s?g|i\.\s?e)\.?(?=[\s,;:]|$)", re.IGNORECASE)
+_AMPM_RE = re.compile(r"\b([AaPp])\.[Mm]\.")
+_INITIALISM_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+_INITIAL_RE = re.compile(r"\b([A-Z])\.(?=\s+[A-Z])")
+_NEXT_WORD_RE = re.compile(r"\s+([A-Z][a-z]*)\b(?!\.)")
+
+SENTENCE_STARTERS = frozenset(
+    "A After An And As At But For He Her His How I If In It Its My No On Our She So That The "
+    "Their Then There These They This Those We What When Where Who Why You Your".split()
+)
+"""Words that after an abbreviation's period mean a new sentence ("Main St. It is"), where a
+name would not ("St. Louis")."""
+
+
+def _keeps_period(text: str, end: int) -> bool:
+    """An abbreviation's period also ends the sentence at the end of text or before a capital."""
+    rest = text[end:]
+    return not rest.strip() or bool(re.match(r"\s+[A-Z]", rest))
+
+
+def _sentence_follows(text: str, end: int) -> bool:
+    """True at the end of text or before a word from :data:`SENTENCE_STARTERS`."""
+    if not text[end:].strip():
+        return True
+    match = _NEXT_WORD_RE.match(text, end)
+    return match is not None and match[1] in SENTENCE_STARTERS
+
+
+def _name_follows(text: str, end: int) -> bool:
+    """True before a capitalised word that is not a usual sentence start ("St. Louis")."""
+    return bool(re.match(r"\s+[A-Z]", text[end:])) and not _sentence_follows(text, end)
+
+
+def _period_if_kept(text: str, end: int) -> str:
+    return "." if _keeps_period(text, end) else ""
+
+
+def _doctor(match: re.Match[str]) -> str:
+    """``Dr.`` after a capitalised word and before the end, a mark or a new sentence is Drive
+    ("Elm Dr. The house" -> "Elm Drive. The house"); otherwise Doctor."""
+    before, text, end = match["before"] or "", match.string, match.end()
+    rest = text[end:].lstrip()
+    if before and (not rest or rest[0] in ",.;:!?" or _sentence_follows(text, end)):
+        return f"{before}Drive{_period_if_kept(text, end)}"
+    return f"{before}Doctor"
+
+
+def _saint(match: re.Match[str]) -> str:
+    """``St.`` before a name is Saint ("St. Louis"); otherwise Street, keeping the sentence
+    end ("Main St. It is" -> "Main Street. It is")."""
+    if _name_follows(match.string, match.end()):
+        return "Saint"
+    return f"Street{_period_if_kept(match.string, match.end())}"
+
+
+def _trailing(match: re.Match[str]) -> str:
+    word = _TRAILING[match[1].lower()]
+    if match[1][0].isupper():
+        word = word.capitalize()
+    return f"{word}{_period_if_kept(match.string, match.end())}"
+
+
+def _number_abbreviation(match: re.Match[str]) -> str:
+    """``No. 5`` -> "Number five", ``vol. II`` -> "volume two" (case as written)."""
+    word = _NUMBER_ABBREVIATIONS[match[1].lower()]
+    return f"{word.capitalize() if match[1][0].isupper() else word} "
+
+
+def _initialism(match: re.Match[str]) -> str:
+    """``U.S.`` -> ``US``; the period stays at the end of text and before a new sentence
+    ("the U.K. My sister" -> "the UK. My sister")."""
+    letters = match.group().replace(".", "").upper()
+    return f"{letters}{'.' if _sentence_follows(match.string, match.end()) else ''}"
+
+
+def _initial(match: re.Match[str]) -> str:
+    """A single capital's period is dropped before a name ("John F. Kennedy", "met J. Smith",
+    "J. K. Rowling") and kept at the end of text or before a new sentence ("plan B. The
+    first", "an A. His sister")."""
+    return match.group() if _sentence_follows(match.string, match.end()) else match[1]
+
+
+def _expand_abbreviations(text: str) -> str:
+    text = _LATIN_RE.sub(lambda m: " for example" if m[1][0] in "eE" else " that is", text)
+    text = _AMPM_RE.sub(lambda m: f"{m[1].upper()}M{_period_if_kept(m.string, m.end())}", text)
+    text = _NUMBER_ABBREVIATION_RE.sub(_number_abbreviation, text)
+    text = _MONTH_ABBREVIATION_RE.sub(lambda m: _MONTH_ABBREVIATIONS[m[1].lower()[:3]], text)
+    text = _DOCTOR_RE.sub(_doctor, text)
+    text = _SAINT_RE.sub(_saint, text)
+    text = _TITLE_RE.sub(lambda m: _TITLES[m[1]].capitalize(), text)
+    text = _TITLE_NO_PERIOD_RE.sub(lambda m: _TITLES_NO_PERIOD[m[1]].capitalize(), text)
+    text = _TRAILING_RE.sub(_trailing, text)
+    text = _VERSUS_RE.sub("versus", text)
+    text = _INITIALISM_RE.sub(_initialism, text)
+    return _INITIAL_RE.sub(_initial, text)

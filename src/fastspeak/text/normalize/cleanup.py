@@ -1,0 +1,83 @@
+"""Symbols and cleanup: the output's punctuation, symbols as words, the final clean pass.
+
+A few symbols are read (``& @ + = # ° × < > C#``; ``#`` before a number is read by the digit
+rules, ``°`` and ``×`` by Unicode folding); then brackets become a spaced dash, apostrophes and
+hyphens not inside a word go, other characters go, and runs of punctuation collapse to the
+strongest mark (``?!`` -> ``?``).
+"""
+
+from __future__ import annotations
+
+import re
+
+PUNCTUATION = ".,?!;:—…"
+"""Punctuation characters that survive normalisation (each becomes a boundary token)."""
+
+_DASH = "—"
+_ELLIPSIS = "…"
+
+_SYMBOL_WORDS = {
+    "&": " and ",
+    "@": " at ",
+    "+": " plus ",
+    "=": " equals ",
+    "%": " percent ",
+    "$": " dollar ",
+    "£": " pound ",
+    "€": " euro ",
+    "¥": " yen ",
+    "₹": " rupee ",
+    "¢": " cents ",
+}
+_SYMBOL_RE = re.compile("[" + re.escape("".join(_SYMBOL_WORDS)) + "]")
+_SHARP_RE = re.compile(r"\b([A-G])#(?![\w#])")
+_COMPARISON_RE = re.compile(r"(?:(?<=\s)|^)([<>]=?)(?=\s|-?\d)")
+_COMPARISON_WORDS = {
+    "<": " less than ",
+    ">": " greater than ",
+    "<=": " less than or equal to ",
+    ">=": " greater than or equal to ",
+}
+_BRACKETS_RE = re.compile(r"[()\[\]{}]")
+_DOUBLE_DASH_RE = re.compile(r"-{2,}")
+_SPACED_HYPHEN_RE = re.compile(r"(?<=\s)-(?=\s)|(?<=\s)-$|^-(?=\s)")
+_DOTS_RE = re.compile(r"\.{2,}")
+_APOSTROPHE_RE = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])(?<![sS]')")
+_HYPHEN_RE = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
+_DISALLOWED_RE = re.compile(r"[^A-Za-z' \-.,?!;:—…]")
+_PUNCT_RUN_RE = re.compile(r"\s*([.,?!;:—…])(?:\s*[.,?!;:—…])*\s*")
+_SPACES_RE = re.compile(r"\s+")
+_LEADING_PUNCT_RE = re.compile(r"^[\s.,?!;:—…]+")
+
+_STRENGTH = {"?": 8, "!": 7, "…": 6, ".": 5, ";": 4, ":": 3, "—": 2, ",": 1}
+
+
+def _punctuation_run(match: re.Match[str]) -> str:
+    marks = [char for char in match.group() if char in _STRENGTH]
+    mark = max(marks, key=lambda char: _STRENGTH[char])
+    return f" {mark} " if mark == _DASH else f"{mark} "
+
+
+def _mark_ellipses_and_dashes(text: str) -> str:
+    """``...`` -> ``…``, ``--`` -> a spaced dash."""
+    text = _DOTS_RE.sub(_ELLIPSIS, text)
+    return _DOUBLE_DASH_RE.sub(f" {_DASH} ", text)
+
+
+def _read_symbols(text: str) -> str:
+    """Symbols left after the digit rules: a spaced hyphen is a dash, ``C#`` is "C sharp",
+    comparisons and ``& @ + = %`` and currency signs are words."""
+    text = _SPACED_HYPHEN_RE.sub(f" {_DASH} ", text)
+    text = _SHARP_RE.sub(r"\1 sharp", text)
+    text = _COMPARISON_RE.sub(lambda m: _COMPARISON_WORDS[m[1]], text)
+    return _SYMBOL_RE.sub(lambda m: _SYMBOL_WORDS[m.group()], text)
+
+
+def _clean(text: str) -> str:
+    text = _BRACKETS_RE.sub(f" {_DASH} ", text)
+    text = _APOSTROPHE_RE.sub(" ", text)
+    text = _HYPHEN_RE.sub(" ", text)
+    text = _DISALLOWED_RE.sub(" ", text)
+    text = _PUNCT_RUN_RE.sub(_punctuation_run, text)
+    text = _LEADING_PUNCT_RE.sub("", text)
+    return _SPACES_RE.sub(" ", text).strip()

@@ -1,0 +1,82 @@
+"""Times of day and dates.
+
+Times (``3:30pm`` -> ``three thirty PM``, ``10:00`` -> ``ten o'clock``, ``5 pm`` -> ``five PM``)
+and dates (``3/4/1984``, ``1984-03-04``, ``March 4``, ``March 5-7``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastspeak.text.normalize.numbers import number_to_words, ordinal_to_words, year_to_words
+
+_TIME = re.compile(
+    r"\b(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:\s?(?P<ampm>[AaPp])\s?[Mm]\b)?"
+)
+_HOUR_AMPM = re.compile(r"\b(?P<hour>\d{1,2})\s?(?P<ampm>[AaPp])\s?[Mm]\b")
+
+
+def _ampm(marker: str | None) -> str:
+    return f" {marker.upper()}M" if marker else ""
+
+
+def _time(match: re.Match[str]) -> str:
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if hour > 24 or minute > 59:
+        return f" {number_to_words(match['hour'])} {number_to_words(match['minute'])} "
+    words = number_to_words(str(hour))
+    if minute == 0 and not match["ampm"]:
+        words += " hundred" if hour > 12 else " o'clock"
+    elif minute < 10:
+        words += f" oh {number_to_words(str(minute))}"
+    else:
+        words += f" {number_to_words(str(minute))}"
+    if match["second"] and int(match["second"]):
+        words += f" and {number_to_words(str(int(match['second'])))} seconds"
+    return f" {words}{_ampm(match['ampm'])} "
+
+
+def _hour_ampm(match: re.Match[str]) -> str:
+    return f" {number_to_words(match['hour'])}{_ampm(match['ampm'])} "
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_MONTH_ABBREVIATIONS = {month[:3].lower(): month for month in _MONTHS} | {"sept": "September"}
+
+
+def _date(month: int, day: int, year: str | None) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    words = f"{_MONTHS[month - 1]} {ordinal_to_words(str(day))}"
+    if year:
+        words += f" {year_to_words(int(year)) if len(year) == 4 else number_to_words(year)}"
+    return f" {words} "
+
+
+_DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTH_DAY = re.compile(
+    r"\b(?P<month>" + "|".join(_MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
+    r"\s(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:-(?P<last>\d{1,2})(?:st|nd|rd|th)?)?\b(?!:)"
+)
+
+
+def _date_us(match: re.Match[str]) -> str:
+    return _date(int(match[1]), int(match[2]), match[3]) or match.group().replace("/", " / ")
+
+
+def _date_iso(match: re.Match[str]) -> str:
+    return _date(int(match[2]), int(match[3]), match[1]) or match.group().replace("-", " - ")
+
+
+def _month_day(match: re.Match[str]) -> str:
+    month = match["month"].rstrip(".")
+    if month not in _MONTHS:
+        month = _MONTH_ABBREVIATIONS[month[:3].lower()]
+    days = [day for day in (match["day"], match["last"]) if day]
+    if not all(1 <= int(day) <= 31 for day in days):
+        return match.group()
+    return f"{month} {' to '.join(ordinal_to_words(day) for day in days)}"

@@ -1,0 +1,181 @@
+"""The digit rules other than money, dates and units.
+
+Negative numbers, decimals, ordinals (``1st``), years (``1984`` -> ``nineteen eighty-four``),
+decades (``1990s``), fractions and scores (``3/4`` -> ``three quarters``, ``5/10`` and ``4.5/5``
+-> ``out of``, ``24/7``, ``50/50``), ranges (``1-5``, ``500-1000``, ``9am-5pm``, ``2-3%`` ->
+``... to ...``), phone numbers (``555-1234``, ``1-800-555-1234``, ``(555) 123-4567``, ``+1 555
+123 4567``), versions and addresses (``3.10.4``), scales (``4.5bn``), ratios (``3:1``), ``#5``
+and plain cardinals.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastspeak.text.normalize.numbers import (
+    _SCALES,
+    _plural_word,
+    decimal_to_words,
+    digits_to_words,
+    number_to_words,
+    ordinal_to_words,
+    year_to_words,
+)
+
+_UNIT_RANGE = re.compile(
+    r"(?<=\d)-(?=\d[\d.,]*\s?%)"  # 2-3%
+    r"|(?:(?<=\d)|(?<=\d[AaPp][Mm])|(?<=\d [AaPp][Mm]))\s?-\s?(?=\d{1,2}(?::\d\d)?\s?[AaPp][Mm]\b)"
+    r"|(?<=\d:\d\d)\s?-\s?(?=\d{1,2}:\d\d\b)"  # 9:00-17:00
+)
+"""A hyphen between two numbers or times that share a unit (``2-3%``, ``3-4pm``, ``9am-5pm``,
+``9:00-17:00``): read "to"."""
+
+
+_FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+def _fraction_words(numerator: str, denominator: str) -> str:
+    """``("3", "4")`` -> "three quarters"; a denominator over 100 is read "over"."""
+    den = int(denominator)
+    if den < 2 or den > 100 or len(numerator) > 6:
+        return f"{number_to_words(numerator)} over {number_to_words(denominator)}"
+    num = int(numerator)
+    if den in _FRACTION_NAMES:
+        name = _FRACTION_NAMES[den][0 if num == 1 else 1]
+    else:
+        name = ordinal_to_words(denominator)
+        if num != 1:
+            name = _plural_word(name)
+    return f"{number_to_words(numerator)} {name}"
+
+
+_SCORE_WORDS = frozenset("score scored scores scoring rate rated rating ratings grade".split())
+_WORD_BEFORE_RE = re.compile(r"([A-Za-z]+)[\s:]*$")
+
+
+def _word_before(text: str, start: int) -> str:
+    """The lowercased word just before ``start`` ("" when there is none)."""
+    match = _WORD_BEFORE_RE.search(text, max(0, start - 40), start)
+    return match[1].lower() if match else ""
+
+
+def _fraction(match: re.Match[str]) -> str:
+    """A number slash a number: ``24/7`` -> "twenty-four seven", ``50/50`` -> "fifty-fifty";
+    "out of" after a decimal (``4.5/5``), after score or rated, or over 10 or 100 (``5/10``);
+    otherwise a fraction (``3/4`` -> "three quarters")."""
+    numerator, denominator = match[1], match[2]
+    if (numerator, denominator) == ("24", "7"):
+        return " twenty-four seven "
+    if (
+        "." in numerator
+        or _word_before(match.string, match.start()) in _SCORE_WORDS
+        or (denominator in ("10", "100") and float(numerator) <= int(denominator))
+    ):
+        return f" {_number_or_decimal(numerator)} out of {number_to_words(denominator)} "
+    if numerator == denominator and int(numerator) >= 10:
+        return f" {number_to_words(numerator)}-{number_to_words(denominator)} "
+    return f" {_fraction_words(numerator, denominator)} "
+
+
+_MIXED_FRACTION = re.compile(r"(?<![\w.,/])(\d{1,6}) (\d{1,2})/(\d{1,3})\b(?!/)")
+
+
+def _mixed_fraction(match: re.Match[str]) -> str:
+    """``1 1/2`` -> "one and one half" (a proper fraction after a whole number)."""
+    whole, numerator, denominator = match[1], match[2], match[3]
+    if not 0 < int(numerator) < int(denominator):
+        return match.group()
+    return f" {number_to_words(whole)} and {_fraction_words(numerator, denominator)} "
+
+
+_ORDINAL = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
+_DECADE = re.compile(r"\b(\d{2,4})'?s\b")
+_PHONE = re.compile(
+    r"(?<![\w+(])(?:"
+    r"(?:1-)?(?:\d{3}-)?\d{3}-\d{4}"  # 555-1234, 1-800-555-1234
+    r"|\(\d{3}\)\s?\d{3}[-\s]\d{4}"  # (555) 123-4567
+    r"|\+\d{1,3}[-\s]\(?\d{3}\)?[-\s]\d{3}[-\s]\d{4}"  # +1 555 123 4567
+    r")\b"
+)
+_RANGE = re.compile(r"(?<![\w.,])(\d{1,4}(?:\.\d+)?)\s?-\s?(\d{1,4}(?:\.\d+)?)(?![\w,]|\.\d)")
+_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])")  # versions, addresses, dates
+_SCALED = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(bn|mn|tn|k)\b")
+_FRACTION = re.compile(r"(?<![\w.])(\d{1,6}(?:\.\d+)?)/(\d{1,6})\b")
+_RATIO = re.compile(r"\b(\d+):(\d+)\b")
+_DECIMAL = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)?\.(\d+)(?!\d)")
+_YEAR = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?![\w,]|\.\d)")
+_CARDINAL = re.compile(r"(?<![\w.])(-?)(\d{1,3}(?:,\d{3})+|\d+)")
+_LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_NUMBER_SIGN = re.compile(r"#\s?(?=\d)")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def _ordinal(match: re.Match[str]) -> str:
+    return f" {ordinal_to_words(match[1])} "
+
+
+def _decade(match: re.Match[str]) -> str:
+    digits = match[1]
+    words = year_to_words(int(digits)) if len(digits) == 4 else number_to_words(digits)
+    return f" {_plural_word(words)} "
+
+
+def _is_round_range(first: str, second: str) -> bool:
+    """``500-1000``, ``800-1200``: multiples of 50 rising are a range, not a local phone
+    number (``555-1234``)."""
+    low, high = int(first), int(second)
+    return low < high and low % 50 == 0 and high % 50 == 0
+
+
+def _phone(match: re.Match[str]) -> str:
+    """Digit groups read digit by digit, a comma between them; a leading ``+`` is "plus".
+    ``ddd-dddd`` of round numbers (:func:`_is_round_range`) is a range instead."""
+    groups = re.findall(r"\d+", match.group())
+    if len(groups) == 2 and match.group()[0].isdigit() and _is_round_range(*groups):
+        return _range_words(*groups)
+    plus = "plus " if match.group().startswith("+") else ""
+    return f" {plus}{', '.join(digits_to_words(group) for group in groups)} "
+
+
+def _range(match: re.Match[str]) -> str:
+    return _range_words(match[1], match[2])
+
+
+def _range_words(first: str, second: str) -> str:
+    if _YEAR.fullmatch(first) and _YEAR.fullmatch(second):
+        return f" {year_to_words(int(first))} to {year_to_words(int(second))} "
+    return f" {_number_or_decimal(first)} to {_number_or_decimal(second)} "
+
+
+def _number_or_decimal(number: str) -> str:
+    integer, _, fraction = number.partition(".")
+    return decimal_to_words(integer, fraction) if fraction else number_to_words(integer)
+
+
+def _dotted(match: re.Match[str]) -> str:
+    """``3.10.4``, ``192.168.0.1``: each group as a number, "point" between them."""
+    return " " + " point ".join(number_to_words(group) for group in match.group().split(".")) + " "
+
+
+def _scaled(match: re.Match[str]) -> str:
+    """``4.5bn``, ``500k``: the number, then the scale's word."""
+    return f" {_number_or_decimal(match[1].replace(',', ''))} {_SCALES[match[2].lower()]} "
+
+
+def _ratio(match: re.Match[str]) -> str:
+    return f" {number_to_words(match[1])} to {number_to_words(match[2])} "
+
+
+def _decimal(match: re.Match[str]) -> str:
+    sign = "minus " if match[1] else ""
+    integer = (match[2] or "0").replace(",", "")
+    return f" {sign}{decimal_to_words(integer, match[3])} "
+
+
+def _year(match: re.Match[str]) -> str:
+    return f" {year_to_words(int(match[1]))} "
+
+
+def _cardinal(match: re.Match[str]) -> str:
+    sign = "minus " if match[1] else ""
+    return f" {sign}{number_to_words(match[2])} "
