@@ -428,3 +428,20 @@ def test_emails_and_urls_are_read_with_dots(raw: str, sentences: list[str]) -> N
 )
 def test_symbols_are_read(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("On 5 January 2024 we met.", "On the fifth of January twenty twenty-four we met."),
+        ("Born 5 May 1990.", "Born the fifth of May nineteen ninety."),
+        ("the 21st of March, 2020", "the twenty-first of March twenty twenty"),
+        ("I have 5 May books.", "I have five May books."),  # "May" alone: not a date
+        ("In the 2023-24 season.", "In the twenty twenty-three to twenty-four season."),
+        ("The 2008-09 crisis.", "The two thousand eight to oh nine crisis."),
+        ("From 1990-2000.", "From nineteen ninety to two thousand."),
+        ("It was 10-12 people.", "It was ten to twelve people."),
+    ],
+)
+def test_day_month_dates_and_two_digit_year_ranges(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected

@@ -104,6 +104,7 @@ _NUMBER_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]
     (dates._DATE_US, dates._date_us),
     (dates._DATE_ISO, dates._date_iso),
     (dates._MONTH_DAY, dates._month_day),
+    (dates._DAY_MONTH, dates._day_month),
     (units._PERCENT, units._percent),
     (units._UNIT, units._unit),
     (units._DEGREES_SCALE, units._degrees_scale),

@@ -1,7 +1,8 @@
 """Times of day and dates.
 
 Times (``3:30pm`` -> ``three thirty PM``, ``10:00`` -> ``ten o'clock``, ``5 pm`` -> ``five PM``)
-and dates (``3/4/1984``, ``1984-03-04``, ``March 4``, ``March 5-7``).
+and dates (``3/4/1984``, ``1984-03-04``, ``March 4``, ``March 5-7``, ``5 January 2024`` ->
+``the fifth of January twenty twenty-four``).
 """
 
 from __future__ import annotations
@@ -80,3 +81,22 @@ def _month_day(match: re.Match[str]) -> str:
     if not all(1 <= int(day) <= 31 for day in days):
         return match.group()
     return f"{month} {' to '.join(ordinal_to_words(day) for day in days)}"
+
+
+_DAY_MONTH = re.compile(
+    r"\b(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>"
+    + "|".join(_MONTHS)
+    + r")\b(?:,?\s(?P<year>\d{4})\b)?"
+)
+
+
+def _day_month(match: re.Match[str]) -> str:
+    """``5 January 2024`` (the British order) -> "the fifth of January twenty twenty-four";
+    "5 May" alone stays a number and a verb unless a suffix, "of" or a year makes it a date."""
+    if not 1 <= int(match["day"]) <= 31:
+        return match.group()
+    if match["month"] == "May" and not (match["suffix"] or match["of"] or match["year"]):
+        return match.group()
+    year = f" {year_to_words(int(match['year']))}" if match["year"] else ""
+    article = "" if match.string[: match.start()].lower().endswith("the ") else "the "
+    return f" {article}{ordinal_to_words(match['day'])} of {match['month']}{year} "

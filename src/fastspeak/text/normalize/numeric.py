@@ -144,6 +144,10 @@ def _range(match: re.Match[str]) -> str:
 def _range_words(first: str, second: str) -> str:
     if _YEAR.fullmatch(first) and _YEAR.fullmatch(second):
         return f" {year_to_words(int(first))} to {year_to_words(int(second))} "
+    if _YEAR.fullmatch(first) and len(second) == 2 and int(second) > int(first[2:]):
+        # a season or fiscal year, "2023-24": the second year by its last two digits
+        tail = number_to_words(second) if second[0] != "0" else f"oh {number_to_words(second[1])}"
+        return f" {year_to_words(int(first))} to {tail} "
     return f" {_number_or_decimal(first)} to {_number_or_decimal(second)} "
 
 
