@@ -286,6 +286,7 @@ def test_plain_wav_text_pairs_end_to_end(
     train_command = ["train", "--config", str(CONFIG), "--data", str(placeholder)]
     assert main([*train_command, "--out", str(tmp_path / "fs2"), "--max-steps", "1"]) == 2
     assert "placeholder durations" in capsys.readouterr().err
+    assert not (tmp_path / "fs2").exists()  # refused before the run folder is made
 
     run = tmp_path / "align"
     command = ["align", "--config", str(CONFIG), "--data", str(placeholder), "--out", str(run)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import soundfile
+import yaml
 
 from fastspeak.cli import main
 
@@ -63,22 +64,13 @@ def test_train_resume_refusal_and_resume(
         ]
     )
     assert code == 2 and "--resume" in capsys.readouterr().err
-    code = main(
-        [
-            "train",
-            "--config",
-            str(TINY),
-            "--data",
-            str(piper_featdir),
-            "--out",
-            str(run),
-            "--max-steps",
-            "12",
-            "--resume",
-            *FAST,
-        ]
-    )
-    assert code == 0 and "trained to step 12" in capsys.readouterr().out
+    before = yaml.safe_load((run / "config.yaml").read_text())["train"]
+    # no --config: the run's own config, not the defaults' schedule, batch size and steps
+    command = ["train", "--data", str(piper_featdir), "--out", str(run), "--max-steps", "12"]
+    assert main([*command, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming with the run's own" in out and "trained to step 12" in out
+    assert yaml.safe_load((run / "config.yaml").read_text())["train"] == before
 
 
 def test_synthesize_text_and_file(checkpoint: Path, tmp_path: Path) -> None:
@@ -160,6 +152,21 @@ def test_synthesize_errors(
     assert (
         main(["synthesize", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "a.wav")]) == 2
     )
+    run = checkpoint.parent.parent
+    say = ["synthesize", "--text", "Hi.", "--checkpoint"]
+    assert main([*say, str(run), "--out", str(tmp_path / "a.wav")]) == 2
+    assert f"did you mean {checkpoint}" in capsys.readouterr().err  # a run folder
+    for out, message in ((f"{tmp_path}/new_folder/", "no .wav suffix"), ("hi.mp3", "writes WAV")):
+        assert main([*say, str(checkpoint), "--out", out]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "new_folder").exists() and not Path("hi.mp3").exists()
+    onnx = tmp_path / "onnx"
+    assert (
+        main(["export", "--format", "onnx", "--checkpoint", str(checkpoint), "--out", str(onnx)])
+        == 0
+    )
+    assert main([*say, str(onnx), "--out", str(tmp_path / "a.wav")]) == 2
+    assert "OnnxVoice" in capsys.readouterr().err
 
 
 def test_evaluate_against_teacher(checkpoint: Path, piper_featdir: Path, tmp_path: Path) -> None:

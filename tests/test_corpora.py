@@ -373,3 +373,12 @@ def test_duplicate_ids_are_an_error(csv_tables: dict[str, Path], tmp_path: Path)
     (tmp_path / "dup.tsv").write_text("\n".join([*lines, lines[1]]) + "\n")
     with pytest.raises(CorpusError, match="'clip-0'"):
         read_csv(tmp_path / "dup.tsv")
+
+
+def test_a_corpus_metadata_file_given_for_its_folder_names_the_folder(
+    ljspeech_mfa1: CorpusTree,
+) -> None:
+    from fastspeak.data.corpora import detect_format
+
+    with pytest.raises(CorpusError, match=r"ljspeech corpus in .*: pass the folder, --data"):
+        detect_format(ljspeech_mfa1.root / "metadata.csv")

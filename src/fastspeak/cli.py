@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from fastspeak.config import ConfigError, load_config
+from fastspeak.config import Config, ConfigError, load_config
 
 
 class UserError(Exception):
@@ -20,7 +20,10 @@ class UserError(Exception):
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, help="YAML config (see configs/); defaults if omitted"
+        "--config",
+        type=Path,
+        help="YAML config (see configs/); defaults if omitted, or with --resume the run's own "
+        "OUT/config.yaml",
     )
     parser.add_argument(
         "--set",
@@ -30,6 +33,19 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one config value, e.g. --set audio.hop_length=256 (repeatable)",
     )
+
+
+def _run_config(args: argparse.Namespace) -> Config:
+    """--config (the defaults if omitted) with --set on top; resuming without --config, the
+    run's own OUT/config.yaml rather than the defaults (whose train settings would replace
+    the run's: another lr schedule, batch size and step count)."""
+    path = args.config
+    out = getattr(args, "out", None)
+    saved = Path(out) / "config.yaml" if getattr(args, "resume", False) and out else None
+    if path is None and saved is not None and saved.is_file():
+        print(f"resuming with the run's own {saved} (give --config to use another)")
+        path = saved
+    return load_config(path, args.overrides)
 
 
 def _command_corpus_teacher(args: argparse.Namespace) -> int:
@@ -106,7 +122,7 @@ def _command_preprocess(args: argparse.Namespace) -> int:
 def _command_train(args: argparse.Namespace) -> int:
     from fastspeak.train.loop import train
 
-    config = load_config(args.config, args.overrides)
+    config = _run_config(args)
     result = train(
         config,
         feat_dir=args.data,
@@ -125,7 +141,7 @@ def _command_train(args: argparse.Namespace) -> int:
 
 
 def _command_align(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.overrides)
+    config = _run_config(args)
     if args.check:
         from fastspeak.aligners.check import check_alignments
 
@@ -203,7 +219,7 @@ def _command_align(args: argparse.Namespace) -> int:
 def _command_train_vocoder(args: argparse.Namespace) -> int:
     from fastspeak.train.gan_loop import train_vocoder
 
-    config = load_config(args.config, args.overrides)
+    config = _run_config(args)
     result = train_vocoder(
         config,
         feat_dir=args.data,

@@ -610,10 +610,17 @@ def synthesize_command(
         raise SynthesisError(f"batch size must be >= 1 (got {batch_size})")
     if text is not None:
         out_path = Path(out) if out is not None else Path("synthesis.wav")
-        if out_path.is_dir():
+        if out_path.is_dir() or str(out).endswith(("/", os.sep)):
             raise SynthesisError(
-                f"--out {out_path} is a folder; with --text give a file name such as out.wav"
+                f"--out {out} is a folder; with --text give a file name such as out.wav"
             )
+        if not out_path.suffix:
+            raise SynthesisError(
+                f"--out {out} has no .wav suffix: give a file such as {out_path}.wav (a "
+                "folder is for --text-file)"
+            )
+        if out_path.suffix.lower() != ".wav":
+            raise SynthesisError(f"--out {out}: fastspeak writes WAV; name the file *.wav")
         lines = [(0, text)]
     else:
         assert text_file is not None

@@ -259,6 +259,12 @@ def load_voice(path: str | os.PathLike[str]) -> tuple[Any, Any, Vocabulary, dict
         vocab = Vocabulary.from_dict(meta["vocab"])
     except (ConfigError, TextError, KeyError) as error:
         raise CheckpointError(f"{folder / 'voice.json'}: {error}") from error
+    if not (folder / "model.safetensors").is_file() and (folder / "acoustic.onnx").is_file():
+        raise CheckpointError(
+            f"{folder} is an ONNX export (`export --format onnx`): run it with "
+            "fastspeak.runtime.OnnxVoice; `synthesize`, `serve` and `evaluate` take a voice "
+            "folder (`export --format voice`) or a checkpoint"
+        )
     model = spec.build(config.model)
     try:
         weights = load_file(str(folder / "model.safetensors"))

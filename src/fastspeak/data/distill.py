@@ -73,8 +73,10 @@ def distill(
     device: str = "cpu",
     use_ema: bool = True,
     progress: bool = True,
+    label: str = "distill",
 ) -> dict[str, Any]:
     """Write a FEATDIR whose target mels are ``checkpoint``'s outputs (see the module docstring).
+    ``label`` names the progress bar.
 
     Args:
         checkpoint: a ``fastspeak train`` checkpoint (FastSpeech 2 or FastSpeech) or a voice folder.
@@ -152,7 +154,7 @@ def distill(
     total = sum(len(dataset) for dataset in datasets.values())
     frames_before = frames_after = 0
     difference_sum, difference_count = 0.0, 0
-    bar = tqdm(total=total, desc="distill", unit="utt", disable=not progress)
+    bar = tqdm(total=total, desc=label, unit="utt", disable=not progress)
     for split, dataset in datasets.items():
         new_entries: list[dict[str, Any]] = [dict(entry) for entry in dataset.entries]
         order = sorted(range(len(dataset)), key=lambda index: dataset.frames[index])

@@ -158,6 +158,7 @@ def write_gta(
         device=device,
         use_ema=use_ema,
         progress=progress,
+        label="gta mels",
     )
     for split in SPLITS:
         manifest = out_dir / f"{split}.jsonl"

@@ -566,7 +566,7 @@ def preprocess(
         "data": str(data_dir),
         "corpus_format": corpus_format,
         "feature_hash": key,
-        "utterances": len(utterances),
+        "utterances": len(utterances) + len(unreadable),  # = processed + skipped
         "processed": len(entries),
         "skipped": sorted(skipped, key=lambda item: item["id"]),
         "splits": {name: len(items) for name, items in splits.items()},

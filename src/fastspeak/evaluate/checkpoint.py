@@ -39,6 +39,13 @@ def load_items(sentences: Path, limit: int | None = None) -> list[dict[str, Any]
     For a manifest, reference wavs are found through the corpus named in FEATDIR/report.json.
     """
     sentences = Path(sentences)
+    if sentences.is_dir():
+        hint = (
+            f"; did you mean {sentences / 'test.jsonl'}?"
+            if (sentences / "test.jsonl").is_file()
+            else ""
+        )
+        raise TextError(f"--sentences {sentences} is a folder: give a .txt or .jsonl file{hint}")
     if not sentences.is_file():
         raise TextError(f"sentence file {sentences} does not exist")
     items: list[dict[str, Any]] = []

@@ -66,6 +66,10 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint onto the CPU and check its format."""
     path = Path(path)
+    if path.is_dir():
+        latest = path / "checkpoints" / "latest.pt"
+        hint = f"; did you mean {latest}?" if latest.is_file() else ""
+        raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     if not zipfile.is_zipfile(path):

@@ -200,11 +200,18 @@ def _train(
     config = _prepare_config(config, feat_dir, checkpoint or source)
     opts = config.train
     vocab, speakers, stats = load_feature_dir(feat_dir)
+    spec = model_spec(config.model.name)
+    if opts.durations == "learned":  # refused before RUNDIR is made
+        check_joint_config(config, spec.variance_statistics, context.enabled)
+    elif stats.get("durations") == PLACEHOLDER:
+        raise ConfigError(
+            f"{feat_dir} holds placeholder durations (preprocess --no-alignments): train with "
+            "--set train.durations=learned, or run fastspeak align and preprocess --durations"
+        )
     logger = TrainLogger(run_dir, enabled=context.is_main)
     sample_vocoder = make_vocoder("griffinlim", config.audio)  # audio samples in TensorBoard
 
     torch.manual_seed(opts.seed)
-    spec = model_spec(config.model.name)
     model = spec.build(config.model, stats)
     config.model = copy.deepcopy(model.config)
     if checkpoint is not None:
@@ -226,15 +233,9 @@ def _train(
     model.to(device)
     joint = None  # train.durations=learned: an aligner trained beside the model
     if opts.durations == "learned":
-        check_joint_config(config, spec.variance_statistics, context.enabled)
         joint = JointAlignment(config).to(device)
         if checkpoint is not None and checkpoint.get("aligner") is not None:
             joint.load_weights(checkpoint["aligner"])
-    elif stats.get("durations") == PLACEHOLDER:
-        raise ConfigError(
-            f"{feat_dir} holds placeholder durations (preprocess --no-alignments): train with "
-            "--set train.durations=learned, or run fastspeak align and preprocess --durations"
-        )
     trained = [*model.parameters(), *(joint.parameters() if joint is not None else ())]
     schedule = LearningRateSchedule.from_config(opts, config.model.hidden)
     optimizer = torch.optim.Adam(

@@ -77,6 +77,14 @@ def detect_format(root: str | os.PathLike[str]) -> str:
     if not path.exists():
         raise CorpusError(f"corpus root {path} does not exist")
     if path.is_file():
+        folder_format = next(
+            (name for name, looks_like in _DETECTORS[:-1] if looks_like(path.parent)), None
+        )
+        if path.name == "metadata.csv" and folder_format is not None:  # LJSpeech's, a teacher's
+            raise CorpusError(
+                f"{path} belongs to the {folder_format} corpus in {path.parent}: pass the "
+                f"folder, --data {path.parent}"
+            )
         if looks_like_table(path):
             return "csv"
         raise CorpusError(
@@ -89,7 +97,7 @@ def detect_format(root: str | os.PathLike[str]) -> str:
         f"cannot tell the corpus format of {path}: expected corpus.json (teacher), metadata.csv + "
         "wavs/ (ljspeech), wav48_silence_trimmed/ or wav48/ + txt/ (vctk), train|test/content.txt "
         "(aishell3), <spk>/<chapter>/*.normalized.txt (libritts) or one .csv/.tsv table; "
-        f"or pass format= one of {sorted(READERS)}"
+        f"or pass --format, one of {sorted(READERS)}"
     )
 
 
