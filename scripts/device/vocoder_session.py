@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tarfile
@@ -40,7 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.device.gpu_session import (
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / part) for part in ("src", "")]
+from scripts.device.gpu_session import (  # noqa: E402 (the repo root on the path first)
     OUT,
     START,
     WORK,
@@ -103,9 +105,11 @@ def export_all(runs: dict[str, Path], part_bytes: int) -> None:
         else:
             ship(weights, part_bytes)
         log(f"export {name}: {weights.stat().st_size / 2**20:.1f} MiB fp16 ({meta.name})")
-    with tarfile.open(OUT / "results.tar", "w") as archive:
+    partial = OUT / "results.tar.partial"  # a kill mid-write keeps the last whole tar
+    with tarfile.open(partial, "w") as archive:
         for path in bundle:
             archive.add(path, arcname=path.name)
+    os.replace(partial, OUT / "results.tar")
 
 
 def safe_export(runs: dict[str, Path], args: argparse.Namespace) -> None:

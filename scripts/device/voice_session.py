@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.device.gpu_session import (
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / part) for part in ("src", "")]
+from scripts.device.gpu_session import (  # noqa: E402 (the repo root on the path first)
     START,
     WORK,
     add_training_arguments,
