@@ -194,6 +194,14 @@ def test_evaluate_against_teacher(checkpoint: Path, piper_featdir: Path, tmp_pat
     assert report.with_suffix(".md").is_file()
 
 
+def test_evaluate_names_the_manifest_when_given_a_featdir(
+    checkpoint: Path, piper_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = ["evaluate", "--checkpoint", str(checkpoint), "--sentences", str(piper_featdir)]
+    assert main([*command, "--out", str(tmp_path / "REPORT.json")]) == 2
+    assert f"did you mean {piper_featdir / 'test.jsonl'}" in capsys.readouterr().err
+
+
 def test_manifest_mels_then_evaluate_mels(
     checkpoint: Path, piper_featdir: Path, tmp_path: Path
 ) -> None:
