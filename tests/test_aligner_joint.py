@@ -141,3 +141,50 @@ def test_joint_training_refuses_transition_tokens(
     )
     with pytest.raises(ConfigError, match="align.transition_tokens"):
         train(config, frame_level_featdir, tmp_path / "run", max_steps=1)
+
+
+def test_distill_on_placeholder_durations_follows_the_checkpoints_aligner(
+    piper_featdir: Path, frame_level_featdir: Path, tmp_path: Path
+) -> None:
+    """A model trained jointly on a --no-alignments FEATDIR: teacher-forced distill/gta take
+    its aligner's durations (they followed the even placeholders); a checkpoint without an
+    aligner is refused."""
+    import numpy as np
+
+    from fastspeak.data.distill import DistillError, distill
+    from fastspeak.data.preprocess import preprocess
+
+    features = ["features.pitch_level=frame", "features.energy_level=frame"]
+    placeholder = tmp_path / "placeholder"
+    preprocess(load_config(CONFIGS / "fastspeech2.yaml", features), piper_featdir.parent /
+               "corpus", placeholder, workers=1, progress=False, placeholder_durations=True)  # fmt: skip
+    config = joint_config("model.pitch_level=frame", "model.energy_level=frame")
+    train(config, placeholder, tmp_path / "run", max_steps=2)
+    checkpoint = tmp_path / "run" / "checkpoints" / "latest.pt"
+    report = distill(checkpoint, placeholder, tmp_path / "out", progress=False)
+    assert report["distillation"]["durations"] == "the checkpoint's aligner"
+    assert "durations" not in json.loads((tmp_path / "out" / "stats.json").read_text())
+    vocab, speakers, _ = load_feature_dir(placeholder)
+    dataset = FeatureDataset(placeholder, "train", vocab, speakers)
+    joint = JointAlignment(load_checkpoint_config(checkpoint))
+    joint.load_weights(load_checkpoint(checkpoint)["aligner"])
+    for index in range(3):
+        item = dataset[index]
+        expected = joint.durations_for(collate([item])).durations[0].numpy()
+        entry = dataset.entries[index]
+        with np.load(tmp_path / "out" / "distilled" / f"{entry['id']}.npz") as data:
+            assert data["durations"].tolist() == expected.tolist()
+            assert data["durations"].tolist() != item["durations"].tolist()  # not the even ones
+    plain = load_config(CONFIGS / "fastspeech2_tiny.yaml", ["train.num_workers=0",
+                        "train.progress=false", "model.pitch_level=frame",
+                        "model.energy_level=frame"])  # fmt: skip
+    train(plain, frame_level_featdir, tmp_path / "plain", max_steps=1)
+    with pytest.raises(DistillError, match="placeholder durations"):
+        distill(tmp_path / "plain" / "checkpoints" / "latest.pt", placeholder, tmp_path / "x",
+                progress=False)  # fmt: skip
+
+
+def load_checkpoint_config(path: Path) -> Config:
+    from fastspeak.config import config_from_dict
+
+    return config_from_dict(load_checkpoint(path)["config"])

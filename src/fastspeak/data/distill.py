@@ -40,9 +40,10 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from fastspeak.aligners.joint import JointAlignment
 from fastspeak.config import config_from_dict
 from fastspeak.data.batch import collate
-from fastspeak.data.dataset import FeatureDataset, load_feature_dir
+from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.files import atomic_write_text, new_folder_problem
 from fastspeak.models.registry import model_spec
 
@@ -102,7 +103,19 @@ def distill(
     _check_out_dir(feat_dir, out_dir)
     model, config, teacher_vocab, teacher_speakers, saved = load_acoustic_model(checkpoint, use_ema)
     spec = model_spec(config.model.name)
-    _, speakers, _ = load_feature_dir(feat_dir)
+    _, speakers, feature_stats = load_feature_dir(feat_dir)
+    aligner = None  # teacher-forced on placeholder durations: the checkpoint's own aligner's
+    if mode == "teacher-forced" and feature_stats.get("durations") == PLACEHOLDER:
+        if saved.get("aligner") is None:
+            raise DistillError(
+                f"{feat_dir} holds placeholder durations (preprocess --no-alignments), which "
+                "teacher forcing would follow: use a checkpoint trained on it with "
+                "train.durations=learned (its aligner gives the durations), or run fastspeak "
+                "align and preprocess --durations first"
+            )
+        aligner = JointAlignment(config)
+        aligner.load_weights(saved["aligner"])
+        aligner = aligner.to(device).eval()
     data_config = config_from_dict(yaml.safe_load((feat_dir / "config.yaml").read_text()))
     if data_config.audio != config.audio:
         raise DistillError(
@@ -165,6 +178,8 @@ def distill(
             if not multi_speaker:
                 batch.speaker_ids = None
             batch = batch.to(device)
+            if aligner is not None:
+                batch = aligner.durations_for(batch)
             with torch.inference_mode():
                 if mode == "teacher-forced":
                     output = model(**spec.inputs_from(batch))
@@ -208,6 +223,9 @@ def distill(
     bar.close()
     for name in COPIED_FILES:
         shutil.copy2(feat_dir / name, out_dir / name)
+    if aligner is not None:  # the durations are the aligner's now, no placeholders
+        stats = {key: value for key, value in feature_stats.items() if key != "durations"}
+        atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2) + "\n")
 
     source_report = feat_dir / "report.json"
     report: dict[str, Any] = (
@@ -219,6 +237,7 @@ def distill(
         "source_step": saved.get("step"),
         "source_feat_dir": str(feat_dir.resolve()),
         "mode": mode,
+        "durations": "the checkpoint's aligner" if aligner is not None else "the FEATDIR's",
         "ema_weights": bool(use_ema and saved.get("ema") is not None),
         "utterances": total,
         "splits": {split: len(dataset) for split, dataset in datasets.items()},
