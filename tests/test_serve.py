@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import shutil
@@ -14,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,9 +32,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
+    with running_server(["--max-chars", "500", "--threads", "1"]) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(options: list[str]) -> Iterator[str]:
+    """``fastspeak serve OPTIONS`` on a free loopback port, until the block ends."""
     port = free_port()
     command = [sys.executable, "-m", "fastspeak.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command + ["--max-chars", "500", "--threads", "1"])
+    process = subprocess.Popen(command + options)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -243,3 +252,24 @@ def test_web_page_in_headless_chromium(server: str, tmp_path) -> None:
     assert result["too_long_status"].startswith("error 413")
     assert "this server takes" in result["too_long_status"]  # the JSON message, shown
     assert result["mel_cleared_on_error"] and result["audio_kept_on_error"]
+
+
+def test_a_multi_speaker_voice_on_loopback(tmp_path: Path) -> None:
+    """Speakers by name or id on both endpoints; OpenAI's own voice names mean the default
+    speaker, any other unknown voice is refused (it was spoken by the default speaker)."""
+    from test_synthesis import write_checkpoint
+
+    checkpoint = write_checkpoint(tmp_path / "multi.pt", speakers={"ann": 0, "bob": 1, "cy": 2})
+    with running_server(["--checkpoint", str(checkpoint)]) as url:
+        with urllib.request.urlopen(url + "/api/voices") as response:
+            (voice,) = json.load(response)
+        assert voice["speaker_ids"] == {"ann": 0, "bob": 1, "cy": 2}
+        assert voice["default_speaker"] == "ann"
+        speech = url + "/v1/audio/speech"
+        bob = post(speech, {"input": "Who is it?", "voice": "bob"})[2]
+        assert post(speech, {"input": "Who is it?", "voice": 1})[2] == bob
+        assert post(url + "/api/tts", {"text": "Who is it?", "speaker": "bob"})[2] == bob
+        default = post(speech, {"input": "Who is it?"})[2]
+        assert post(speech, {"input": "Who is it?", "voice": "alloy"})[2] == default != bob
+        status, _, data = post(speech, {"input": "Who is it?", "voice": "Bob "})
+        assert status == 422 and "ann (0), bob (1), cy (2)" in json.loads(data)["error"]

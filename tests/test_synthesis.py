@@ -407,3 +407,19 @@ def test_synthesize_command_text_and_file_of_lines(tmp_path, checkpoint):
         synthesize_command(checkpoint, text="a", text_file=lines, out=out)
     with pytest.raises(SynthesisError, match="unknown speaker"):
         synthesize_command(checkpoint, text="a", out=out, speaker="nobody")
+
+
+def test_numeric_speaker_names_win_over_ids():
+    """LibriTTS names speakers by numbers: 26 and "26" both mean the speaker named 26 (id 18
+    here, ids following the names' sorted order), as the CLI's --speaker 26 did; an id is
+    meant only where no speaker has that name."""
+    from fastspeak.controls import resolve_speaker
+
+    names = sorted(str(n) for n in (103, 1034, 1040, 1069, 1081, 19, 1088, 1098, 1116, 118, 1183,
+                                    1235, 1246, 125, 1263, 1334, 1355, 1363, 26, 27))  # fmt: skip
+    speakers = {name: index for index, name in enumerate(names)}
+    assert speakers["26"] == 18
+    assert resolve_speaker(26, speakers, len(speakers)) == 18
+    assert resolve_speaker("26", speakers, len(speakers)) == 18
+    assert resolve_speaker(" 26", speakers, len(speakers)) == 18
+    assert resolve_speaker(3, speakers, len(speakers)) == 3  # no speaker is named 3: id 3

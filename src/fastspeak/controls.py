@@ -21,6 +21,10 @@ class SynthesisError(ValueError):
 def resolve_speaker(speaker: Any, speakers: Mapping[str, int], n_speakers: int) -> int | None:
     """A speaker name or id (an int, or a string of ASCII digits) -> the model's speaker id.
 
+    A name comes first: with numeric names (LibriTTS's ``"26"``), ``26`` and ``"26"`` both
+    mean the speaker named 26, whatever its id; an id is meant only where no speaker has
+    that name.
+
     Args:
         speaker: a name from ``speakers``, an id, or None (the lowest id).
         speakers: the voice's name -> id table (may be empty: ids only).
@@ -35,12 +39,14 @@ def resolve_speaker(speaker: Any, speakers: Mapping[str, int], n_speakers: int) 
     if isinstance(speaker, bool):
         raise SynthesisError(f"speaker must be a name or an id, not {speaker!r}")
     index: int | None = None
-    if isinstance(speaker, str):
+    if isinstance(speaker, numbers.Integral) and str(int(speaker)) in speakers:
+        index = speakers[str(int(speaker))]
+    elif isinstance(speaker, str):
         digits = speaker.strip()
         if speaker in speakers:
             index = speakers[speaker]
         elif digits.isascii() and digits.isdigit():
-            index = int(digits)
+            index = speakers.get(str(int(digits)), int(digits))
     elif isinstance(speaker, numbers.Integral):
         index = int(speaker)
     if index is not None and 0 <= index < max(n_speakers, 1):

@@ -3,7 +3,8 @@
 Endpoints:
     ``GET  /``                  the web page (text box, control sliders, play, mel picture)
     ``GET  /health``            ``{"status": "ok", "sample_rate", "queue"}``
-    ``GET  /api/voices``        the voice: name, speakers, sample rate, card
+    ``GET  /api/voices``        the voice: name, speakers (names; ``speaker_ids`` name -> id,
+                                ``default_speaker``), sample rate, card
     ``POST /api/tts``           JSON ``{text, speaker?, speed, pitch, energy, stream?}`` -> audio/wav;
                                 ``stream: true`` sends each sentence as soon as it is made
     ``POST /api/mel``           same body -> image/png of the mel
@@ -59,15 +60,22 @@ class TTSRequest(BaseModel):
 
 class SpeechRequest(BaseModel):
     """OpenAI ``/v1/audio/speech``: ``model`` and ``voice`` are accepted; ``voice`` picks a
-    speaker of a multi-speaker model (ignored by a single-speaker voice). ``pcm`` is OpenAI's:
-    headerless 16-bit little-endian mono at 24 kHz (:data:`OPENAI_PCM_RATE`)."""
+    speaker of a multi-speaker model by name or id (OpenAI's own voice names,
+    :data:`OPENAI_VOICES`, mean its default speaker; a single-speaker voice ignores ``voice``).
+    ``pcm`` is OpenAI's: headerless 16-bit little-endian mono at 24 kHz
+    (:data:`OPENAI_PCM_RATE`)."""
 
     input: str = Field(min_length=1)
     model: str | None = None
-    voice: str | None = None
+    voice: StrictStr | StrictInt | None = None
     speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False)
     response_format: Literal["wav", "pcm"] = "wav"
 
+
+OPENAI_VOICES = frozenset(
+    "alloy ash ballad cedar coral echo fable marin nova onyx sage shimmer verse".split()
+)
+"""The voice names OpenAI clients send; they mean nothing here (the default speaker)."""
 
 OPENAI_PCM_RATE = 24000
 """The sample rate OpenAI's ``response_format: "pcm"`` is defined at (no header says it)."""
@@ -234,12 +242,19 @@ def create_app(
         waiting = queue.waiting if queue is not None else 0
         return {"status": "ok", "sample_rate": sample_rate, "queue": waiting}
 
+    default_id = synthesizer.default_speaker
+    default_speaker = next(
+        (name for name, index in synthesizer.speakers.items() if index == default_id), None
+    )
+
     @app.get("/api/voices")
     async def voices() -> list[dict[str, Any]]:
         return [
             {
                 "name": voice_name,
                 "speakers": list(synthesizer.speakers),
+                "speaker_ids": synthesizer.speakers,  # name -> id
+                "default_speaker": default_speaker,
                 "sample_rate": sample_rate,
                 "card": card or {},
             }
@@ -296,15 +311,15 @@ def create_app(
             return result
         return Response(result, media_type="image/png")
 
-    def openai_voice(voice: str | None) -> str | None:
-        """A ``voice`` this model knows (a speaker name or id), else None: OpenAI clients send
-        their own voice names ("alloy"), which mean nothing here."""
-        try:
-            return (
-                voice if voice is not None and synthesizer.speaker_id(voice) is not None else None
-            )
-        except SynthesisError:
+    def openai_voice(voice: str | int | None) -> str | int | None:
+        """The speaker a ``voice`` asks for: None (the default) for OpenAI's own voice names
+        and for a single-speaker model, else the voice itself (an unknown one is refused
+        with the valid speakers, as on /api/tts)."""
+        if synthesizer.model.config.n_speakers <= 1:
             return None
+        if isinstance(voice, str) and voice.strip().lower() in OPENAI_VOICES:
+            return None
+        return voice
 
     @app.post("/v1/audio/speech")
     async def openai_speech(request: SpeechRequest) -> Response:
