@@ -191,6 +191,40 @@ def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path:
     assert float(source["variance_adaptor.pitch.mean"]) != pytest.approx(stats["pitch"]["mean"])
     saved = load_checkpoint(tmp_path / "tuned" / "checkpoints" / "latest.pt")
     assert saved["stats"]["pitch"]["mean"] == pytest.approx(float(pitch.mean))
+    # a new symbol first in the list moves every id: each symbol keeps its own row
+    vocab["symbols"].insert(2, vocab["symbols"].pop())  # after <pad>, <unk>
+    (feat_dir / "vocab.json").write_text(json.dumps(vocab))
+    still = tiny_config("train.schedule=constant", "train.learning_rate=1e-12",
+                        "train.warmup_steps=0")  # fmt: skip
+    moved = train(still, feat_dir, tmp_path / "moved", init_from=base, max_steps=1)
+    rows = moved["model"].state_dict()["token_embedding.weight"]
+    source_rows = source["token_embedding.weight"]
+    source_ids = {s: i for i, s in enumerate(load_checkpoint(base)["vocab"]["symbols"])}
+    assert vocab["symbols"][2] == "ʔ" and "ʔ" not in source_ids  # new: its own initial row
+    for index, symbol in enumerate(vocab["symbols"][3:], start=3):
+        torch.testing.assert_close(rows[index], source_rows[source_ids[symbol]], atol=1e-6, rtol=0)
+
+
+def test_rows_by_name_keep_each_speakers_embedding() -> None:
+    """Fine-tuning on a speaker set in another order (a renamed speaker sorts elsewhere):
+    each known speaker keeps its row, a new one its initial row (by position, speakers got
+    each other's voices)."""
+    from torch import nn
+
+    from fastspeak.train.checkpoint import rows_by_name
+
+    model = nn.Module()
+    model.speaker_embedding = nn.Embedding(3, 4)
+    initial = model.speaker_embedding.weight.detach().clone()
+    source_rows = torch.arange(12.0).reshape(3, 4)
+    weights = {"speaker_embedding.weight": source_rows.clone()}
+    source, target = {"awb": 0, "rms": 1, "slt": 2}, {"rms": 0, "slt": 1, "zzz": 2}
+    mapped = rows_by_name(weights, model, {"speaker_embedding.weight": (source, target)})
+    table = weights["speaker_embedding.weight"]
+    torch.testing.assert_close(table[0], source_rows[1])  # rms
+    torch.testing.assert_close(table[1], source_rows[2])  # slt
+    torch.testing.assert_close(table[2], initial[2])  # zzz is new
+    assert mapped == {"speaker_embedding.weight": "2 of 3 rows by name, 1 new"}
 
 
 def test_level_mismatch_is_a_config_error(piper_featdir: Path, tmp_path: Path) -> None:

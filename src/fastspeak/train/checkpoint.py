@@ -183,6 +183,35 @@ def model_weights(checkpoint: Mapping[str, Any], use_ema: bool) -> dict[str, tor
     return dict(ema)
 
 
+def rows_by_name(
+    weights: dict[str, torch.Tensor],
+    model: nn.Module,
+    tables: Mapping[str, tuple[Mapping[str, int], Mapping[str, int]]],
+) -> dict[str, str]:
+    """Rewrite embedding tables of a source checkpoint's ``weights`` (in place) into
+    ``model``'s rows by name: for each parameter name -> (source name -> row, this model's
+    name -> row) in ``tables`` (tokens, speakers), a name both know takes its source row,
+    a new name keeps this model's initial row. Fine-tuning on another speaker set or
+    vocabulary then keeps every known speaker's and symbol's embedding, where copying by
+    position gave speakers each other's voices. Returns name -> what was mapped (for the
+    report)."""
+    own = model.state_dict()
+    mapped: dict[str, str] = {}
+    for name, (source, target) in tables.items():
+        if name not in weights or name not in own:
+            continue
+        rows, table = weights[name], own[name].clone()
+        known = 0
+        for key, index in target.items():
+            row = source.get(key)
+            if row is not None and row < rows.shape[0] and index < table.shape[0]:
+                table[index] = rows[row].to(table.dtype)
+                known += 1
+        weights[name] = table
+        mapped[name] = f"{known} of {len(target)} rows by name, {len(target) - known} new"
+    return mapped
+
+
 def load_matching_weights(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],

@@ -42,6 +42,7 @@ from fastspeak.data.sampler import LengthBucketSampler
 from fastspeak.files import atomic_write_text
 from fastspeak.models.registry import ModelOutput, model_spec
 from fastspeak.models.variance import VarianceFeature
+from fastspeak.text.vocab import Vocabulary
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
@@ -50,6 +51,7 @@ from fastspeak.train.checkpoint import (
     model_weights,
     restore_model,
     resume_position,
+    rows_by_name,
 )
 from fastspeak.train.distributed import deadline_passed, init_distributed
 from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
@@ -227,9 +229,22 @@ def _train(
         }
         # the EMA weights when the source has them: the ones synthesis and evaluation used
         weights = model_weights(source, use_ema=True)
+        # token and speaker embeddings row by row by name: another vocabulary or speaker set
+        # keeps every symbol's and speaker's own row
+        tables = {}
+        if "vocab" in source:
+            source_symbols = Vocabulary.from_dict(source["vocab"]).symbols
+            tables["token_embedding.weight"] = (
+                {symbol: row for row, symbol in enumerate(source_symbols)},
+                {symbol: row for row, symbol in enumerate(vocab.symbols)},
+            )
+        if "speakers" in source:
+            tables["speaker_embedding.weight"] = (dict(source["speakers"]), dict(speakers))
+        mapped = rows_by_name(weights, model, tables)
         report = load_matching_weights(model, weights, keep=statistics)
         which = "EMA" if source.get("ema") is not None else "model"
-        logger.message(f"init from {init_from} ({which} weights): {report.summary()}")
+        rows = "".join(f"\n  {name}: {what}" for name, what in mapped.items())
+        logger.message(f"init from {init_from} ({which} weights): {report.summary()}{rows}")
     model.to(device)
     joint = None  # train.durations=learned: an aligner trained beside the model
     if opts.durations == "learned":
