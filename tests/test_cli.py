@@ -213,6 +213,9 @@ def test_manifest_mels_then_evaluate_mels(
     mels = tmp_path / "mels.npz"
     manifest = piper_featdir / "test.jsonl"
     args = ["--checkpoint", str(checkpoint), "--sentences", str(manifest)]
+    ignored = ["--mels-out", str(tmp_path / "x.npz"), "--speaker", "joe", "--speed", "2"]
+    assert main(["synthesize", *args, *ignored]) == 2  # the manifest's speakers, no controls
+    assert not (tmp_path / "x.npz").exists()
     assert main(["synthesize", *args, "--mels-out", str(mels), "--quiet"]) == 0
     entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
     synthesizer = Synthesizer.from_checkpoint(checkpoint)

@@ -266,6 +266,23 @@ def _command_synthesize(args: argparse.Namespace) -> int:
     if args.sentences is not None or args.mels_out is not None:
         if args.sentences is None or args.mels_out is None or args.text or args.text_file:
             raise UserError("--sentences and --mels-out go together, without --text/--text-file")
+        ignored = [
+            flag
+            for flag, value, default in (
+                ("--speaker", args.speaker, None),
+                ("--speed", args.speed, 1.0),
+                ("--pitch", args.pitch, 0.0),
+                ("--energy", args.energy, 0.0),
+                ("--vocoder", args.vocoder, None),
+            )
+            if value != default
+        ]
+        if ignored:
+            raise UserError(
+                f"--sentences speaks each utterance as its manifest's speaker at the model's "
+                f"own rate, pitch and energy, and writes mels only: {', '.join(ignored)} "
+                "would be ignored; leave them out (or use --text/--text-file)"
+            )
         print(
             synthesize_manifest_mels(
                 args.checkpoint,
@@ -675,7 +692,11 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument(
         "--mels-out", type=Path, help="with --sentences: FILE.npz of mels by utterance id"
     )
-    syn.add_argument("--speaker", help="speaker name or id (multi-speaker models)")
+    syn.add_argument(
+        "--speaker",
+        help="speaker name or id of a multi-speaker model (a name first: numeric names, as "
+        "LibriTTS's, are names); default: the lowest id",
+    )
     syn.add_argument("--speed", type=float, default=1.0, help="speaking rate, 2.0 = twice as fast")
     syn.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")
     syn.add_argument("--energy", type=float, default=0.0, help="energy change in dB")

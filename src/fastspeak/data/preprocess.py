@@ -160,7 +160,9 @@ class _Worker:
             signature = hashlib.sha256(f"{signature}:{PLACEHOLDER}".encode()).hexdigest()[:16]
         elif utterance.alignment_path is None:
             return utterance.id, (
-                "no alignment: give --alignments with MFA TextGrids or use a teacher corpus"
+                "no alignment: give --alignments with MFA TextGrids, or without MFA "
+                "--no-alignments, then fastspeak align and preprocess --durations (README, "
+                "'fastspeak align')"
             )
         cached = self._load_cached(path, signature, Path(utterance.audio_path))
         if cached is not None and given is not None and cached[-1] is None:
