@@ -399,3 +399,31 @@ def test_runner_keeps_one_off_setup_out_of_the_rtf():
     records = result["systems"]["model"]["items"]
     assert len(calls) == len(items) + 1
     assert all(record["synthesis_seconds"] < 0.25 for record in records)
+
+
+def test_runner_summarises_each_speaker(tmp_path):
+    """Items of two speakers: a summary per speaker, F0 moments of each speaker's own audio
+    (a low and a high voice pooled give one meaningless spread), the speaker in each item."""
+    pitches = {"low": 110.0, "high": 220.0}
+    items = [
+        {"id": f"{speaker}{n}", "text": "a", "reference_wav": None, "speaker": speaker}
+        for speaker in ("low", "high")
+        for n in range(2)
+    ]
+    systems = {"tones": lambda item: (_tone(pitches[item["speaker"]], seconds=0.6), 22050)}
+    result = evaluate_systems(items, systems, tmp_path / "eval", progress=False,
+                              metrics=("pitch",))  # fmt: skip
+    summary = result["systems"]["tones"]["summary"]
+    assert [record["speaker"] for record in result["systems"]["tones"]["items"]] == [
+        "low",
+        "low",
+        "high",
+        "high",
+    ]
+    assert set(summary["speakers"]) == {"low", "high"}
+    for speaker, pitch in pitches.items():
+        own = summary["speakers"][speaker]
+        assert own["items_ok"] == 2 and own["f0_mean"] == pytest.approx(pitch, rel=0.03)
+        assert own["f0_std"] < 0.1 * summary["f0_std"]
+    markdown = Path(result["paths"]["markdown"]).read_text()
+    assert "### tones, per speaker" in markdown and "| low | 2/2 |" in markdown

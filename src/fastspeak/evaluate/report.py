@@ -73,6 +73,11 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     if result.get("created"):
         parts[0] += f", {result['created']}"
     parts.append(markdown_table(result.get("systems", {})))
+    for name, system in result.get("systems", {}).items():
+        speakers = system.get("summary", {}).get("speakers")
+        if speakers:
+            rows = {speaker: {"summary": summary} for speaker, summary in speakers.items()}
+            parts.append(f"### {name}, per speaker\n\n" + markdown_table(rows))
     judges = result.get("judges") or {}
     if judges:
         parts.append("Judges: " + "; ".join(f"{k}: {v}" for k, v in judges.items()) + ".")

@@ -183,13 +183,15 @@ def evaluate_systems(
         bar.set_description(f"evaluate {name}")
         records: list[dict[str, Any]] = []
         outputs: dict[int, SystemOutput] = {}
-        contours: list[np.ndarray] = []
+        contours: dict[int, np.ndarray] = {}  # item index -> f0 contour
         try:  # one untimed call first: one-off setup (an ONNX session, caches) is not RTF
             system(items[0])
         except Exception:  # noqa: BLE001, S110 - the timed call records the failure
             pass
         for index, item in enumerate(items):
             record: dict[str, Any] = {"id": str(item["id"]), "error": None, "metric_errors": {}}
+            if item.get("speaker") is not None:
+                record["speaker"] = str(item["speaker"])
             records.append(record)
             try:
                 start = time.perf_counter()
@@ -249,7 +251,7 @@ def _judge_item(
     references: _References,
     audio_config: AudioConfig,
     feature_config: FeatureConfig,
-    contours: list[np.ndarray],
+    contours: dict[int, np.ndarray],
     judge_seconds: dict[str, float],
 ) -> None:
     """Fill one record's metrics; each metric's failure is recorded, not raised."""
@@ -269,7 +271,7 @@ def _judge_item(
     if "pitch" in use:
         try:
             test_f0 = pitch_contour(output.wav, output.sample_rate, audio_config, feature_config)
-            contours.append(test_f0)
+            contours[index] = test_f0
         except Exception as error:  # noqa: BLE001
             errors["pitch"] = _describe(error)
 
@@ -337,9 +339,12 @@ def _predict_mos(
 def _summarise(
     records: list[dict[str, Any]],
     items: Sequence[Mapping[str, Any]],
-    contours: list[np.ndarray],
+    contours: Mapping[int, np.ndarray],
     use: set[str],
+    by_speaker: bool = True,
 ) -> dict[str, Any]:
+    """The system's summary; with items of several speakers (and ``by_speaker``) also one
+    summary per speaker under ``"speakers"`` (F0 moments mixed over speakers mean little)."""
     ok = [i for i, record in enumerate(records) if record["error"] is None]
     summary: dict[str, Any] = {"items": len(records), "items_ok": len(ok)}
     seconds = sum(records[i]["seconds"] for i in ok)
@@ -365,7 +370,7 @@ def _summarise(
     ):  # fmt: skip
         summary[key] = _mean(records[i].get(key) for i in ok)
     if "pitch" in use and contours:
-        moments = f0_moments(np.concatenate(contours))
+        moments = f0_moments(np.concatenate([contours[i] for i in sorted(contours)]))
         summary.update(
             f0_mean=moments["mean"],
             f0_std=moments["std"],
@@ -374,6 +379,18 @@ def _summarise(
         )
     summary["errors"] = len(records) - len(ok)
     summary["metric_errors"] = sum(bool(record["metric_errors"]) for record in records)
+    speakers = sorted({str(item["speaker"]) for item in items if item.get("speaker") is not None})
+    if by_speaker and len(speakers) > 1:
+        summary["speakers"] = {}
+        for speaker in speakers:
+            chosen = [i for i, item in enumerate(items) if str(item.get("speaker")) == speaker]
+            summary["speakers"][speaker] = _summarise(
+                [records[i] for i in chosen],
+                [items[i] for i in chosen],
+                {new: contours[old] for new, old in enumerate(chosen) if old in contours},
+                use,
+                by_speaker=False,
+            )
     return summary
 
 
