@@ -269,6 +269,25 @@ def test_training_continues_an_exported_generator_with_fresh_discriminators(
     assert generator_lr == pytest.approx(discriminator_lr / ramp)  # its first update
 
 
+def test_a_young_source_keeps_its_lr_decay_epochs(piper_featdir: Path, tmp_path: Path) -> None:
+    """--init-from a checkpoint whose generator optimizer is young (its lr ramps): the run
+    still goes on from the source's decayed lr (the ramp's message had taken its place)."""
+    torch.set_num_threads(1)
+    config = tiny_vocoder("vocoder.train.lr_decay=0.5")
+    source = load_checkpoint(
+        train_vocoder(config, piper_featdir, tmp_path / "source", max_steps=7)["checkpoint"]
+    )
+    assert source["epoch"] >= 1 and optimizer_step(source["optimizer"]) == 7
+    tuned = load_checkpoint(train_vocoder(config, piper_featdir, tmp_path / "tuned",
+                            init_from=tmp_path / "source" / "checkpoints" / "latest.pt",
+                            max_steps=1)["checkpoint"])  # fmt: skip
+    assert tuned["lr_epochs_before"] == source["lr_epochs_before"] + source["epoch"]
+    generator_lr, discriminator_lr = lrs(tuned)
+    assert discriminator_lr == pytest.approx(2e-4 * 0.5 ** tuned["lr_epochs_before"])
+    ramp = config.vocoder.train.generator_lr_ramp_steps
+    assert generator_lr == pytest.approx(discriminator_lr * 8 / ramp)  # its 8th update
+
+
 def optimizer_step(state: dict) -> int:
     """Updates made by the optimizer whose state dict is ``state`` (0 if none)."""
     steps = [int(entry["step"]) for entry in state["state"].values()]

@@ -528,6 +528,9 @@ def _train(
             logger.message(note)
         lr_epochs_before = checkpoint["lr_epochs_before"]
         ramp = checkpoint.get("generator_lr_ramp", False)
+    elif source is not None:
+        lr_epochs_before = source["lr_epochs_before"] + source["epoch"]
+        logger.message(f"fine-tuning from {init_from} (its step {source['step']})")
     updates = optimizer_updates(optimizers[0])
     if ramp and generator_lr_scale(updates, opts, ramp) < 1.0:
         logger.message(
@@ -535,9 +538,6 @@ def _train(
             f"until it has made {opts.generator_lr_ramp_steps} "
             "(vocoder.train.generator_lr_ramp_steps)"
         )
-    elif source is not None:
-        lr_epochs_before = source["lr_epochs_before"] + source["epoch"]
-        logger.message(f"fine-tuning from {init_from} (its step {source['step']})")
 
     def wrap(module: torch.nn.Module) -> torch.nn.Module:
         if not context.enabled:
