@@ -259,6 +259,18 @@ def test_every_reading_of_a_sentence_shares_a_split() -> None:
     assert not words["val"] & words["test"]
     assert sum(len(items) for items in splits.values()) == 900
     assert 64 <= len(splits["val"]) <= 66 and 64 <= len(splits["test"]) <= 66
+    # a sentence read 300 times (LibriTTS's "Chapter one.") never fills val or test
+    common = [{"id": f"c{n}", "text": "CHAPTER ONE.", "held_out": False} for n in range(300)]
+    rare = [{"id": f"r{n}", "text": f"Rare sentence {n}.", "held_out": False} for n in range(1000)]
+    for seed in range(6):
+        config = Config()
+        config.split.seed = seed
+        mixed = assign_splits(common + rare, config)
+        assert len(mixed["val"]) == 64 and len(mixed["test"]) == 64
+        assert all(entry["text"] != "CHAPTER ONE." for entry in mixed["val"] + mixed["test"])
+    few = [{"id": f"{s}{n}", "text": f"Only {n}.", "held_out": False}
+           for s in range(50) for n in range(2)]  # fmt: skip
+    assert len(assign_splits(few, Config())["train"]) == 100  # no sentence fits a tenth
     unique = [{"id": f"u{n}", "text": f"Line {n}.", "held_out": False} for n in range(100)]
     again = assign_splits(list(reversed(unique)), Config())
     assert again == assign_splits(unique, Config()) and len(again["val"]) == 9

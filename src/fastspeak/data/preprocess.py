@@ -401,14 +401,21 @@ def _sentence_groups(entries: list[dict[str, Any]], seed: int) -> list[list[dict
     return [group for _, group in ordered]
 
 
-def _take(groups: list[list[dict[str, Any]]], count: int) -> tuple[list[Any], list[Any]]:
-    """(the first whole groups holding at least ``count`` entries, the rest), flattened."""
+def _take(
+    groups: list[list[dict[str, Any]]], count: int, available: int
+) -> tuple[list[Any], list[Any]]:
+    """(whole groups, in order, until they hold ``count`` entries, the rest), flattened. A
+    group that would take more than ``max(count, available // 10)`` entries is passed over
+    (a sentence read by many speakers must not fill val or test, nor empty train)."""
+    cap = max(count, available // 10)
     taken: list[dict[str, Any]] = []
-    index = 0
-    while len(taken) < count and index < len(groups):
-        taken += groups[index]
-        index += 1
-    return taken, [entry for group in groups[index:] for entry in group]
+    rest: list[dict[str, Any]] = []
+    for group in groups:
+        if len(taken) < count and len(taken) + len(group) <= cap:
+            taken += group
+        else:
+            rest += group
+    return taken, rest
 
 
 def assign_splits(entries: list[dict[str, Any]], config: Config) -> dict[str, list[dict[str, Any]]]:
@@ -418,18 +425,18 @@ def assign_splits(entries: list[dict[str, Any]], config: Config) -> dict[str, li
 
     Held-out utterances always go to test (and only they, when the corpus has any); otherwise
     about ``split.test_size`` utterances are drawn. About ``split.val_size`` come from the
-    rest. Neither takes more than a tenth of what is left (whole sentences: one more group at
-    most), so small corpora keep most utterances for training.
+    rest. Neither takes more than a tenth of what is left (whole sentences; a sentence read
+    more often than that stays in train), so small corpora keep most utterances for training.
     """
     split = config.split
     test = [entry for entry in entries if entry["held_out"]]
     pool = _sentence_groups([entry for entry in entries if not entry["held_out"]], split.seed)
     available = sum(len(group) for group in pool)
     if not test:
-        test, rest = _take(pool, _split_count(split.test_size, available))
+        test, rest = _take(pool, _split_count(split.test_size, available), available)
         pool = _sentence_groups(rest, split.seed)
         available = len(rest)
-    val, train = _take(pool, _split_count(split.val_size, available))
+    val, train = _take(pool, _split_count(split.val_size, available), available)
     return {
         name: sorted(items, key=lambda entry: entry["id"])
         for name, items in (("train", train), ("val", val), ("test", test))
