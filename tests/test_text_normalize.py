@@ -445,3 +445,239 @@ def test_symbols_are_read(raw: str, expected: str) -> None:
 )
 def test_day_month_dates_and_two_digit_year_ranges(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+
+
+# Regressions of the rule-based normaliser (review r11), each with guards for the readings the
+# rule was written for.
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        # "No." before the pronoun I is the word no, not "Number"
+        ("No. I don't think so.", ["No.", "I don't think so."]),
+        ("Yes. No. I mean, maybe.", ["Yes.", "No.", "I mean, maybe."]),
+        ("Say No. I mean it.", ["Say No.", "I mean it."]),
+        ('"No. I have to work."', ["No.", "I have to work."]),
+        # guards: numbers and numerals after No. and Vol.
+        ("No. 5 and No. IV", ["Number five and Number four"]),
+        ("Vol. II and Part V", ["Volume two and Part five"]),
+    ],
+)
+def test_no_before_the_pronoun_i(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # heading words: a cardinal
+        ("Oxycodone is a Schedule II drug.", "Oxycodone is a Schedule two drug."),
+        ("He plays NCAA Division II football.", "He plays NCAA Division two football."),
+        ("It was a Category IV hurricane.", "It was a Category four hurricane."),
+        ("See Table II and Figure IV.", "See Table two and Figure four."),
+        (
+            "See Appendix II, Annex III, Exhibit IV, Count II, Grade II, Tier III, Mark IV.",
+            "See Appendix two, Annex three, Exhibit four, Count two, Grade two, Tier three, "
+            "Mark four.",
+        ),
+        ("Read Canto V and Psalm XXIII.", "Read Canto five and Psalm twenty-three."),
+        ("WW II ended in 1945.", "WW two ended in nineteen forty-five."),
+        # titles (sequels): a cardinal
+        ("We watched Rocky IV.", "We watched Rocky four."),
+        ("Final Fantasy VII", "Final Fantasy seven"),
+        ("I played Street Fighter II.", "I played Street Fighter two."),
+        ("Star Trek II is the best.", "Star Trek two is the best."),
+        ("Rocky II was better than Rocky III.", "Rocky two was better than Rocky three."),
+        ("We played Civilization VI and Diablo IV.", "We played Civilization six and Diablo four."),
+        ("We saw Mission Impossible III.", "We saw Mission Impossible three."),
+        # not numerals: intravenous, the editor, a rating, all capitals
+        ("Start IV fluids now.", "Start IV fluids now."),
+        ("Give IV antibiotics.", "Give IV antibiotics."),
+        ("Insert IV line.", "Insert IV line."),
+        ("Needs IV access.", "Needs IV access."),
+        ("Administer Morphine IV every four hours.", "Administer Morphine IV every four hours."),
+        ("Use VI or Emacs to edit the file.", "Use VI or Emacs to edit the file."),
+        ("Rated XXX.", "Rated XXX."),
+        ("ITEM VI IS MISSING", "ITEM six IS MISSING"),
+        ("England XI won the toss.", "England eleven won the toss."),
+        # guards: regnal names and generational suffixes keep "the" and an ordinal
+        ("World War II ended.", "World War two ended."),
+        ("Henry VIII had six wives.", "Henry the eighth had six wives."),
+        ("Pope John Paul II", "Pope John Paul the second"),
+        ("Louis XIV's palace", "Louis the fourteenth's palace"),
+        ("Henry V is a play.", "Henry the fifth is a play."),
+        ("Their son John Smith III graduated.", "Their son John Smith the third graduated."),
+        ("Chapter IV", "Chapter four"),
+        ("Malcolm X spoke", "Malcolm X spoke"),
+    ],
+)
+def test_roman_numerals_are_cardinal_unless_regnal(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("The city has about 8m people.", "The city has about eight million people."),
+        ("The film runs 2h 15m.", "The film runs two hours fifteen minutes."),
+        ("Runtime 1 h 45 m.", "Runtime one hour forty-five minutes."),
+        ("posted 5m ago", "posted five minutes ago"),
+        (
+            "Our office is at 100 W Main St in Boise.",
+            "Our office is at one hundred West Main St in Boise.",
+        ),
+        ("Turn onto 400 W 5th Ave.", "Turn onto four hundred West fifth Avenue."),
+        ("55 W. 46th St.", "fifty-five West forty-sixth Street."),
+        ("Take exit 12W toward Denver.", "Take exit twelve West toward Denver."),
+        ("I wear jeans in 32W 34L.", "I wear jeans in thirty-two W thirty-four L."),
+        ("My phone only gets 4g here.", "My phone only gets four G here."),
+        # guards: the units still read
+        ("5 km", "five kilometers"),
+        ("100m race", "one hundred meters race"),
+        ("She won the 400m hurdles.", "She won the four hundred meters hurdles."),
+        ("He ran 5 m.", "He ran five meters."),
+        ("Add 5g of sugar.", "Add five grams of sugar."),
+        ("a 60W bulb", "a sixty watts bulb"),
+        ("It uses 60 W. The bulb is bright.", "It uses sixty watts. The bulb is bright."),
+        ("5 L of water", "five liters of water"),
+        ("It holds 2 L.", "It holds two liters."),
+        # a unit is never followed by an apostrophe
+        ("There are 10 V's in the list.", "There are ten V's in the list."),
+    ],
+)
+def test_single_letter_units_that_mean_something_else(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Only 1/10 of the budget was spent.", "Only one tenth of the budget was spent."),
+        ("About 3/10 of a mile.", "About three tenths of a mile."),
+        ("He scored 3/10 of the points.", "He scored three tenths of the points."),
+        ("won by 1/100 of a second", "won by one one hundredth of a second"),
+        # guards
+        ("I scored 5/10.", "I scored five out of ten."),
+        ("It's 10/10", "It's ten out of ten"),
+        ("1/2 cup", "one half cup"),
+    ],
+)
+def test_a_fraction_before_of(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "Call Tom (555-1234) or Ann.",
+            "Call Tom — five five five, one two three four — or Ann.",
+        ),
+        (
+            "Call us (800-555-1234) today.",
+            "Call us — eight zero zero, five five five, one two three four — today.",
+        ),
+        ("Call (555) 123-4567.", "Call five five five, one two three, four five six seven."),
+        ("(500-1000 words)", "five hundred to one thousand words —"),
+    ],
+)
+def test_phone_numbers_in_brackets(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Go to Settings > Privacy > Location.", "Go to Settings, Privacy, Location."),
+        (
+            "> On Monday, John wrote:\n> Can we meet?\nSure.",
+            "On Monday, John wrote: Can we meet? Sure.",
+        ),
+        (">> Quoted twice\n> once", "Quoted twice once"),
+        # guards: comparisons next to numbers or between single letters
+        ("Use x < 5 and y > 3.", "Use x less than five and y greater than three."),
+        ("If a > b then swap.", "If a greater than b then swap."),
+        ("The price is < $5.", "The price is less than five dollars."),
+        ("Temperature > 30 degrees.", "Temperature greater than thirty degrees."),
+        ("x < 5 and y >= 10", "x less than five and y greater than or equal to ten"),
+    ],
+)
+def test_angle_brackets_are_comparisons_only_by_numbers(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        (
+            "as defined in Section\n2. The tenant shall pay rent.",
+            ["as defined in Section two.", "The tenant shall pay rent."],
+        ),
+        (
+            "The meeting is on March\n5. Bring snacks.",
+            ["The meeting is on March fifth.", "Bring snacks."],
+        ),
+        # guards: lists still are lists
+        ("1. First item\n2. Second item", ["One.", "First item.", "Two.", "Second item"]),
+        ("Intro\n\n1. First\n2. Second", ["Intro.", "One.", "First.", "Two.", "Second"]),
+        ("Done.\n3. Next", ["Done.", "Three.", "Next"]),
+        ("Results\n1) good\n2) bad", ["Results.", "One. good.", "Two. bad"]),
+    ],
+)
+def test_a_hard_wrapped_number_is_no_list_item(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        ("In the U.S. I lived in Ohio.", ["In the US I lived in Ohio."]),
+        ("Ask Dr. Who about it.", ["Ask Doctor Who about it."]),
+        ("Meet Dr. An at the clinic.", ["Meet Doctor An at the clinic."]),
+        ("Thanks Dr. I will send the forms.", ["Thanks Doctor I will send the forms."]),
+        # guards
+        ("I moved to the U.K. My sister stayed.", ["I moved to the UK.", "My sister stayed."]),
+        ("We need a plan B. The first one failed.", ["We need a plan B.", "The first one failed."]),
+        ("I live on Main St. It is quiet.", ["I live on Main Street.", "It is quiet."]),
+        (
+            "She lives on Elm Dr. The house is red.",
+            ["She lives on Elm Drive.", "The house is red."],
+        ),
+        ("He lives on Elm Dr.", ["He lives on Elm Drive."]),
+        (
+            "We live at 12 Oak Dr. Smith lives next door.",
+            ["We live at twelve Oak Drive.", "Smith lives next door."],
+        ),
+        ("Dr. Smith met Dr. Jones.", ["Doctor Smith met Doctor Jones."]),
+    ],
+)
+def test_initialisms_and_dr_before_starter_words(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Top 5 March Madness upsets.", "Top five March Madness upsets."),
+        ("10 April Fools pranks", "ten April Fools pranks"),
+        ("I have 2 June birthdays", "I have two June birthdays"),
+        # guards
+        ("On 5 January 2024 we met.", "On the fifth of January twenty twenty-four we met."),
+        ("On 5 January we met.", "On the fifth of January we met."),
+        ("We met 5 January.", "We met the fifth of January."),
+        ("Since 5 April things changed.", "Since the fifth of April things changed."),
+        ("Open 9am-5pm.", "Open nine AM to five PM."),
+    ],
+)
+def test_a_bare_day_and_month_must_look_like_a_date(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_a_middle_initial_is_not_a_numeral() -> None:
+    text = "The first Defense Secretary was James V. Forrestal who was appointed by Truman."
+    assert normalize_text(text) == (
+        "The first Defense Secretary was James V Forrestal who was appointed by Truman."
+    )
+    assert normalize_text("Henry V of England.") == "Henry the fifth of England."
+    assert normalize_text("Henry V won.") == "Henry the fifth won."

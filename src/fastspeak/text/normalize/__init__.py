@@ -15,7 +15,8 @@ it reads. Acronyms are kept as written (:mod:`.acronyms`).
 
 The rules of :func:`normalize_text`, in order (each reads the output of the one before):
 
-1. :mod:`.sentences` — line structure -> sentence ends (blank lines, list items);
+1. :mod:`.sentences` — line structure -> sentence ends (blank lines, list items); ``>`` quote
+   markers at line starts dropped;
 2. :mod:`.unicode` — quotes and dashes folded, other scripts transliterated, emoji and controls
    dropped; then the text must hold a letter or a digit;
 3. :mod:`.web` — emails and URLs, before their dots, slashes and digits are read otherwise;
@@ -23,10 +24,11 @@ The rules of :func:`normalize_text`, in order (each reads the output of the one 
 5. :mod:`.abbreviations` — ``Dr. St. e.g. a.m. U.S.`` and initials, deciding which periods end
    a sentence;
 6. :mod:`.roman` — Roman numerals after a capitalised word;
-7. the digit rules of ``_NUMBER_STEPS`` (:mod:`.numeric`, :mod:`.money`, :mod:`.dates`,
+7. :mod:`.cleanup` — comparisons (``x < 5``, ``a > b``; a ``>`` between words is a comma);
+8. the digit rules of ``_NUMBER_STEPS`` (:mod:`.numeric`, :mod:`.money`, :mod:`.dates`,
    :mod:`.units`), the most specific first; then numbers glued to letters (``mp3``) are split
    off and the rules run again, and digits left over are read one by one;
-8. :mod:`.cleanup` — symbols as words (``& @ + = < > C#``), then the clean pass down to the
+9. :mod:`.cleanup` — symbols as words (``& @ + = C#``), then the clean pass down to the
    output alphabet above.
 
 :func:`split_sentences` (:mod:`.sentences`) splits normalized text. Empty text, text over
@@ -141,6 +143,7 @@ def _verbalize(text: str) -> str:
     text = cleanup._mark_ellipses_and_dashes(text)
     text = abbreviations._expand_abbreviations(text)
     text = roman._read_roman_numerals(text)
+    text = cleanup._read_comparisons(text)
     if any(char.isdigit() for char in text):
         text = _read_numbers(text)
     return cleanup._read_symbols(text)

@@ -61,7 +61,11 @@ _VERSUS_RE = re.compile(r"\bvs\b\.?", re.IGNORECASE)
 _DOCTOR_RE = re.compile(r"\b(?P<before>[A-Z][a-z]+\s)?Dr\.")
 _SAINT_RE = re.compile(r"\bSt\.")
 _NUMBER_ABBREVIATIONS = {"no": "number", "nos": "numbers", "vol": "volume", "vols": "volumes"}
-_NUMBER_ABBREVIATION_RE = re.compile(r"\b(No|Nos|no|nos|Vol|Vols|vol|vols)\.\s?(?=\d|[IVX]+\b)")
+_NUMBER_ABBREVIATION_RE = re.compile(
+    r"\b(?:(No|Nos|no|nos)\.\s?(?=\d|(?!I\b)[IVX]+\b)|(Vol|Vols|vol|vols)\.\s?(?=\d|[IVX]+\b))"
+)
+"""``No.`` before digits or a numeral other than a lone ``I`` ("No. I don't" is the word no and
+the pronoun); ``Vol.`` before digits or any numeral."""
 _MONTH_ABBREVIATION_RE = re.compile(
     r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.(?=\s\d)"
 )
@@ -85,12 +89,22 @@ def _keeps_period(text: str, end: int) -> bool:
     return not rest.strip() or bool(re.match(r"\s+[A-Z]", rest))
 
 
-def _sentence_follows(text: str, end: int) -> bool:
-    """True at the end of text or before a word from :data:`SENTENCE_STARTERS`."""
+def _sentence_follows(text: str, end: int, *, pronoun_i: bool = True) -> bool:
+    """True at the end of text or before a word from :data:`SENTENCE_STARTERS`; with
+    ``pronoun_i=False`` the pronoun ``I`` does not count ("In the U.S. I lived" goes on)."""
     if not text[end:].strip():
         return True
     match = _NEXT_WORD_RE.match(text, end)
-    return match is not None and match[1] in SENTENCE_STARTERS
+    if match is None or (match[1] == "I" and not pronoun_i):
+        return False
+    return match[1] in SENTENCE_STARTERS
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """True when ``start`` is at the start of text or just after a sentence's end mark (or an
+    opening quote or bracket)."""
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".?!:;…\"'(["
 
 
 def _name_follows(text: str, end: int) -> bool:
@@ -102,12 +116,24 @@ def _period_if_kept(text: str, end: int) -> str:
     return "." if _keeps_period(text, end) else ""
 
 
+_HOUSE_NUMBER_RE = re.compile(r"\b\d+[A-Za-z]?\s+$")
+
+
 def _doctor(match: re.Match[str]) -> str:
-    """``Dr.`` after a capitalised word and before the end, a mark or a new sentence is Drive
-    ("Elm Dr. The house" -> "Elm Drive. The house"); otherwise Doctor."""
+    """``Dr.`` is Drive after a house number and a street name ("12 Elm Dr."), and after a
+    capitalised word that does not start the sentence when the end, a mark or a new sentence
+    follows ("on Elm Dr. The house" -> "on Elm Drive. The house"); otherwise Doctor ("Ask Dr.
+    Who", "Thanks Dr. I will", "Dr. Smith")."""
     before, text, end = match["before"] or "", match.string, match.end()
     rest = text[end:].lstrip()
-    if before and (not rest or rest[0] in ",.;:!?" or _sentence_follows(text, end)):
+    street = bool(before) and (
+        _HOUSE_NUMBER_RE.search(text, 0, match.start()) is not None
+        or (
+            not _starts_sentence(text, match.start())
+            and (not rest or rest[0] in ",.;:!?" or _sentence_follows(text, end))
+        )
+    )
+    if street:
         return f"{before}Drive{_period_if_kept(text, end)}"
     return f"{before}Doctor"
 
@@ -129,22 +155,26 @@ def _trailing(match: re.Match[str]) -> str:
 
 def _number_abbreviation(match: re.Match[str]) -> str:
     """``No. 5`` -> "Number five", ``vol. II`` -> "volume two" (case as written)."""
-    word = _NUMBER_ABBREVIATIONS[match[1].lower()]
-    return f"{word.capitalize() if match[1][0].isupper() else word} "
+    abbreviation = match[1] or match[2]
+    word = _NUMBER_ABBREVIATIONS[abbreviation.lower()]
+    return f"{word.capitalize() if abbreviation[0].isupper() else word} "
 
 
 def _initialism(match: re.Match[str]) -> str:
     """``U.S.`` -> ``US``; the period stays at the end of text and before a new sentence
-    ("the U.K. My sister" -> "the UK. My sister")."""
+    ("the U.K. My sister" -> "the UK. My sister"), though not before ``I`` ("In the U.S. I
+    lived" is one sentence)."""
     letters = match.group().replace(".", "").upper()
-    return f"{letters}{'.' if _sentence_follows(match.string, match.end()) else ''}"
+    ends = _sentence_follows(match.string, match.end(), pronoun_i=False)
+    return f"{letters}{'.' if ends else ''}"
 
 
 def _initial(match: re.Match[str]) -> str:
     """A single capital's period is dropped before a name ("John F. Kennedy", "met J. Smith",
     "J. K. Rowling") and kept at the end of text or before a new sentence ("plan B. The
-    first", "an A. His sister")."""
-    return match.group() if _sentence_follows(match.string, match.end()) else match[1]
+    first", "an A. His sister"); ``I`` after it does not start a sentence."""
+    ends = _sentence_follows(match.string, match.end(), pronoun_i=False)
+    return match.group() if ends else match[1]
 
 
 def _expand_abbreviations(text: str) -> str:

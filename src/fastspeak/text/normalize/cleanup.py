@@ -1,6 +1,6 @@
 """Symbols and cleanup: the output's punctuation, symbols as words, the final clean pass.
 
-A few symbols are read (``& @ + = # ° × < > C#``; ``#`` before a number is read by the digit
+A few symbols are read (``& @ + = # ° × < > C#``, comparisons before the digit rules; ``#`` before a number is read by the digit
 rules, ``°`` and ``×`` by Unicode folding); then brackets become a spaced dash, apostrophes and
 hyphens not inside a word go, other characters go, and runs of punctuation collapse to the
 strongest mark (``?!`` -> ``?``).
@@ -32,6 +32,12 @@ _SYMBOL_WORDS = {
 _SYMBOL_RE = re.compile("[" + re.escape("".join(_SYMBOL_WORDS)) + "]")
 _SHARP_RE = re.compile(r"\b([A-G])#(?![\w#])")
 _COMPARISON_RE = re.compile(r"(?:(?<=\s)|^)([<>]=?)(?=\s|-?\d)")
+_NUMBER_AFTER_RE = re.compile(r"\s*[$£€¥₹]?-?\.?\d")
+_SINGLE_AFTER_RE = re.compile(r"\s*[A-Za-z0-9](?![\w'])")
+_SINGLE_BEFORE_RE = re.compile(r"(?:^|(?<=[\s(]))[A-Za-z0-9]\s*$")
+_NUMBER_BEFORE_RE = re.compile(r"\d\s*$")
+_WORD_BEFORE_RE = re.compile(r"[A-Za-z]\s+$")
+_WORD_AFTER_RE = re.compile(r"\s+[A-Za-z]")
 _COMPARISON_WORDS = {
     "<": " less than ",
     ">": " greater than ",
@@ -64,12 +70,34 @@ def _mark_ellipses_and_dashes(text: str) -> str:
     return _DOUBLE_DASH_RE.sub(f" {_DASH} ", text)
 
 
+def _comparison(match: re.Match[str]) -> str:
+    """``<``/``>`` (``<=``/``>=``) are words next to a number ("x < 5", "< $5", "> 30") or
+    between two single letters or digits ("a > b"); a ``>`` between words is a comma (a menu
+    path, "Settings > Privacy"); otherwise the sign is left for the clean pass to drop."""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[max(0, start - 40) : start]
+    if (
+        _NUMBER_AFTER_RE.match(text, end)
+        or _NUMBER_BEFORE_RE.search(before)
+        or (_SINGLE_BEFORE_RE.search(before) and _SINGLE_AFTER_RE.match(text, end))
+    ):
+        return _COMPARISON_WORDS[match[1]]
+    if match[1] == ">" and _WORD_BEFORE_RE.search(before) and _WORD_AFTER_RE.match(text, end):
+        return ","
+    return match.group()
+
+
+def _read_comparisons(text: str) -> str:
+    """Comparisons (:func:`_comparison`), read before the digit rules read the numbers."""
+    return _COMPARISON_RE.sub(_comparison, text)
+
+
 def _read_symbols(text: str) -> str:
     """Symbols left after the digit rules: a spaced hyphen is a dash, ``C#`` is "C sharp",
-    comparisons and ``& @ + = %`` and currency signs are words."""
+    ``& @ + = %`` and currency signs are words (comparisons are read before the digit rules,
+    :func:`_read_comparisons`)."""
     text = _SPACED_HYPHEN_RE.sub(f" {_DASH} ", text)
     text = _SHARP_RE.sub(r"\1 sharp", text)
-    text = _COMPARISON_RE.sub(lambda m: _COMPARISON_WORDS[m[1]], text)
     return _SYMBOL_RE.sub(lambda m: _SYMBOL_WORDS[m.group()], text)
 
 

@@ -90,12 +90,40 @@ _DAY_MONTH = re.compile(
 )
 
 
+_DATE_WORDS_BEFORE = frozenset("after before between by from on since till until".split())
+_WORDS_AFTER_A_DATE = frozenset(
+    "after and are as at because before but by during every for from had has he i in is it "
+    "last next on or she since so that the then they this through till to until was we were "
+    "when which while will with would you".split()
+)
+_WORD_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
+_NEXT_WORD_RE = re.compile(r"\s+([A-Za-z]+)")
+
+
+def _is_bare_date(match: re.Match[str]) -> bool:
+    """``5 January`` with no suffix, "of" or year is a date at the end of text, before a mark,
+    or after "on"/"from"/"by"... or before a small word ("we", "at", "the") - not before a
+    capitalised word or a noun ("Top 5 March Madness", "2 June birthdays")."""
+    text, end = match.string, match.end()
+    following = _NEXT_WORD_RE.match(text, end)
+    if following is None:
+        return True
+    word = following[1]
+    if word.lower() in _WORDS_AFTER_A_DATE:
+        return True
+    before = _WORD_BEFORE_RE.search(text, max(0, match.start() - 20), match.start())
+    return word.islower() and before is not None and before[1].lower() in _DATE_WORDS_BEFORE
+
+
 def _day_month(match: re.Match[str]) -> str:
     """``5 January 2024`` (the British order) -> "the fifth of January twenty twenty-four";
-    "5 May" alone stays a number and a verb unless a suffix, "of" or a year makes it a date."""
+    without a suffix, "of" or a year it must look like a date (:func:`_is_bare_date`), and "5
+    May" alone stays a number and a verb."""
     if not 1 <= int(match["day"]) <= 31:
         return match.group()
-    if match["month"] == "May" and not (match["suffix"] or match["of"] or match["year"]):
+    if not (match["suffix"] or match["of"] or match["year"]) and (
+        match["month"] == "May" or not _is_bare_date(match)
+    ):
         return match.group()
     year = f" {year_to_words(int(match['year']))}" if match["year"] else ""
     article = "" if match.string[: match.start()].lower().endswith("the ") else "the "

@@ -59,17 +59,23 @@ def _word_before(text: str, start: int) -> str:
     return match[1].lower() if match else ""
 
 
+_OF_AFTER_RE = re.compile(r"\s+of\b", re.IGNORECASE)
+
+
 def _fraction(match: re.Match[str]) -> str:
     """A number slash a number: ``24/7`` -> "twenty-four seven", ``50/50`` -> "fifty-fifty";
-    "out of" after a decimal (``4.5/5``), after score or rated, or over 10 or 100 (``5/10``);
-    otherwise a fraction (``3/4`` -> "three quarters")."""
+    "out of" after a decimal (``4.5/5``), and after score or rated or over 10 or 100 (``5/10``)
+    unless "of" follows ("1/10 of the budget" -> "one tenth of"); otherwise a fraction (``3/4``
+    -> "three quarters")."""
     numerator, denominator = match[1], match[2]
     if (numerator, denominator) == ("24", "7"):
         return " twenty-four seven "
-    if (
-        "." in numerator
-        or _word_before(match.string, match.start()) in _SCORE_WORDS
-        or (denominator in ("10", "100") and float(numerator) <= int(denominator))
+    if "." in numerator or (
+        not _OF_AFTER_RE.match(match.string, match.end())
+        and (
+            _word_before(match.string, match.start()) in _SCORE_WORDS
+            or (denominator in ("10", "100") and float(numerator) <= int(denominator))
+        )
     ):
         return f" {_number_or_decimal(numerator)} out of {number_to_words(denominator)} "
     if numerator == denominator and int(numerator) >= 10:
@@ -91,7 +97,7 @@ def _mixed_fraction(match: re.Match[str]) -> str:
 _ORDINAL = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
 _DECADE = re.compile(r"\b(\d{2,4})'?s\b")
 _PHONE = re.compile(
-    r"(?<![\w+(])(?:"
+    r"(?<![\w+])(?:"
     r"(?:1-)?(?:\d{3}-)?\d{3}-\d{4}"  # 555-1234, 1-800-555-1234
     r"|\(\d{3}\)\s?\d{3}[-\s]\d{4}"  # (555) 123-4567
     r"|\+\d{1,3}[-\s]\(?\d{3}\)?[-\s]\d{3}[-\s]\d{4}"  # +1 555 123 4567

@@ -1,7 +1,8 @@
 """Sentences: line structure -> sentence ends before normalisation, splitting after it.
 
 A blank line, and a line break before a list item, end a sentence (``1. First`` -> ``One.
-First``). :func:`split_sentences` splits normalized text after ``?``, ``!`` and ``.``.
+First``); ``>`` quote markers at line starts (an e-mail reply) are dropped.
+:func:`split_sentences` splits normalized text after ``?``, ``!`` and ``.``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastspeak.text.normalize.numbers import number_to_words
 _LINE_BREAK_RE = re.compile(r"\r\n?")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n\s*")
 _LIST_ITEM_RE = re.compile(r"^[ \t]*(?:(?P<number>\d{1,3})[.)]|[-*•])[ \t]+", re.MULTILINE)
+_QUOTE_MARKER_RE = re.compile(r"^[ \t]*(?:>[ \t]*)+(?![\s=\d-])", re.MULTILINE)
 
 
 def _line_end(match: re.Match[str]) -> str:
@@ -22,10 +24,25 @@ def _line_end(match: re.Match[str]) -> str:
     return " " if not before or before[-1] in ".?!:;…" else " . "
 
 
+def _numbered_item_starts(text: str, start: int) -> bool:
+    """A line numbered ``2.`` is a list item at the start of text, after a blank line or
+    another list item, or when the line before ends with a mark ("Steps:", "done."); otherwise
+    it is a hard-wrapped sentence going on ("in Section\n2. The tenant"). (``2)`` always is.)"""
+    before = text[:start]
+    if not before.strip():
+        return True
+    previous = before.split("\n")[-2].rstrip()
+    return not previous or previous[-1] in ".?!:;…" or bool(_LIST_ITEM_RE.match(previous))
+
+
 def _list_item(match: re.Match[str]) -> str:
     """A list item at a line start begins a sentence; its number is read as a sentence of its
-    own ("1. First" -> "One. First"), a bullet (``-``, ``*``, ``•``) is dropped."""
+    own ("1. First" -> "One. First"), a bullet (``-``, ``*``, ``•``) is dropped. A numbered
+    line must start a list (:func:`_numbered_item_starts`)."""
     number = match["number"]
+    dotted = match.group().rstrip().endswith(".")
+    if number and dotted and not _numbered_item_starts(match.string, match.start()):
+        return match.group()
     return _line_end(match) + (f"{number_to_words(number).capitalize()}. " if number else "")
 
 
@@ -33,8 +50,8 @@ def _mark_lines(text: str) -> str:
     """Line structure -> sentence ends: a blank line ends a sentence (a heading, a paragraph),
     as does a line break before a list item; other line breaks become spaces later."""
     if "\n" not in text and "\r" not in text and not _LIST_ITEM_RE.match(text):
-        return text
-    text = _LINE_BREAK_RE.sub("\n", text)
+        return _QUOTE_MARKER_RE.sub("", text) if text.lstrip().startswith(">") else text
+    text = _QUOTE_MARKER_RE.sub("", _LINE_BREAK_RE.sub("\n", text))
     text = _LIST_ITEM_RE.sub(_list_item, text)
     return _BLANK_LINE_RE.sub(_line_end, text)
 
