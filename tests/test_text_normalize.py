@@ -681,3 +681,225 @@ def test_a_middle_initial_is_not_a_numeral() -> None:
     )
     assert normalize_text("Henry V of England.") == "Henry the fifth of England."
     assert normalize_text("Henry V won.") == "Henry the fifth won."
+
+
+# regressions a reviewer found in this stop's rules (old reading kept where unsure)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a glued m: million before a counted noun or after money words
+        ("The firm has 5m shares outstanding.", "The firm has five million shares outstanding."),
+        ("Sales hit 1.5m units.", "Sales hit one point five million units."),
+        (
+            "The company added 8m new subscribers.",
+            "The company added eight million new subscribers.",
+        ),
+        ("About 5m Americans are affected.", "About five million Americans are affected."),
+        ("The club paid 80m for the striker.", "The club paid eighty million for the striker."),
+        ("The charity raised 4m", "The charity raised four million"),
+        ("They gave 2m doses.", "They gave two million doses."),
+        ("The airport served 30m passengers.", "The airport served thirty million passengers."),
+        ("It produces 3m tonnes a year.", "It produces three million tonnes a year."),
+        ("The petition got 1m signatures.", "The petition got one million signatures."),
+        ("The fire burned 2m hectares.", "The fire burned two million hectares."),
+        (
+            "The app has 10m monthly active users.",
+            "The app has ten million monthly active users.",
+        ),
+        # minutes in chat and durations
+        ("Be there in 10m.", "Be there in ten minutes."),
+        ("ETA 15m.", "ETA fifteen minutes."),
+        ("The song is 3m 20s long.", "The song is three minutes twenty seconds long."),
+        ("Lap time 1m 23.4s", "Lap time one minute twenty-three point four seconds"),
+        # meters before a length word or as a race
+        ("The wall is 3m high.", "The wall is three meters high."),
+        ("The store is 200m away.", "The store is two hundred meters away."),
+        (
+            "He ran the 100m in 9.58 seconds.",
+            "He ran the one hundred meters in nine point five eight seconds.",
+        ),
+        ("The 200m freestyle final.", "The two hundred meters freestyle final."),
+        # unsure: the letter stays, as before
+        ("He jumped 8m", "He jumped eight m"),
+        ("Turn left in 200m.", "Turn left in two hundred m."),
+        # guards: this morning's readings
+        ("The city has 8m people.", "The city has eight million people."),
+        ("100m race", "one hundred meters race"),
+        ("The film runs 2h 15m.", "The film runs two hours fifteen minutes."),
+        ("posted 5m ago", "posted five minutes ago"),
+        ("5 km", "five kilometers"),
+        ("the 80s", "the eighties"),
+    ],
+)
+def test_a_glued_m_is_million_minutes_meters_or_the_letter(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "The festival runs 12-14 September 2024.",
+            "The festival runs the twelfth to the fourteenth of September twenty twenty-four.",
+        ),
+        ("Trip dates: 3-10 June.", "Trip dates: the third to the tenth of June."),
+        (
+            "The conference is on 5\u20137 October in Lisbon.",
+            "The conference is on the fifth to the seventh of October in Lisbon.",
+        ),
+        (
+            "The sale runs from 1 to 15 August.",
+            "The sale runs from the first to the fifteenth of August.",
+        ),
+        ("Between 10 and 12 July", "Between the tenth and the twelfth of July"),
+        # not a date: left as numbers
+        ("Pages 1-5 June edition", "Pages one to five June edition"),
+        ("I bought 3 and 5 May", "I bought three and five May"),
+        # guards
+        ("On 5 January 2024", "On the fifth of January twenty twenty-four"),
+        ("March 5-7", "March fifth to seventh"),
+    ],
+)
+def test_a_range_of_days_before_a_month(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "It costs 1/10 the price of the original.",
+            "It costs one tenth the price of the original.",
+        ),
+        ("a 1/10 scale model", "a one tenth scale model"),
+        ("A 1/100 scale Gundam kit.", "A one one hundredth scale Gundam kit."),
+        ("Add 1/10 cup of vinegar.", "Add one tenth cup of vinegar."),
+        ("The gap should be 1/10 inch.", "The gap should be one tenth inch."),
+        ("Shoot at 1/100 s", "Shoot at one one hundredth of a second"),
+        ("1/10 its original size", "one tenth its original size"),
+        ("1/10 as much", "one tenth as much"),
+        # scores
+        ("I scored 5/10.", "I scored five out of ten."),
+        ("I give it 8/10 for effort.", "I give it eight out of ten for effort."),
+        ("8/10 stars", "eight out of ten stars"),
+        ("Rated 9/10 on IMDb.", "Rated nine out of ten on IMDb."),
+        ("9/10 dentists recommend it.", "nine out of ten dentists recommend it."),
+        ("rated 4/5", "rated four out of five"),
+        ("4.5/5 stars", "four point five out of five stars"),
+        # guards
+        ("1/10 of the budget", "one tenth of the budget"),
+        ("3/4 cup sugar", "three quarters cup sugar"),
+        ("a 50/50 chance", "a fifty-fifty chance"),
+    ],
+)
+def test_a_tenth_is_a_fraction_unless_it_is_a_score(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentences"),
+    [
+        (
+            "- Preheat oven to 350°F.\n- Mix the flour.",
+            ["Preheat oven to three hundred fifty degrees Fahrenheit.", "Mix the flour."],
+        ),
+        (
+            "1. Set the oven to 200°C.\n2. Whisk the eggs.",
+            ["One.", "Set the oven to two hundred degrees Celsius.", "Two.", "Whisk the eggs."],
+        ),
+        (
+            "Options:\n1. Plan A.\n2. Plan B.\n3. Give up.",
+            ["Options: One.", "Plan A.", "Two.", "Plan B.", "Three.", "Give up."],
+        ),
+        ("- Meet at Gate B.\n- Board at 9.", ["Meet at Gate B.", "Board at nine."]),
+        (
+            "Preheat the oven to 180°C. Grease a tin.",
+            ["Preheat the oven to one hundred eighty degrees Celsius.", "Grease a tin."],
+        ),
+        # hard-wrapped lines starting "2)" or "- " go on
+        ("the ratio (see table\n2) was high", ["the ratio — see table two — was high"]),
+        ("The cost was high\n- too high, in fact.", ["The cost was high — too high, in fact."]),
+        # guards: real lists
+        (
+            "To install:\n1) Download the file\n2) Run it",
+            ["To install: One.", "Download the file.", "Two.", "Run it"],
+        ),
+        ("Ingredients\n- 2 eggs\n- 1 cup flour", ["Ingredients. two eggs. one cup flour"]),
+        ("Done.\n\nNext part.", ["Done.", "Next part."]),
+    ],
+)
+def test_list_items_keep_their_sentence_ends(raw: str, sentences: list[str]) -> None:
+    assert split_sentences(normalize_text(raw)) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("A 65 W USB-C charger is included.", "A sixty-five watts USB-C charger is included."),
+        ("Buy 10 W LED bulbs.", "Buy ten watts LED bulbs."),
+        ("It has a 100 W RMS output.", "It has a one hundred watts RMS output."),
+        ("The 45 W MagSafe adapter", "The forty-five watts MagSafe adapter"),
+        ("The 15 W Qi charger", "The fifteen watts Qi charger"),
+        ("PSU: 65 W 20 V 3.25 A", "PSU: sixty-five watts twenty volts three point two five A"),
+        # letters after a place word and in a win-loss record
+        ("Room 12W is on the left.", "Room twelve W is on the left."),
+        ("Meet in Room 4L.", "Meet in Room four L."),
+        ("We sat in seat 23L.", "We sat in seat twenty-three L."),
+        ("The team went 12 W 4 L.", "The team went twelve W four L."),
+        ("10 W, 2 L this year", "ten W, two L this year"),
+        # West with an address cue
+        ("100 W Main St", "one hundred West Main St"),
+        ("Meet at 350 W Broadway at 10.", "Meet at three hundred fifty West Broadway at ten."),
+        (
+            "The store is at 200 W 57th Street.",
+            "The store is at two hundred West fifty-seventh Street.",
+        ),
+        ("More than 400 W. Virginia miners", "More than four hundred West Virginia miners"),
+        # guards
+        ("a 60W bulb", "a sixty watts bulb"),
+        ("It holds 2 L.", "It holds two liters."),
+        ("I wear jeans in 32W 34L.", "I wear jeans in thirty-two W thirty-four L."),
+    ],
+)
+def test_w_and_l_after_a_number(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Good Morning Dr. How are you today?", "Good Morning Doctor How are you today?"),
+        ("Happy Birthday Dr. We love you!", "Happy Birthday Doctor We love you!"),
+        ("Thank You Dr. For Everything", "Thank You Doctor For Everything"),
+        # Drive with a street cue
+        ("She lives on Elm Dr. The house is red.", "She lives on Elm Drive. The house is red."),
+        (
+            "He lives at the end of Willow Dr., near the park.",
+            "He lives at the end of Willow Drive, near the park.",
+        ),
+        ("My address is 5 Lake Shore Dr.", "My address is five Lake Shore Drive."),
+    ],
+)
+def test_dr_after_a_title_case_greeting_is_doctor(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("lmk if u need anything <3", "lmk if u need anything"),
+        ("i <3 NY", "i NY"),
+        ("Miss you <333", "Miss you"),
+        ("Step 1 > Step 2 > Step 3", "Step one, Step two, Step three"),
+        # guards: comparisons
+        ("if x <3 then", "if x less than three then"),
+        ("children <5 years old", "children less than five years old"),
+        ("Total was 4 + 5 > 8, correct.", "Total was four plus five greater than eight, correct."),
+        ("Go to Settings > Privacy > Location.", "Go to Settings, Privacy, Location."),
+        ("A > B", "A greater than B"),
+    ],
+)
+def test_hearts_and_paths_are_no_comparisons(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected

@@ -20,7 +20,9 @@ The rules of :func:`normalize_text`, in order (each reads the output of the one 
 2. :mod:`.unicode` — quotes and dashes folded, other scripts transliterated, emoji and controls
    dropped; then the text must hold a letter or a digit;
 3. :mod:`.web` — emails and URLs, before their dots, slashes and digits are read otherwise;
-4. :mod:`.cleanup` — ``...`` -> ``…``, ``--`` -> a spaced dash;
+4. :mod:`.cleanup` — ``...`` -> ``…``, ``--`` -> a spaced dash; :mod:`.units` — ``°C``/``°F``
+   (folded to "degrees C") -> "degrees Celsius", before a period after the C can be taken for
+   an initial's;
 5. :mod:`.abbreviations` — ``Dr. St. e.g. a.m. U.S.`` and initials, deciding which periods end
    a sentence;
 6. :mod:`.roman` — Roman numerals after a capitalised word;
@@ -109,7 +111,6 @@ _NUMBER_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]
     (dates._DAY_MONTH, dates._day_month),
     (units._PERCENT, units._percent),
     (units._UNIT, units._unit),
-    (units._DEGREES_SCALE, units._degrees_scale),
     (numeric._PHONE, numeric._phone),
     (numeric._MIXED_FRACTION, numeric._mixed_fraction),
     (numeric._FRACTION, numeric._fraction),
@@ -141,6 +142,7 @@ def _read_numbers(text: str) -> str:
 def _verbalize(text: str) -> str:
     text = web._read_web_addresses(text)
     text = cleanup._mark_ellipses_and_dashes(text)
+    text = units._DEGREES_SCALE.sub(units._degrees_scale, text)
     text = abbreviations._expand_abbreviations(text)
     text = roman._read_roman_numerals(text)
     text = cleanup._read_comparisons(text)

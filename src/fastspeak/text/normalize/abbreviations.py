@@ -116,20 +116,26 @@ def _period_if_kept(text: str, end: int) -> str:
     return "." if _keeps_period(text, end) else ""
 
 
-_HOUSE_NUMBER_RE = re.compile(r"\b\d+[A-Za-z]?\s+$")
+_HOUSE_NUMBER_RE = re.compile(r"\b\d+[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){0,2}$")
+_STREET_PREPOSITION_RE = re.compile(
+    r"\b(?:along|at|by|down|from|into|near|not|of|off|on|onto|past|to|toward|towards|up|via)\s+"
+    r"(?:[A-Z][a-z]+\s+){0,2}$"
+)
 
 
 def _doctor(match: re.Match[str]) -> str:
-    """``Dr.`` is Drive after a house number and a street name ("12 Elm Dr."), and after a
-    capitalised word that does not start the sentence when the end, a mark or a new sentence
-    follows ("on Elm Dr. The house" -> "on Elm Drive. The house"); otherwise Doctor ("Ask Dr.
-    Who", "Thanks Dr. I will", "Dr. Smith")."""
+    """``Dr.`` after a capitalised word is Drive only with a street cue: a house number before
+    the street name ("12 Oak Dr. Smith lives", "5 Lake Shore Dr."), or a preposition before it
+    ("on", "at", "onto", "down", "of"...) when the end, a mark or a new sentence follows ("on Elm Dr.
+    The house" -> "on Elm Drive. The house"); otherwise Doctor ("Ask Dr. Who", "Thanks Dr. I
+    will", "Good Morning Dr. How are you", "Dr. Smith")."""
     before, text, end = match["before"] or "", match.string, match.end()
     rest = text[end:].lstrip()
+    start = match.start()
     street = bool(before) and (
-        _HOUSE_NUMBER_RE.search(text, 0, match.start()) is not None
+        _HOUSE_NUMBER_RE.search(text, max(0, start - 60), start) is not None
         or (
-            not _starts_sentence(text, match.start())
+            _STREET_PREPOSITION_RE.search(text, max(0, start - 60), start) is not None
             and (not rest or rest[0] in ",.;:!?" or _sentence_follows(text, end))
         )
     )

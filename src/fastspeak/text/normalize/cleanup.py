@@ -38,6 +38,9 @@ _SINGLE_BEFORE_RE = re.compile(r"(?:^|(?<=[\s(]))[A-Za-z0-9]\s*$")
 _NUMBER_BEFORE_RE = re.compile(r"\d\s*$")
 _WORD_BEFORE_RE = re.compile(r"[A-Za-z]\s+$")
 _WORD_AFTER_RE = re.compile(r"\s+[A-Za-z]")
+_CAPITALISED_AFTER_RE = re.compile(r"\s+[A-Z][a-z]")
+_HEART_RE = re.compile(r"(?:^|(?<=\s))<3+(?!\d|[.,]\d)(?=[\s.,!?;:)]|$)")
+_VARIABLE_BEFORE_RE = re.compile(r"(?:^|(?<=[\s(]))(?![iIuU]\s*$)[A-Za-z]\s*$")
 _COMPARISON_WORDS = {
     "<": " less than ",
     ">": " greater than ",
@@ -73,9 +76,16 @@ def _mark_ellipses_and_dashes(text: str) -> str:
 def _comparison(match: re.Match[str]) -> str:
     """``<``/``>`` (``<=``/``>=``) are words next to a number ("x < 5", "< $5", "> 30") or
     between two single letters or digits ("a > b"); a ``>`` between words is a comma (a menu
-    path, "Settings > Privacy"); otherwise the sign is left for the clean pass to drop."""
+    path, "Settings > Privacy", also after a number when a capitalised word follows, "Step 1 >
+    Step 2"); otherwise the sign is left for the clean pass to drop."""
     text, start, end = match.string, match.start(), match.end()
     before = text[max(0, start - 40) : start]
+    if (
+        match[1] == ">"
+        and _CAPITALISED_AFTER_RE.match(text, end)
+        and (_WORD_BEFORE_RE.search(before) or _NUMBER_BEFORE_RE.search(before))
+    ):
+        return ","
     if (
         _NUMBER_AFTER_RE.match(text, end)
         or _NUMBER_BEFORE_RE.search(before)
@@ -87,8 +97,18 @@ def _comparison(match: re.Match[str]) -> str:
     return match.group()
 
 
+def _heart(match: re.Match[str]) -> str:
+    """``<3`` (``<333``) is a heart emoticon, dropped like emoji, unless a single letter other
+    than ``i`` or ``u`` comes before ("x <3" is a comparison; "i <3 NY", "love u <3")."""
+    before = match.string[max(0, match.start() - 40) : match.start()]
+    return match.group() if _VARIABLE_BEFORE_RE.search(before) else " "
+
+
 def _read_comparisons(text: str) -> str:
-    """Comparisons (:func:`_comparison`), read before the digit rules read the numbers."""
+    """Heart emoticons dropped (:func:`_heart`), then comparisons (:func:`_comparison`), read
+    before the digit rules read the numbers."""
+    if "<3" in text:
+        text = _HEART_RE.sub(_heart, text)
     return _COMPARISON_RE.sub(_comparison, text)
 
 

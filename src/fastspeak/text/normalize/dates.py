@@ -84,7 +84,8 @@ def _month_day(match: re.Match[str]) -> str:
 
 
 _DAY_MONTH = re.compile(
-    r"\b(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>"
+    r"\b(?:(?P<first>\d{1,2})(?:st|nd|rd|th)?(?P<joiner>-|\s(?:to|and|through|until)\s))?"
+    r"(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>"
     + "|".join(_MONTHS)
     + r")\b(?:,?\s(?P<year>\d{4})\b)?"
 )
@@ -116,10 +117,14 @@ def _is_bare_date(match: re.Match[str]) -> bool:
 
 
 def _day_month(match: re.Match[str]) -> str:
-    """``5 January 2024`` (the British order) -> "the fifth of January twenty twenty-four";
-    without a suffix, "of" or a year it must look like a date (:func:`_is_bare_date`), and "5
+    """``5 January 2024`` (the British order) -> "the fifth of January twenty twenty-four",
+    a range of days too ("12-14 September", "from 1 to 15 August" -> "the twelfth to the
+    fourteenth of September", "the first to the fifteenth of August"); without a suffix, "of" or a year it must look like a date (:func:`_is_bare_date`), and "5
     May" alone stays a number and a verb."""
     if not 1 <= int(match["day"]) <= 31:
+        return match.group()
+    first = match["first"]
+    if first and not 1 <= int(first) < int(match["day"]):
         return match.group()
     if not (match["suffix"] or match["of"] or match["year"]) and (
         match["month"] == "May" or not _is_bare_date(match)
@@ -127,4 +132,8 @@ def _day_month(match: re.Match[str]) -> str:
         return match.group()
     year = f" {year_to_words(int(match['year']))}" if match["year"] else ""
     article = "" if match.string[: match.start()].lower().endswith("the ") else "the "
-    return f" {article}{ordinal_to_words(match['day'])} of {match['month']}{year} "
+    day = f"{ordinal_to_words(match['day'])} of {match['month']}{year}"
+    if first:
+        joiner = match["joiner"].strip()
+        day = f"{ordinal_to_words(first)} {'to' if joiner == '-' else joiner} the {day}"
+    return f" {article}{day} "

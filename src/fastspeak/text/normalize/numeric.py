@@ -60,23 +60,61 @@ def _word_before(text: str, start: int) -> str:
 
 
 _OF_AFTER_RE = re.compile(r"\s+of\b", re.IGNORECASE)
+_SCORE_AFTER_RE = re.compile(
+    r"\s*(?:[.,;:!?)\]…—-]|$)|\s+(?:and|at|but|by|for|from|in|on|overall|points?|stars?|would)\b",
+    re.IGNORECASE,
+)
+"""What may follow a score (``5/10``): a mark, the end, or a word such as "for", "on",
+"stars"; before a noun, "the" or "its" the number is a fraction ("1/10 scale", "1/10 the
+price")."""
+_GAVE_IT_RE = re.compile(r"\b(?:gave|give|gives|giving|rate|rated|rates)\s+(?:it|them|this)\s*$")
+
+
+def _is_score(match: re.Match[str]) -> bool:
+    """A slash number is a score ("out of") after a decimal (``4.5/5``), after score words
+    ("scored 7/10", "rated 4/5", "gave it 8/10"), or over 10 or 100 where a score may end
+    ("I scored 5/10.", "9/10 for effort", "8/10 stars") or before a plural noun ("9/10
+    dentists")."""
+    text, start, end = match.string, match.start(), match.end()
+    numerator, denominator = match[1], match[2]
+    if "." in numerator:
+        return True
+    if _OF_AFTER_RE.match(text, end):
+        return False
+    if _word_before(text, start) in _SCORE_WORDS or _GAVE_IT_RE.search(
+        text, max(0, start - 30), start
+    ):
+        return True
+    if denominator not in ("10", "100") or float(numerator) > int(denominator):
+        return False
+    if _SCORE_AFTER_RE.match(text, end):
+        return True
+    # a count of a plural noun: "9/10 dentists", "3/10 scheduled flights"
+    words = _NEXT_WORDS_RE.match(text, end)
+    if words is None:
+        return False
+    first, second = words[1].lower(), (words[2] or "").lower()
+    return _is_plural(first) or (first.endswith("ed") and _is_plural(second))
+
+
+_NEXT_WORDS_RE = re.compile(r"\s+([A-Za-z]+)(?:\s+([A-Za-z]+))?")
+
+
+def _is_plural(word: str) -> bool:
+    return word in ("people", "men", "women", "children") or (
+        len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+    )
 
 
 def _fraction(match: re.Match[str]) -> str:
     """A number slash a number: ``24/7`` -> "twenty-four seven", ``50/50`` -> "fifty-fifty";
-    "out of" after a decimal (``4.5/5``), and after score or rated or over 10 or 100 (``5/10``)
-    unless "of" follows ("1/10 of the budget" -> "one tenth of"); otherwise a fraction (``3/4``
-    -> "three quarters")."""
+    "out of" for a score (:func:`_is_score`: ``4.5/5``, ``5/10``, "rated 4/5"), never before
+    "of" ("1/10 of the budget" -> "one tenth of"); otherwise a fraction (``3/4`` -> "three
+    quarters", "a 1/10 scale model" -> "one tenth")."""
     numerator, denominator = match[1], match[2]
     if (numerator, denominator) == ("24", "7"):
         return " twenty-four seven "
-    if "." in numerator or (
-        not _OF_AFTER_RE.match(match.string, match.end())
-        and (
-            _word_before(match.string, match.start()) in _SCORE_WORDS
-            or (denominator in ("10", "100") and float(numerator) <= int(denominator))
-        )
-    ):
+    if _is_score(match):
         return f" {_number_or_decimal(numerator)} out of {number_to_words(denominator)} "
     if numerator == denominator and int(numerator) >= 10:
         return f" {number_to_words(numerator)}-{number_to_words(denominator)} "

@@ -18,30 +18,40 @@ _QUOTE_MARKER_RE = re.compile(r"^[ \t]*(?:>[ \t]*)+(?![\s=\d-])", re.MULTILINE)
 
 
 def _line_end(match: re.Match[str]) -> str:
-    """A period where a line that must end a sentence has no mark of its own ("Shopping:" keeps
-    its colon); nothing at the start of text."""
+    """A period where a line must end a sentence and has no mark of its own ("Shopping:" keeps
+    its colon), also after a line's own period, which an abbreviation or initial could take
+    ("- Meet at Gate B.\n- Board" keeps its sentence end); nothing at the start of text."""
     before = match.string[: match.start()].rstrip()
-    return " " if not before or before[-1] in ".?!:;…" else " . "
+    return " " if not before or before[-1] in "?!:;…" else " . "
 
 
-def _numbered_item_starts(text: str, start: int) -> bool:
-    """A line numbered ``2.`` is a list item at the start of text, after a blank line or
-    another list item, or when the line before ends with a mark ("Steps:", "done."); otherwise
-    it is a hard-wrapped sentence going on ("in Section\n2. The tenant"). (``2)`` always is.)"""
+def _item_starts(text: str, start: int, end: int, *, numbered_dot: bool) -> bool:
+    """A line starting ``2.``, ``2)`` or ``-`` is a list item at the start of text, after a blank
+    line or another list item, or when the line before ends with a mark ("Steps:", "done.");
+    a ``2)`` or bullet line is also one when the next line is an item too ("Ingredients\n- 2
+    eggs\n- 1 cup flour"). Otherwise it is a hard-wrapped sentence going on ("in Section\n2.
+    The tenant", "(see table\n2) was high", "was high\n- too high")."""
     before = text[:start]
     if not before.strip():
         return True
     previous = before.split("\n")[-2].rstrip()
-    return not previous or previous[-1] in ".?!:;…" or bool(_LIST_ITEM_RE.match(previous))
+    if not previous or previous[-1] in ".?!:;…" or bool(_LIST_ITEM_RE.match(previous)):
+        return True
+    if numbered_dot:
+        return False
+    next_break = text.find("\n", end)
+    return next_break >= 0 and bool(_LIST_ITEM_RE.match(text, next_break + 1))
 
 
 def _list_item(match: re.Match[str]) -> str:
     """A list item at a line start begins a sentence; its number is read as a sentence of its
-    own ("1. First" -> "One. First"), a bullet (``-``, ``*``, ``•``) is dropped. A numbered
-    line must start a list (:func:`_numbered_item_starts`)."""
+    own ("1. First" -> "One. First"), a bullet (``-``, ``*``, ``•``) is dropped. A numbered or
+    ``-`` line must start a list (:func:`_item_starts`)."""
     number = match["number"]
     dotted = match.group().rstrip().endswith(".")
-    if number and dotted and not _numbered_item_starts(match.string, match.start()):
+    if (number or match.group().strip() == "-") and not _item_starts(
+        match.string, match.start(), match.end(), numbered_dot=bool(number and dotted)
+    ):
         return match.group()
     return _line_end(match) + (f"{number_to_words(number).capitalize()}. " if number else "")
 
