@@ -18,12 +18,12 @@ class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_config_arguments(parser: argparse.ArgumentParser, resumable: bool = True) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        help="YAML config (see configs/); defaults if omitted, or with --resume the run's own "
-        "OUT/config.yaml",
+        help="YAML config (see configs/); defaults if omitted"
+        + (", or with --resume the run's own OUT/config.yaml" if resumable else ""),
     )
     parser.add_argument(
         "--set",
@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
             "stats.json, speakers.json, report.json and a feature cache keyed by the settings."
         ),
     )
-    _add_config_arguments(pre)
+    _add_config_arguments(pre, resumable=False)
     pre.add_argument("--data", type=Path, required=True, help="corpus root folder")
     pre.add_argument("--out", type=Path, required=True, help="feature folder (FEATDIR)")
     pre.add_argument(
@@ -603,7 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
         "gta",
         help="ground-truth-aligned mels of a trained acoustic model, for vocoder fine-tuning",
         description=(
-            "Run a trained acoustic model teacher-forced (the data's durations, pitch, energy) "
+            "Run a trained acoustic model teacher-forced (the data's durations, pitch, energy; "
+            "on a --no-alignments FEATDIR the durations of the checkpoint's own aligner) "
             "over every utterance of FEATDIR and write GTADIR: its mels (same frame counts as "
             "the recordings' mels) per id, manifests naming the audio span of each, and "
             "report.json. Then: fastspeak train-vocoder --gta GTADIR --init-from VOCODER_CKPT."
@@ -774,11 +775,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = commands.add_parser(
         "serve",
-        help="HTTP server with a web page: /api/tts, /v1/audio/speech, /api/voices, /health",
+        help="HTTP server with a web page: /api/tts, /api/mel, /v1/audio/speech, /api/voices, "
+        "/health",
         description=(
             "Serve one voice over HTTP (FastAPI + uvicorn). Open http://HOST:PORT/ for the web "
             "page. POST /api/tts {text, speaker, speed, pitch, energy, stream} -> audio/wav; "
-            "POST /v1/audio/speech (OpenAI-style); GET /api/voices; GET /health."
+            "POST /api/mel (same body) -> image/png; POST /v1/audio/speech (OpenAI-style); "
+            "GET /api/voices; GET /health."
         ),
     )
     sv.add_argument("--checkpoint", type=Path, help="checkpoint or voice folder (default: bundled)")
