@@ -144,7 +144,10 @@ def test_joint_training_refuses_transition_tokens(
 
 
 def test_distill_on_placeholder_durations_follows_the_checkpoints_aligner(
-    piper_featdir: Path, frame_level_featdir: Path, tmp_path: Path
+    piper_featdir: Path,
+    frame_level_featdir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A model trained jointly on a --no-alignments FEATDIR: teacher-forced distill/gta take
     its aligner's durations (they followed the even placeholders); a checkpoint without an
@@ -182,6 +185,16 @@ def test_distill_on_placeholder_durations_follows_the_checkpoints_aligner(
     with pytest.raises(DistillError, match="placeholder durations"):
         distill(tmp_path / "plain" / "checkpoints" / "latest.pt", placeholder, tmp_path / "x",
                 progress=False)  # fmt: skip
+    # gta refuses before its (long) audio-span pass
+    from fastspeak.data import gta
+
+    def no_spans(*args: object) -> None:
+        raise AssertionError("the audio spans were read before the refusal")
+
+    monkeypatch.setattr(gta, "audio_spans", no_spans)
+    with pytest.raises(DistillError, match="placeholder durations"):
+        gta.write_gta(tmp_path / "plain" / "checkpoints" / "latest.pt", placeholder,
+                      tmp_path / "gta", progress=False)  # fmt: skip
 
 
 def load_checkpoint_config(path: Path) -> Config:

@@ -65,6 +65,22 @@ def _check_out_dir(feat_dir: Path, out_dir: Path) -> None:
         raise DistillError(problem)
 
 
+def check_aligner_for_placeholders(feat_dir: Path, has_aligner: bool) -> None:
+    """Teacher forcing over a FEATDIR of placeholder durations (preprocess --no-alignments)
+    needs the checkpoint's own aligner (``train.durations: learned``) to give real ones.
+
+    Raises:
+        DistillError: the checkpoint has no aligner.
+    """
+    if not has_aligner:
+        raise DistillError(
+            f"{feat_dir} holds placeholder durations (preprocess --no-alignments), which "
+            "teacher forcing would follow: use a checkpoint trained on it with "
+            "train.durations=learned (its aligner gives the durations), or run fastspeak "
+            "align and preprocess --durations first"
+        )
+
+
 def distill(
     checkpoint: str | os.PathLike[str],
     feat_dir: str | os.PathLike[str],
@@ -106,13 +122,7 @@ def distill(
     _, speakers, feature_stats = load_feature_dir(feat_dir)
     aligner = None  # teacher-forced on placeholder durations: the checkpoint's own aligner's
     if mode == "teacher-forced" and feature_stats.get("durations") == PLACEHOLDER:
-        if saved.get("aligner") is None:
-            raise DistillError(
-                f"{feat_dir} holds placeholder durations (preprocess --no-alignments), which "
-                "teacher forcing would follow: use a checkpoint trained on it with "
-                "train.durations=learned (its aligner gives the durations), or run fastspeak "
-                "align and preprocess --durations first"
-            )
+        check_aligner_for_placeholders(feat_dir, saved.get("aligner") is not None)
         aligner = JointAlignment(config)
         aligner.load_weights(saved["aligner"])
         aligner = aligner.to(device).eval()

@@ -34,9 +34,12 @@ from tqdm import tqdm
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram, mel_frames
 from fastspeak.config import AudioConfig, config_from_dict
-from fastspeak.data.distill import SPLITS, DistillError, distill
+from fastspeak.data.dataset import PLACEHOLDER, load_feature_dir
+from fastspeak.data.distill import SPLITS, DistillError, check_aligner_for_placeholders, distill
 from fastspeak.data.vocoder import corpus_audio_paths
 from fastspeak.files import atomic_write_text, new_folder_problem
+from fastspeak.train.checkpoint import load_checkpoint
+from fastspeak.voice import is_voice
 
 __all__ = ["MAX_MEL_DIFFERENCE", "GTAError", "audio_spans", "find_audio_span", "write_gta"]
 
@@ -148,6 +151,12 @@ def write_gta(
     if not config_path.is_file():
         raise GTAError(f"{config_path} does not exist; is {feat_dir} a FEATDIR?")
     audio = config_from_dict(yaml.safe_load(config_path.read_text())).audio
+    if load_feature_dir(feat_dir)[2].get("durations") == PLACEHOLDER:  # before the span pass
+        has_aligner = (
+            not is_voice(checkpoint)
+            and load_checkpoint(Path(checkpoint)).get("aligner") is not None
+        )
+        check_aligner_for_placeholders(feat_dir, has_aligner)
     spans = audio_spans(feat_dir, audio, progress)  # fails before any model work
     report = distill(
         checkpoint,
