@@ -195,6 +195,8 @@ def _command_align(args: argparse.Namespace) -> int:
     )
     for suffix, title in measures:
         for split, errors in report.get(f"boundary_error{suffix}", {}).items():
+            if not errors.get("boundaries"):  # an empty split (a tiny corpus's val)
+                continue
             before = report.get(f"boundary_error_aligner{suffix}", {}).get(split)
             refined = f" (aligner alone: {before['mean_ms']} ms)" if before else ""
             print(
