@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from fastspeak.text.normalize.context import _word_after
 from fastspeak.text.normalize.numbers import number_to_words, ordinal_to_words, year_to_words
 
 _TIME = re.compile(
@@ -98,7 +99,6 @@ _WORDS_AFTER_A_DATE = frozenset(
     "when which while will with would you".split()
 )
 _WORD_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
-_NEXT_WORD_RE = re.compile(r"\s+([A-Za-z]+)")
 
 
 def _is_bare_date(match: re.Match[str]) -> bool:
@@ -106,10 +106,9 @@ def _is_bare_date(match: re.Match[str]) -> bool:
     or after "on"/"from"/"by"... or before a small word ("we", "at", "the") - not before a
     capitalised word or a noun ("Top 5 March Madness", "2 June birthdays")."""
     text, end = match.string, match.end()
-    following = _NEXT_WORD_RE.match(text, end)
-    if following is None:
+    word = _word_after(text, end)
+    if not word:
         return True
-    word = following[1]
     if word.lower() in _WORDS_AFTER_A_DATE:
         return True
     before = _WORD_BEFORE_RE.search(text, max(0, match.start() - 20), match.start())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from fastspeak.text.normalize.context import _has_plural_ending, _word_before
 from fastspeak.text.normalize.numbers import (
     _SCALES,
     _plural_word,
@@ -50,15 +51,6 @@ def _fraction_words(numerator: str, denominator: str) -> str:
 
 
 _SCORE_WORDS = frozenset("score scored scores scoring rate rated rating ratings grade".split())
-_WORD_BEFORE_RE = re.compile(r"([A-Za-z]+)[\s:]*$")
-
-
-def _word_before(text: str, start: int) -> str:
-    """The lowercased word just before ``start`` ("" when there is none)."""
-    match = _WORD_BEFORE_RE.search(text, max(0, start - 40), start)
-    return match[1].lower() if match else ""
-
-
 _OF_AFTER_RE = re.compile(r"\s+of\b", re.IGNORECASE)
 _SCORE_AFTER_RE = re.compile(
     r"\s*(?:[.,;:!?)\]…—-]|$)|\s+(?:and|at|but|by|for|from|in|on|overall|points?|stars?|would)\b",
@@ -101,9 +93,7 @@ _NEXT_WORDS_RE = re.compile(r"\s+([A-Za-z]+)(?:\s+([A-Za-z]+))?")
 
 
 def _is_plural(word: str) -> bool:
-    return word in ("people", "men", "women", "children") or (
-        len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
-    )
+    return word in ("people", "men", "women", "children") or _has_plural_ending(word)
 
 
 def _fraction(match: re.Match[str]) -> str:

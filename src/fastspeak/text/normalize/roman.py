@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from fastspeak.text.normalize.abbreviations import SENTENCE_STARTERS, _starts_sentence
+from fastspeak.text.normalize.context import _word_after
 from fastspeak.text.normalize.numbers import number_to_words, ordinal_to_words
 
 _ROMAN_RE = re.compile(
@@ -48,7 +49,6 @@ _MEDICAL_WORDS = frozenset(
 )
 """Words next to which ``IV`` is intravenous, not four ("Morphine IV", "IV fluids")."""
 
-_NEXT_WORD_RE = re.compile(r"\s*([A-Za-z]+)")
 _NAME_BEFORE_RE = re.compile(r"\b([A-Z][a-z]+)\s+$")
 
 
@@ -72,8 +72,7 @@ def _is_title_numeral(match: re.Match[str]) -> bool:
     if numeral in ("IV", "VI") and _starts_sentence(text, match.start()):
         return False
     if numeral == "IV":
-        after = _NEXT_WORD_RE.match(text, match.end())
-        neighbours = {before.lower(), after[1].lower() if after else ""}
+        neighbours = {before.lower(), _word_after(text, match.end()).lower()}
         return not neighbours & _MEDICAL_WORDS
     return True
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from fastspeak.text.normalize.abbreviations import SENTENCE_STARTERS
+from fastspeak.text.normalize.context import _has_plural_ending, _word_before
 from fastspeak.text.normalize.numbers import decimal_to_words, number_to_words
-from fastspeak.text.normalize.numeric import _word_before
 
 _PERCENT = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)(?:\.(\d+))?\s?%")
 
@@ -160,9 +160,7 @@ def _next_words(text: str, end: int, count: int) -> list[str]:
 
 def _is_plural_noun(word: str) -> bool:
     lower = word.lower()
-    return lower in _MILLION_NOUNS or (
-        len(word) > 3 and lower.endswith("s") and not lower.endswith(("ss", "us", "is"))
-    )
+    return lower in _MILLION_NOUNS or _has_plural_ending(lower)
 
 
 def _glued_m(match: re.Match[str], following: str) -> str | None:
