@@ -43,7 +43,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import soundfile
@@ -113,6 +113,17 @@ def _source_signature(utterance: Utterance) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+class _Cached(NamedTuple):
+    """An utterance's cache file: its features and where its audio sits in the source."""
+
+    durations: np.ndarray
+    pitch: np.ndarray
+    energy: np.ndarray
+    seconds: float  # of the audio the features cover
+    source_seconds: float  # of the source recording
+    trim_start: float | None  # seconds cut off the source's start (None: an older file)
+
+
 class _Worker:
     """Per-process state: the text processor and feature extractor are built once."""
 
@@ -165,7 +176,7 @@ class _Worker:
                 "'fastspeak align')"
             )
         cached = self._load_cached(path, signature, Path(utterance.audio_path))
-        if cached is not None and given is not None and cached[-1] is None:
+        if cached is not None and given is not None and cached.trim_start is None:
             cached = None  # made before trim_start was stored: --durations needs it
         if cached is None:
             wav = load_audio(utterance.audio_path, audio_config.sample_rate)
@@ -325,12 +336,8 @@ class _Worker:
         )
 
     @staticmethod
-    def _load_cached(
-        path: Path, signature: str, audio_path: Path
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float | None] | None:
-        """(durations, pitch, energy, seconds used, seconds of the source audio, seconds cut
-        off its start or None for a file made before that was stored) of a cache file made
-        from these sources, or None."""
+    def _load_cached(path: Path, signature: str, audio_path: Path) -> _Cached | None:
+        """The cache file's features when it was made from these sources, else None."""
         if not path.exists():
             return None
         try:
@@ -343,13 +350,8 @@ class _Worker:
                 else:  # a file made before it was stored: the source's length from its header
                     source = soundfile.info(str(audio_path)).duration
                 trim = float(stored["trim_start"]) if "trim_start" in stored else None
-                return (
-                    stored["durations"],
-                    stored["pitch"],
-                    stored["energy"],
-                    seconds,
-                    source,
-                    trim,
+                return _Cached(
+                    stored["durations"], stored["pitch"], stored["energy"], seconds, source, trim
                 )
         except (OSError, KeyError, ValueError):
             return None  # a damaged cache file is recomputed
