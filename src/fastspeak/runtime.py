@@ -153,5 +153,4 @@ class OnnxVoice:
             (wav,) = self.vocoder.run(None, {name: mel.T[None].astype(np.float32)})
             parts.append(wav.reshape(-1))
             parts.append(np.zeros(chunk.pause_samples(self.sample_rate, speed), np.float32))
-        wav = np.concatenate(parts)
-        return wav.reshape(-1).astype(np.float32, copy=False), self.sample_rate
+        return np.concatenate(parts).astype(np.float32, copy=False), self.sample_rate
