@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from scripts.device.vocoder_session import last_step
 
 from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram, mel_frames
@@ -455,6 +457,19 @@ def test_device_vocoder_session_runs_end_to_end_on_cpu(
     for name in ("tiny", "tiny_gta"):
         generator, audio, _ = load_generator(joined / f"{name}.json")
         assert audio == AUDIO and sum(p.numel() for p in generator.parameters()) > 0
+    # a second command on the warm machine: the GTA run resumed on its own data, re-exported
+    before = last_step(tmp_path / "work" / "tiny_gta")
+    environment["OUT"] = str(tmp_path / "out2")
+    again = [sys.executable, "scripts/device/vocoder_session.py", "resume", "tiny_gta",
+             "--minutes", "0.05", "--device", "cpu", "--budget", "200"]  # fmt: skip
+    completed = subprocess.run(again, env=environment, cwd=root, capture_output=True,
+                               text=True, timeout=200)  # fmt: skip
+    log = (tmp_path / "out2" / "session.log").read_text()
+    assert completed.returncode == 0 and "export tiny_gta:" in log, completed.stderr[-2000:] + log
+    assert "(GTA mels), step " in (tmp_path / "work" / "train_tiny_gta.out").read_text()
+    assert last_step(tmp_path / "work" / "tiny_gta") > before
+    with tarfile.open(tmp_path / "out2" / "results.tar") as archive:
+        assert {"tiny_gta.json", "tiny_gta.pt"} <= set(archive.getnames())
 
 
 WORKER = """

@@ -27,6 +27,12 @@ Results in ``$OUT`` (at most 8 files of 16 MiB come back): ``session.log``; ``re
 
     PYTHONPATH=. python scripts/device/vocoder_session.py join FILES_AT runs/gpu_vocoder
     # -> runs/gpu_vocoder/NAME.json + NAME.pt for each run: --vocoder hifigan:runs/gpu_vocoder/NAME.json
+
+A second command on the still-warm machine (its ``$WORK`` kept) spends the device time the
+first one left: it resumes runs of the session, discriminators and optimizers included, and
+exports them again (into that command's own ``$OUT``)::
+
+    PYTHONPATH=src:. python3 scripts/device/vocoder_session.py resume v2_gta --minutes 3.4 --budget 270
 """
 
 from __future__ import annotations
@@ -55,7 +61,8 @@ from scripts.device.gpu_session import (  # noqa: E402 (the repo root on the pat
     stage,
 )
 
-SLACK = 60.0  # seconds a train-vocoder run needs beyond --max-minutes (start-up, last save)
+SLACK = 30.0  # seconds a train-vocoder run needs beyond --max-minutes (start-up, last save:
+# 13-16 s measured on the H200 in session 3, 10 workers, a 283 MB checkpoint loaded)
 
 
 def train_command(
@@ -142,10 +149,52 @@ def join(files_at: Path, destination: Path) -> None:
         print(f"--vocoder hifigan:{meta}")
 
 
+def resume_command(run: Path, minutes: float) -> list[str]:
+    """``fastspeak train-vocoder --resume`` of ``run`` for ``minutes`` more, on the data its
+    checkpoint records (the GTA mels too, for a fine-tune)."""
+    from fastspeak.train.checkpoint import load_checkpoint
+
+    data = load_checkpoint(run / "checkpoints" / "latest.pt").get("data", {})
+    command = [sys.executable, "-m", "fastspeak.cli", "train-vocoder", "--out", str(run)]
+    command += ["--resume", "--data", data["feat_dir"], "--max-minutes", f"{minutes:.2f}"]
+    return command + (["--gta", data["gta_dir"]] if data.get("gta_dir") else [])
+
+
+def resume(argv: list[str]) -> int:
+    """``resume NAME... --minutes M``: continue this session's runs in ``$WORK`` (see the
+    module docstring), then export them into ``$OUT``. Returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="vocoder_session.py resume",
+        description="On the still-warm device: continue runs of the session, then export them.",
+    )
+    parser.add_argument("names", nargs="+", help="runs in $WORK, e.g. v2_gta")
+    parser.add_argument("--minutes", type=float, required=True, help="more training time")
+    parser.add_argument("--budget", type=float, default=270.0, help="seconds for everything")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--part-mib", type=float, default=15.0, help="split generators above")
+    args = parser.parse_args(argv)
+    begin(args)
+    runs = {name: WORK / name for name in args.names}
+    missing = [name for name, run in runs.items() if not (run / "checkpoints/latest.pt").is_file()]
+    if missing:
+        log(f"no checkpoint to resume in {WORK} for {missing}: is this the session's machine?")
+        return 2
+    export_time = 30.0
+    limit = min(args.minutes * 60 + SLACK, left(args.budget) - export_time)
+    minutes = min(args.minutes, max(0.1, (limit - SLACK) / 60))
+    log(f"== resume {sorted(runs)} for {minutes:.2f} min, limit {limit:.0f} s")
+    run_together({name: resume_command(run, minutes) for name, run in runs.items()}, limit)
+    safe_export(runs, args)
+    log(f"session done in {time.monotonic() - START:.0f} s")
+    return 0
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "join":
         join(Path(sys.argv[2]), Path(sys.argv[3]))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "resume":
+        sys.exit(resume(sys.argv[2:]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packed", type=Path, required=True, help="vocoder_pack.py output")
     parser.add_argument("--budget", type=float, default=480.0, help="seconds for everything")

@@ -80,6 +80,9 @@ class Transcriber:
         if pcm.size == 0:
             return ""
         decoder = self._decoder
+        # a fresh front end each time: its noise estimate (remove_noise) and cepstral mean
+        # otherwise carry over, and a transcript then depends on the audio judged before it
+        decoder.reinit_feat()
         decoder.start_utt()
         decoder.process_raw(pcm.tobytes(), no_search=False, full_utt=True)
         decoder.end_utt()
