@@ -282,8 +282,8 @@ def main() -> None:
                 0 if name in continued else args.mel_only_steps
             ) + args.warmup_steps
             if last_step(runs[name]) < first_adversarial:  # its discriminators never learned
-                warmup = f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"
-                command += ["--set", warmup]
+                warmup_set = f"vocoder.train.discriminator_warmup_steps={args.warmup_steps}"
+                command += ["--set", warmup_set]
             commands[f"{name}_gta"] = command
         if commands:
             log(f"== fine-tune {sorted(commands)} on GTA mels for {minutes:.2f} min")
