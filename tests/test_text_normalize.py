@@ -538,7 +538,7 @@ def test_roman_numerals_are_cardinal_unless_regnal(raw: str, expected: str) -> N
         ("She won the 400m hurdles.", "She won the four hundred meters hurdles."),
         ("He ran 5 m.", "He ran five meters."),
         ("Add 5g of sugar.", "Add five grams of sugar."),
-        ("a 60W bulb", "a sixty watts bulb"),
+        ("a 60W bulb", "a sixty watt bulb"),
         ("It uses 60 W. The bulb is bright.", "It uses sixty watts. The bulb is bright."),
         ("5 L of water", "five liters of water"),
         ("It holds 2 L.", "It holds two liters."),
@@ -858,7 +858,7 @@ def test_list_items_keep_their_sentence_ends(raw: str, sentences: list[str]) -> 
         ),
         ("More than 400 W. Virginia miners", "More than four hundred West Virginia miners"),
         # guards
-        ("a 60W bulb", "a sixty watts bulb"),
+        ("a 60W bulb", "a sixty watt bulb"),
         ("It holds 2 L.", "It holds two liters."),
         ("I wear jeans in 32W 34L.", "I wear jeans in thirty-two W thirty-four L."),
     ],
@@ -902,4 +902,58 @@ def test_dr_after_a_title_case_greeting_is_doctor(raw: str, expected: str) -> No
     ],
 )
 def test_hearts_and_paths_are_no_comparisons(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("In the 1,000s of cases.", "In the thousands of cases."),
+        ("1000s of people", "thousands of people"),
+        ("the 100s", "the hundreds"),
+        ("10,000s of fans", "tens of thousands of fans"),
+        # decades as before
+        ("In the 1800s and the 80's.", "In the eighteen hundreds and the eighties."),
+    ],
+)
+def test_a_power_of_ten_with_a_plural_s_is_a_vague_count(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a 3x3 grid", "a three by three grid"),
+        ("Use a 9x13 inch pan.", "Use a nine by thirteen inch pan."),
+        ("The 4x400 relay", "The four by four hundred relay"),
+        ("Grid: 3x3x3.", "Grid: three by three by three."),
+        ("a 5×5 m room", "a five by five meters room"),
+        ("3x4 = 12", "three times four equals twelve"),
+        ("It was 4x faster.", "It was four times faster."),
+        ("A 2.5x speedup.", "A two point five times speedup."),
+        ("Up 3x.", "Up three times."),
+        ("It's 10 × 20.", "It's ten times twenty."),
+        # hexadecimal is not a size
+        ("0x10", "zero x ten"),
+    ],
+)
+def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Buy a 12 V battery.", "Buy a twelve volt battery."),
+        ("a 5 km run", "a five kilometer run"),
+        ("A 60W bulb.", "A sixty watt bulb."),
+        ("an 8 GB card", "an eight gigabyte card"),
+        ("It's a 45 min walk.", "It's a forty-five minute walk."),
+        # not before a noun: plural as before
+        ("a 5 km or so", "a five kilometers or so"),
+        ("It weighs 2 kg and more.", "It weighs two kilograms and more."),
+        ("Roll it 5 mm thick.", "Roll it five millimeters thick."),
+    ],
+)
+def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected

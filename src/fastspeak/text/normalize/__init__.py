@@ -99,6 +99,8 @@ DEFAULT_MAX_CHARS = 10000
 
 _NUMBER_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (numeric._UNIT_RANGE, " to "),
+    (numeric._DIMENSIONS, numeric._dimensions),
+    (numeric._MULTIPLIER, numeric._multiplier),
     (numeric._DOTTED, numeric._dotted),
     (money._CURRENCY_RANGE, money._currency_range),
     (money._CURRENCY_BEFORE, money._currency_before),

@@ -1,7 +1,8 @@
 """The digit rules other than money, dates and units.
 
 Negative numbers, decimals, ordinals (``1st``), years (``1984`` -> ``nineteen eighty-four``),
-decades (``1990s``), fractions and scores (``3/4`` -> ``three quarters``, ``5/10`` and ``4.5/5``
+decades (``1990s``) and vague counts (``1,000s`` -> ``thousands``), sizes and multipliers
+(``3x3`` -> ``three by three``, ``4x faster`` -> ``four times faster``), fractions and scores (``3/4`` -> ``three quarters``, ``5/10`` and ``4.5/5``
 -> ``out of``, ``24/7``, ``50/50``), ranges (``1-5``, ``500-1000``, ``9am-5pm``, ``2-3%`` ->
 ``... to ...``), phone numbers (``555-1234``, ``1-800-555-1234``, ``(555) 123-4567``, ``+1 555
 123 4567``), versions and addresses (``3.10.4``), scales (``4.5bn``), ratios (``3:1``), ``#5``
@@ -123,7 +124,18 @@ def _mixed_fraction(match: re.Match[str]) -> str:
 
 
 _ORDINAL = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
-_DECADE = re.compile(r"\b(\d{2,4})'?s\b")
+_DECADE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d{2,7})'?s\b")
+_POWER_PLURALS = {
+    "100": "hundreds",
+    "1000": "thousands",
+    "10000": "tens of thousands",
+    "100000": "hundreds of thousands",
+    "1000000": "millions",
+}
+"""``1,000s`` of people: a power of ten with a plural ``s`` is a vague count."""
+_DIMENSIONS = re.compile(r"(?<![\w.])(?!0x)\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?)+(?![\w]|\.\d)")
+_EQUALS_NEXT = re.compile(r"\s*=")
+_MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)x(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
     r"(?:1-)?(?:\d{3}-)?\d{3}-\d{4}"  # 555-1234, 1-800-555-1234
@@ -149,9 +161,27 @@ def _ordinal(match: re.Match[str]) -> str:
 
 
 def _decade(match: re.Match[str]) -> str:
-    digits = match[1]
+    """``1990s`` -> "nineteen nineties", ``80's`` -> "eighties", ``1,000s`` -> "thousands";
+    other grouped or longer numbers with an ``s`` are left to the later rules."""
+    digits = match[1].replace(",", "")
+    if digits in _POWER_PLURALS:
+        return f" {_POWER_PLURALS[digits]} "
+    if len(digits) > 4 or "," in match[1]:
+        return match.group()
     words = year_to_words(int(digits)) if len(digits) == 4 else number_to_words(digits)
     return f" {_plural_word(words)} "
+
+
+def _dimensions(match: re.Match[str]) -> str:
+    """``3x3`` -> "3 by 3", ``1920x1080``, ``4x100`` (a relay) -> "by"; before ``=`` the
+    ``x`` is times (``3x4 = 12``). ``0x..`` (hexadecimal) is left alone."""
+    joiner = " times " if _EQUALS_NEXT.match(match.string, match.end()) else " by "
+    return joiner.join(match.group().split("x"))
+
+
+def _multiplier(match: re.Match[str]) -> str:
+    """``10x faster``, ``up 3x`` -> "10 times"."""
+    return f"{match[1]} times"
 
 
 def _is_round_range(first: str, second: str) -> bool:

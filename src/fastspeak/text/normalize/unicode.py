@@ -89,8 +89,12 @@ class _Untransliterable(Exception):
         self.char = char
 
 
+_GLUED_TIMES = re.compile(r"(?<=\d)\u00d7(?=\d)")
+"""``1920×1080``: an ``x`` for the digit rules (dimensions, "by"); a spaced ``×`` is times."""
+
+
 def _fold_unicode(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
+    text = _GLUED_TIMES.sub("x", unicodedata.normalize("NFC", text))
     if text.isascii() and text.isprintable():
         return text
     try:

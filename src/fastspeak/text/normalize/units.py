@@ -281,7 +281,22 @@ def _unit(match: re.Match[str]) -> str:
         # "1/100 s" -> "1/100 of a second": a fraction of one unit
         article = "an" if singular[0] in "aeiou" or singular == "hour" else "a"
         return f"{match['number']} of {article} {singular}{match['dot'] or ''}"
-    return f"{match['number']} {singular if match['number'] == '1' else plural}{match['dot'] or ''}"
+    one = match["number"] == "1" or _is_attributive(match)
+    return f"{match['number']} {singular if one else plural}{match['dot'] or ''}"
+
+
+def _is_attributive(match: re.Match[str]) -> bool:
+    """``a 12 V battery``, ``an 8 GB card``: after "a"/"an" and before a lowercase noun, a
+    measure describes the noun and its unit is singular ("a twelve volt battery")."""
+    text = match.string
+    following = _next_word(text, match.end())
+    return (
+        _word_before(text, match.start()) in ("a", "an")
+        and following.isalpha()
+        and following.islower()
+        and following not in _NOT_A_NOUN
+        and following not in ("more", "less", "or", "each", "total", "too", "long", "tall")
+    )
 
 
 def _degrees_scale(match: re.Match[str]) -> str:
