@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fastspeak.audio.io import save_audio
+from fastspeak.config import FeatureConfig
 from fastspeak.evaluate import (
     MosPredictor,
     SystemOutput,
@@ -29,6 +30,7 @@ from fastspeak.evaluate import (
     write_report,
 )
 from fastspeak.evaluate.prosody import resample_contour
+from fastspeak.evaluate.runner import _pooled_f0
 
 SENTENCES = [
     "the quick brown fox jumps over the lazy dog near the river bank",
@@ -104,6 +106,15 @@ def test_asr_transcript_does_not_depend_on_the_audio_judged_before(speech):
     alone = transcriber.transcribe(wav, rate)
     transcriber.transcribe(_noise(3, scale=0.3), 22050)
     assert transcriber.transcribe(wav, rate) == alone
+
+
+def test_asr_hears_every_clip_at_one_level(speech):
+    """WER followed loudness (10 clips: 0.377 at gain 1, 0.456 at 0.05; here "she sells" was
+    "he sells" at gain 0.01); each clip is now scaled to one peak before recognition."""
+    transcriber = Transcriber()
+    wav, rate = speech[1]
+    heard = {gain: transcriber.transcribe(gain * wav, rate) for gain in (1.0, 0.01, 3.0)}
+    assert heard[0.01] == heard[1.0] == heard[3.0], heard
 
 
 def test_asr_silence_and_noise_score_about_one():
@@ -184,6 +195,21 @@ def test_mcd_dtw_tolerates_time_stretch(piper, speech):
     assert compare_mels(mels, repeated).mcd_db == 0.0
 
 
+def test_mcd_leaves_edge_silence_out(speech):
+    """A recording's edge silence against a model's trimmed speech read as distortion (a
+    perfect model scored ~1.2 dB behind the ceiling)."""
+    wav, rate = speech[0]
+    mels = log_mel(wav, rate)
+    rng = np.random.default_rng(0)
+    quiet = mels.max() - 50 * np.log(10) / 20  # a room's noise floor 50 dB under the speech
+    silence = (quiet + rng.normal(0, 0.2, (25, mels.shape[1]))).astype(mels.dtype)
+    padded = np.concatenate([silence, mels, silence[:10]])
+    trimmed = compare_mels(padded, mels, align="dtw")
+    assert trimmed.mcd_db == pytest.approx(compare_mels(mels, mels, align="dtw").mcd_db)
+    assert trimmed.path_reference.min() >= 25 and trimmed.reference_frames == len(padded)
+    assert compare_mels(padded, mels, align="dtw", edge_silence_db=None).mcd_db > 0.5
+
+
 def test_compare_mels_diagonal_for_equal_lengths():
     rng = np.random.default_rng(3)
     reference, test = rng.normal(size=(2, 30, 80))
@@ -229,6 +255,34 @@ def test_f0_errors_resamples_or_follows_a_path():
     assert f0_errors(reference, stretched, path).rmse_hz == 0.0
     metrics = f0_errors(reference, resample_contour(reference, 9))
     assert metrics.pairs == 5 and metrics.rmse_hz == 0.0
+
+
+def test_f0_correlation_needs_enough_voiced_pairs():
+    """Two pairs always correlate by +-1: noise scored 1.0 from 2 voiced pairs."""
+    reference = np.zeros(40)
+    test = np.zeros(40)
+    reference[:2], test[:2] = [100.0, 120.0], [90.0, 95.0]
+    assert math.isnan(f0_errors(reference, test).correlation)
+    reference[:12], test[:12] = np.linspace(100, 150, 12), np.linspace(90, 140, 12)
+    metrics = f0_errors(reference, test)
+    assert metrics.voiced_pairs == 12 and metrics.correlation == pytest.approx(1.0)
+
+
+def test_f0_summary_pools_the_pairs_of_all_items():
+    records = [
+        {"f0_rmse_hz": 10.0, "f0_correlation": 0.9, "voicing_error": 0.1,
+         "f0_voiced_pairs": 300, "f0_pairs": 400},
+        {"f0_rmse_hz": 40.0, "f0_correlation": float("nan"), "voicing_error": 0.5,
+         "f0_voiced_pairs": 2, "f0_pairs": 100},
+        {"f0_rmse_hz": 20.0, "f0_correlation": 0.5, "voicing_error": 0.2,
+         "f0_voiced_pairs": 100, "f0_pairs": 100},
+    ]  # fmt: skip
+    pooled = _pooled_f0(records)
+    squared_errors = 300 * 10.0**2 + 2 * 40.0**2 + 100 * 20.0**2  # naive: over every pair
+    assert pooled["f0_rmse_hz"] == pytest.approx(math.sqrt(squared_errors / 402))
+    assert pooled["f0_correlation"] == pytest.approx((300 * 0.9 + 100 * 0.5) / 400)
+    assert pooled["voicing_error"] == pytest.approx((40 + 50 + 20) / 600)
+    assert pooled["f0_items"] == 2
 
 
 def test_f0_moments_ignore_unvoiced():
@@ -389,6 +443,17 @@ def test_evaluate_mels_scores_the_normalised_words_of_each_speaker(
     assert first["text"] == "Doctor Smith paid five dollars for three apples."
     assert [item["speaker"] for item in seen["items"]] == [e["speaker"] for e in entries]
     assert seen["systems"] == ["mels.npz + griffinlim"]
+
+
+def test_report_notes_name_the_pitch_method():
+    def tone(item):
+        return np.sin(np.arange(4000) * 0.1).astype(np.float32), 16000
+
+    items = [{"id": "a", "text": "a", "reference_wav": None}]
+    for method in ("dio", "harvest"):
+        result = evaluate_systems(items, {"tone": tone}, None, progress=False, metrics=["pitch"],
+                                  feature_config=FeatureConfig(pitch_method=method))  # fmt: skip
+        assert f"F0: WORLD {method.upper()} on the mel grid" in " ".join(result["notes"])
 
 
 def test_runner_keeps_one_off_setup_out_of_the_rtf():

@@ -36,12 +36,17 @@ __all__ = [
 ]
 
 
+MIN_CORRELATION_PAIRS = 10
+"""Voiced-in-both frame pairs an item needs for an f0 correlation (about 0.1 s)."""
+
+
 @dataclass(frozen=True)
 class F0Metrics:
     """f0 agreement between a reference and a test contour over aligned frame pairs.
 
     rmse_hz: root mean square error over pairs voiced in both (NaN when none).
-    correlation: Pearson correlation over the same pairs (NaN with fewer than 2 or no variance).
+    correlation: Pearson correlation over the same pairs (NaN with fewer than
+      ``MIN_CORRELATION_PAIRS`` or no variance: two pairs always correlate by +-1).
     voicing_error: fraction of pairs whose voiced/unvoiced decisions differ.
     voiced_pairs / pairs: counts.
     """
@@ -139,7 +144,7 @@ def f0_errors(
     if voiced_pairs:
         difference = reference_pairs[both] - test_pairs[both]
         rmse = float(np.sqrt(np.mean(difference**2)))
-    if voiced_pairs >= 2:
+    if voiced_pairs >= MIN_CORRELATION_PAIRS:
         a, b = reference_pairs[both], test_pairs[both]
         if a.std() > 0 and b.std() > 0:
             correlation = float(np.corrcoef(a, b)[0, 1])

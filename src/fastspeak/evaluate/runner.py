@@ -51,12 +51,16 @@ METRICS = ("asr", "mos", "spectral", "pitch", "duration")
 REPORT_NOTES = [
     "WER/CER: pocketsphinx 5.1.1 en-us (weak ASR: piper joe 26 %, human LibriVox 28 % on 20 "
     "sentences); corpus-level over the items a system produced audio for.",
-    "MOS: DistillMOS 0.9.1 prediction (human 4.04, piper joe 4.05, espeak 2.27), mean ± std.",
+    "MOS: DistillMOS 0.9.1 prediction (human 4.04, piper joe 4.05, espeak 2.27), mean ± std; "
+    "it pads clips under 7.68 s with silence, which lowers short clips (a 1.6 s clip ~0.3 "
+    "below the same speech repeated): compare systems on the same sentences.",
     "MCD: mel-spectrogram-derived (DCT-II of the log mel, c1..c24, DTW-aligned to the "
-    "reference recording); comparable within this project only, not with published MCD.",
-    "F0: WORLD DIO on the mel grid; RMSE (Hz) and Pearson correlation over DTW-aligned frames "
-    "voiced in both; σ, γ (skewness), κ (excess kurtosis) of the pooled voiced f0 "
-    "(FastSpeech 2, Table 3).",
+    "reference recording, edge silence below the loudest frame - 40 dB left out on both "
+    "sides); comparable within this project only, not with published MCD.",
+    "F0: WORLD {pitch_method} on the mel grid, frames paired by the MCD's DTW path; RMSE (Hz) "
+    "over every item's frames voiced in both, pooled; Pearson correlation per item (10 such "
+    "frames at least), averaged weighted by them; σ, γ (skewness), κ (excess kurtosis) of the "
+    "pooled voiced f0 (FastSpeech 2, Table 3).",
     "RTF: wall seconds of the system call per second of audio produced (lower is faster).",
 ]
 
@@ -160,6 +164,9 @@ def evaluate_systems(
       80 mels, hop 256, DIO) — pass the model's, so durations share its hop.
     metrics: any of "asr", "mos", "spectral", "pitch", "duration".
     Returns the result dictionary described in :mod:`fastspeak.evaluate.report`.
+    Each system is first called once on ``items[0]`` untimed, its output discarded (one-off
+    setup stays out of the RTF): a system with state, e.g. random draws, is judged on its
+    later calls.
     """
     unknown = set(metrics) - set(METRICS)
     if unknown:
@@ -232,7 +239,9 @@ def evaluate_systems(
             "mos": judge_seconds["mos"] / audio if audio and "mos" in use else None,
         },
         "audio_config": asdict(audio_config),
-        "notes": REPORT_NOTES,
+        "notes": [
+            note.format(pitch_method=feature_config.pitch_method.upper()) for note in REPORT_NOTES
+        ],
         "systems": result_systems,
     }
     if out_path is not None:
@@ -294,6 +303,7 @@ def _judge_item(
                     record["f0_rmse_hz"] = pitch.rmse_hz
                     record["f0_correlation"] = pitch.correlation
                     record["voicing_error"] = pitch.voicing_error
+                    record["f0_voiced_pairs"], record["f0_pairs"] = pitch.voiced_pairs, pitch.pairs
             except Exception as error:  # noqa: BLE001
                 errors["spectral"] = _describe(error)
 
@@ -364,11 +374,10 @@ def _summarise(
         if mos:
             summary["mos_mean"] = float(np.mean(mos))
             summary["mos_std"] = float(np.std(mos))
-    for key in (
-        "mcd_db", "mel_l1", "f0_rmse_hz", "f0_correlation", "voicing_error",
-        "duration_error_ms", "boundary_error_ms",
-    ):  # fmt: skip
+    for key in ("mcd_db", "mel_l1", "duration_error_ms", "boundary_error_ms"):
         summary[key] = _mean(records[i].get(key) for i in ok)
+    if "pitch" in use:
+        summary.update(_pooled_f0([records[i] for i in ok]))
     if "pitch" in use and contours:
         moments = f0_moments(np.concatenate([contours[i] for i in sorted(contours)]))
         summary.update(
@@ -392,6 +401,43 @@ def _summarise(
                 by_speaker=False,
             )
     return summary
+
+
+def _pooled_f0(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A system's f0 agreement over all its items' voiced-in-both frame pairs: the RMSE of the
+    pooled pairs, the per-item correlations weighted by their pairs (an item of 2 pairs no
+    longer counts as much as one of 200) and the pooled voicing error; ``f0_items`` items had
+    enough pairs for a correlation (:data:`~fastspeak.evaluate.prosody.MIN_CORRELATION_PAIRS`)."""
+    rmse = [
+        (r["f0_rmse_hz"], r["f0_voiced_pairs"]) for r in records if _finite(r.get("f0_rmse_hz"))
+    ]
+    correlation = [
+        (r["f0_correlation"], r["f0_voiced_pairs"])
+        for r in records
+        if _finite(r.get("f0_correlation"))
+    ]
+    voicing = [
+        (r["voicing_error"], r["f0_pairs"]) for r in records if _finite(r.get("voicing_error"))
+    ]
+
+    def weighted(values: list[tuple[float, int]], square: bool = False) -> float | None:
+        weight = sum(n for _, n in values)
+        if not weight:
+            return None
+        if square:
+            return math.sqrt(sum(v * v * n for v, n in values) / weight)
+        return sum(v * n for v, n in values) / weight
+
+    return {
+        "f0_rmse_hz": weighted(rmse, square=True),
+        "f0_correlation": weighted(correlation),
+        "voicing_error": weighted(voicing),
+        "f0_items": len(correlation),
+    }
+
+
+def _finite(value: Any) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _judges(use: set[str]) -> dict[str, str]:
