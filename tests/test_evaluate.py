@@ -208,6 +208,8 @@ def test_mcd_leaves_edge_silence_out(speech):
     assert trimmed.mcd_db == pytest.approx(compare_mels(mels, mels, align="dtw").mcd_db)
     assert trimmed.path_reference.min() >= 25 and trimmed.reference_frames == len(padded)
     assert compare_mels(padded, mels, align="dtw", edge_silence_db=None).mcd_db > 0.5
+    with pytest.raises(ValueError, match="NaN"):  # not an IndexError from the trimming
+        compare_mels(np.full((20, 80), np.nan), mels, align="dtw")
 
 
 def test_compare_mels_diagonal_for_equal_lengths():

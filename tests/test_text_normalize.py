@@ -914,6 +914,7 @@ def test_hearts_and_paths_are_no_comparisons(raw: str, expected: str) -> None:
         ("10,000s of fans", "tens of thousands of fans"),
         # decades as before
         ("In the 1800s and the 80's.", "In the eighteen hundreds and the eighties."),
+        ("Music of the 60s,70s,80s.", "Music of the sixties, seventies, eighties."),
     ],
 )
 def test_a_power_of_ten_with_a_plural_s_is_a_vague_count(raw: str, expected: str) -> None:
@@ -935,6 +936,10 @@ def test_a_power_of_ten_with_a_plural_s_is_a_vague_count(raw: str, expected: str
         ("It's 10 × 20.", "It's ten times twenty."),
         # hexadecimal is not a size
         ("0x10", "zero x ten"),
+        # algebra: "two x"
+        ("Solve 2x + 3 = 7.", "Solve two x plus three equals seven."),
+        ("Plot y = 0.5x.", "Plot y equals zero point five x."),
+        ("If 2x > 6 then x > 3.", "If two x greater than six then x greater than three."),
     ],
 )
 def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
@@ -953,6 +958,8 @@ def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
         ("a 5 km or so", "a five kilometers or so"),
         ("It weighs 2 kg and more.", "It weighs two kilograms and more."),
         ("Roll it 5 mm thick.", "Roll it five millimeters thick."),
+        ("I ran a 5 km yesterday.", "I ran a five kilometers yesterday."),
+        ("Can I get a 2 kg please?", "Can I get a two kilograms please?"),
     ],
 )
 def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) -> None:

@@ -461,11 +461,12 @@ def test_device_vocoder_session_runs_end_to_end_on_cpu(
     before = last_step(tmp_path / "work" / "tiny_gta")
     environment["OUT"] = str(tmp_path / "out2")
     again = [sys.executable, "scripts/device/vocoder_session.py", "resume", "tiny_gta",
-             "--minutes", "0.05", "--device", "cpu", "--budget", "200"]  # fmt: skip
+             "missing", "--minutes", "0.05", "--device", "cpu", "--budget", "200"]  # fmt: skip
     completed = subprocess.run(again, env=environment, cwd=root, capture_output=True,
                                text=True, timeout=200)  # fmt: skip
     log = (tmp_path / "out2" / "session.log").read_text()
     assert completed.returncode == 0 and "export tiny_gta:" in log, completed.stderr[-2000:] + log
+    assert "cannot resume missing" in log  # a run that is not there leaves the others going
     assert "(GTA mels), step " in (tmp_path / "work" / "train_tiny_gta.out").read_text()
     assert last_step(tmp_path / "work" / "tiny_gta") > before
     with tarfile.open(tmp_path / "out2" / "results.tar") as archive:

@@ -154,7 +154,9 @@ def resume_command(run: Path, minutes: float) -> list[str]:
     checkpoint records (the GTA mels too, for a fine-tune)."""
     from fastspeak.train.checkpoint import load_checkpoint
 
-    data = load_checkpoint(run / "checkpoints" / "latest.pt").get("data", {})
+    data = load_checkpoint(run / "checkpoints" / "latest.pt").get("data") or {}
+    if not data.get("feat_dir"):
+        raise ValueError(f"{run}/checkpoints/latest.pt records no training data to resume on")
     command = [sys.executable, "-m", "fastspeak.cli", "train-vocoder", "--out", str(run)]
     command += ["--resume", "--data", data["feat_dir"], "--max-minutes", f"{minutes:.2f}"]
     return command + (["--gta", data["gta_dir"]] if data.get("gta_dir") else [])
@@ -174,16 +176,20 @@ def resume(argv: list[str]) -> int:
     parser.add_argument("--part-mib", type=float, default=15.0, help="split generators above")
     args = parser.parse_args(argv)
     begin(args)
-    runs = {name: WORK / name for name in args.names}
-    missing = [name for name, run in runs.items() if not (run / "checkpoints/latest.pt").is_file()]
-    if missing:
-        log(f"no checkpoint to resume in {WORK} for {missing}: is this the session's machine?")
-        return 2
     export_time = 30.0
     limit = min(args.minutes * 60 + SLACK, left(args.budget) - export_time)
     minutes = min(args.minutes, max(0.1, (limit - SLACK) / 60))
+    runs, commands = {}, {}
+    for name in args.names:
+        try:
+            commands[name] = resume_command(WORK / name, minutes)
+            runs[name] = WORK / name
+        except Exception as error:  # noqa: BLE001 - the other runs still go on
+            log(f"cannot resume {name} in {WORK} ({error!r}): is this the session's machine?")
+    if not runs:
+        return 2
     log(f"== resume {sorted(runs)} for {minutes:.2f} min, limit {limit:.0f} s")
-    run_together({name: resume_command(run, minutes) for name, run in runs.items()}, limit)
+    run_together(commands, limit)
     safe_export(runs, args)
     log(f"session done in {time.monotonic() - START:.0f} s")
     return 0

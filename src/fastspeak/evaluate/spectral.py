@@ -66,6 +66,8 @@ def sounding_span(mels: np.ndarray, edge_silence_db: float | None) -> slice:
         return slice(0, len(mels))
     loudness = mels.max(axis=1)
     sounding = np.flatnonzero(loudness >= loudness.max() - edge_silence_db * np.log(10.0) / 20.0)
+    if len(sounding) == 0:  # NaN frames: keep all, for the checks downstream to report
+        return slice(0, len(mels))
     return slice(int(sounding[0]), int(sounding[-1]) + 1)
 
 

@@ -124,7 +124,7 @@ def _mixed_fraction(match: re.Match[str]) -> str:
 
 
 _ORDINAL = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
-_DECADE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d{2,7})'?s\b")
+_DECADE = re.compile(r"(?<![\w.])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d{2,7})'?s\b")
 _POWER_PLURALS = {
     "100": "hundreds",
     "1000": "thousands",
@@ -135,7 +135,12 @@ _POWER_PLURALS = {
 """``1,000s`` of people: a power of ten with a plural ``s`` is a vague count."""
 _DIMENSIONS = re.compile(r"(?<![\w.])(?!0x)\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?)+(?![\w]|\.\d)")
 _EQUALS_NEXT = re.compile(r"\s*=")
-_MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)x(?![\w])")
+_MULTIPLIER = re.compile(
+    r"(?<![=+*/^(])(?<![=+*/^(]\s)(?<![\w.])(\d+(?:\.\d+)?)x(?![\w])(?!\s*[-+*/^=<>)])"
+    r"(?!\s+(?:greater|less) than\b)"
+)
+"""``10x faster``, ``up 3x``; not inside algebra ("2x + 3 = 7", "y = 0.5x", "2x > 6", whose
+``>`` the comparison rule has read already: "two x")."""
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
     r"(?:1-)?(?:\d{3}-)?\d{3}-\d{4}"  # 555-1234, 1-800-555-1234

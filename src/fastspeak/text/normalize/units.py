@@ -285,6 +285,12 @@ def _unit(match: re.Match[str]) -> str:
     return f"{match['number']} {singular if one else plural}{match['dot'] or ''}"
 
 
+_NOT_DESCRIBED = frozenset(
+    "each less long more please tall then today tomorrow tonight too total yesterday".split()
+)
+"""Words after "a 5 km" that are not the noun it describes ("a 5 km yesterday")."""
+
+
 def _is_attributive(match: re.Match[str]) -> bool:
     """``a 12 V battery``, ``an 8 GB card``: after "a"/"an" and before a lowercase noun, a
     measure describes the noun and its unit is singular ("a twelve volt battery")."""
@@ -295,7 +301,7 @@ def _is_attributive(match: re.Match[str]) -> bool:
         and following.isalpha()
         and following.islower()
         and following not in _NOT_A_NOUN
-        and following not in ("more", "less", "or", "each", "total", "too", "long", "tall")
+        and following not in _NOT_DESCRIBED
     )
 
 
