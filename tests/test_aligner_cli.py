@@ -201,6 +201,11 @@ def test_align_refuses_an_existing_run_and_resumes_to_re_export(
     assert main([*command, "--resume"]) == 0
     assert (align_run / "durations.jsonl").read_text() == before  # same weights, same export
     assert "boundary error" in capsys.readouterr().out
+    # no --data: the FEATDIR its checkpoint records
+    again = ["align", "--config", str(CONFIG), "--out", str(align_run), "--max-steps", str(STEPS)]
+    assert main([*again, *TINY_ALIGNER, "--resume"]) == 0
+    assert (align_run / "durations.jsonl").read_text() == before
+    assert "resuming on the run's own data" in capsys.readouterr().out
 
 
 def test_check_passes_good_durations_and_flags_a_broken_file(

@@ -66,10 +66,13 @@ def test_train_resume_refusal_and_resume(
     assert code == 2 and "--resume" in capsys.readouterr().err
     before = yaml.safe_load((run / "config.yaml").read_text())["train"]
     # no --config: the run's own config, not the defaults' schedule, batch size and steps
-    command = ["train", "--data", str(piper_featdir), "--out", str(run), "--max-steps", "12"]
+    # and no --data: the FEATDIR its checkpoint records
+    command = ["train", "--out", str(run), "--max-steps", "12"]
+    assert main(command) == 2 and "give --data FEATDIR" in capsys.readouterr().err
     assert main([*command, "--resume"]) == 0
     out = capsys.readouterr().out
     assert "resuming with the run's own" in out and "trained to step 12" in out
+    assert f"resuming on the run's own data {piper_featdir.resolve()}" in out
     assert yaml.safe_load((run / "config.yaml").read_text())["train"] == before
 
 

@@ -150,16 +150,12 @@ def join(files_at: Path, destination: Path) -> None:
 
 
 def resume_command(run: Path, minutes: float) -> list[str]:
-    """``fastspeak train-vocoder --resume`` of ``run`` for ``minutes`` more, on the data its
-    checkpoint records (the GTA mels too, for a fine-tune)."""
-    from fastspeak.train.checkpoint import load_checkpoint
-
-    data = load_checkpoint(run / "checkpoints" / "latest.pt").get("data") or {}
-    if not data.get("feat_dir"):
-        raise ValueError(f"{run}/checkpoints/latest.pt records no training data to resume on")
+    """``fastspeak train-vocoder --resume`` of ``run`` for ``minutes`` more (on the data its
+    checkpoint records, the GTA mels too for a fine-tune)."""
+    if not (run / "checkpoints" / "latest.pt").is_file():
+        raise FileNotFoundError(f"{run}/checkpoints/latest.pt")
     command = [sys.executable, "-m", "fastspeak.cli", "train-vocoder", "--out", str(run)]
-    command += ["--resume", "--data", data["feat_dir"], "--max-minutes", f"{minutes:.2f}"]
-    return command + (["--gta", data["gta_dir"]] if data.get("gta_dir") else [])
+    return command + ["--resume", "--max-minutes", f"{minutes:.2f}"]
 
 
 def resume(argv: list[str]) -> int:

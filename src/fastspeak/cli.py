@@ -48,6 +48,28 @@ def _run_config(args: argparse.Namespace) -> Config:
     return load_config(path, args.overrides)
 
 
+def _resume_data(args: argparse.Namespace) -> None:
+    """Fill a missing ``--data`` (and ``--gta``) of a ``--resume`` with what the run trained
+    on, as its checkpoint records it; without ``--resume`` a missing ``--data`` is an error."""
+    if args.data is not None:
+        return
+    if not getattr(args, "resume", False) or args.out is None:
+        raise UserError("give --data FEATDIR (the folder `fastspeak preprocess` wrote)")
+    from fastspeak.train.checkpoint import run_data
+
+    data = run_data(args.out)
+    if "feat_dir" not in data:
+        raise UserError(
+            f"{args.out}'s checkpoint does not record its data (written before fastspeak "
+            "recorded it): give --data FEATDIR"
+        )
+    args.data = Path(data["feat_dir"])
+    if getattr(args, "gta", False) is None and "gta_dir" in data:
+        args.gta = Path(data["gta_dir"])
+    gta = f" and GTA mels {args.gta}" if getattr(args, "gta", None) else ""
+    print(f"resuming on the run's own data {args.data}{gta} (give --data to use another)")
+
+
 def _command_corpus_teacher(args: argparse.Namespace) -> int:
     from fastspeak.data.teacher.builder import build_teacher_corpus
 
@@ -123,6 +145,7 @@ def _command_train(args: argparse.Namespace) -> int:
     from fastspeak.train.loop import train
 
     config = _run_config(args)
+    _resume_data(args)
     result = train(
         config,
         feat_dir=args.data,
@@ -142,6 +165,7 @@ def _command_train(args: argparse.Namespace) -> int:
 
 def _command_align(args: argparse.Namespace) -> int:
     config = _run_config(args)
+    _resume_data(args)
     if args.check:
         from fastspeak.aligners.check import check_alignments
 
@@ -222,6 +246,7 @@ def _command_train_vocoder(args: argparse.Namespace) -> int:
     from fastspeak.train.gan_loop import train_vocoder
 
     config = _run_config(args)
+    _resume_data(args)
     result = train_vocoder(
         config,
         feat_dir=args.data,
@@ -553,7 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_config_arguments(tr)
-    tr.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    tr.add_argument(
+        "--data", type=Path, help="FEATDIR from fastspeak preprocess (with --resume: the run's own)"
+    )
     tr.add_argument("--out", type=Path, required=True, help="run folder (RUNDIR)")
     tr.add_argument("--resume", action="store_true", help="continue RUNDIR at its exact step")
     tr.add_argument(
@@ -582,7 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_config_arguments(voc)
-    voc.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    voc.add_argument(
+        "--data", type=Path, help="FEATDIR from fastspeak preprocess (with --resume: the run's own)"
+    )
     voc.add_argument("--out", type=Path, required=True, help="run folder (RUNDIR)")
     voc.add_argument("--resume", action="store_true", help="continue RUNDIR at its exact step")
     voc.add_argument(
@@ -636,7 +665,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_config_arguments(al)
-    al.add_argument("--data", type=Path, required=True, help="FEATDIR from fastspeak preprocess")
+    al.add_argument(
+        "--data", type=Path, help="FEATDIR from fastspeak preprocess (with --resume: the run's own)"
+    )
     al.add_argument(
         "--out",
         type=Path,

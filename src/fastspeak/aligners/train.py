@@ -363,6 +363,7 @@ def train_aligner(
                     "config": config.to_dict(),
                     "vocab": vocab.to_dict(),
                     "speakers": speakers,
+                    "data": {"feat_dir": str(Path(feat_dir).resolve())},
                 }
                 saved = checkpointer.save(step, state)
             if last:

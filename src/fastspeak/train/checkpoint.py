@@ -38,6 +38,7 @@ __all__ = [
     "load_checkpoint",
     "load_matching_weights",
     "model_weights",
+    "run_data",
     "restore_model",
     "resume_position",
     "save_checkpoint",
@@ -92,6 +93,21 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"{CHECKPOINT_VERSION}: upgrade fastspeak"
         )
     return checkpoint
+
+
+def run_data(run_dir: str | Path) -> dict[str, Any]:
+    """The data a run trained on, as its latest checkpoint records it: {"feat_dir": path, and
+    for a vocoder fine-tune "gta_dir": path}; {} when it records none (runs before stop 22).
+    Reads only that entry (the weights are memory-mapped, not loaded)."""
+    path = Path(run_dir) / "checkpoints" / "latest.pt"
+    if not path.is_file():
+        raise CheckpointError(f"{run_dir} holds no checkpoint to resume ({path} does not exist)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
+    data = checkpoint.get("data") if isinstance(checkpoint, dict) else None
+    return {key: value for key, value in (data or {}).items() if value}
 
 
 def _describe_vocab_difference(saved: Vocabulary, current: Vocabulary) -> str:

@@ -452,6 +452,7 @@ def _train(
                     "speakers": speakers,
                     "stats": stats,
                     "aligner": joint.weights() if joint is not None else None,
+                    "data": {"feat_dir": str(feat_dir.resolve())},
                 }
                 saved = checkpointer.save(step, state)
             if step >= total_steps:
