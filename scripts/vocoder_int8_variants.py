@@ -32,16 +32,11 @@ def main() -> None:
 
     import onnx
     import onnxruntime as ort
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+    from onnxruntime.quantization import QuantType
 
     from fastspeak.evaluate.spectral import log_mel
     from fastspeak.vocoders.hifigan import load_generator
-    from fastspeak.vocoders.onnx_generator import write_generator_onnx
+    from fastspeak.vocoders.onnx_generator import write_generator_onnx, write_generator_onnx_int8
 
     generator, audio, _ = load_generator(args.generator)
 
@@ -52,14 +47,6 @@ def main() -> None:
         return [np.load(path)["mels"].astype(np.float32).T[None] for path in paths]
 
     calibration, tests = mels("train", args.calibration), mels("test", args.tests)
-
-    class Calibration(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.items = iter(calibration)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            item = next(self.items, None)
-            return None if item is None else {"mels": item}
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
@@ -78,7 +65,7 @@ def main() -> None:
             for node in onnx.load(str(float_model)).graph.node
             if node.op_type in ("Conv", "ConvTranspose")
         ]
-        blocks = len(generator.config.resblock_kernel_sizes)
+        blocks = generator.num_kernels
 
         def stage(k: int) -> list[str]:
             """The convolutions of upsampling stage k: its transposed conv and its blocks."""
@@ -87,7 +74,7 @@ def main() -> None:
             ]
             return [name for name in convs if any(part in name for part in parts)]
 
-        last = len(generator.config.upsample_rates) - 1
+        last = len(generator.upsample_rates) - 1
         variants: dict[str, dict] = {
             "min-max (the export's)": {},
             "first and last conv float": {"nodes_to_exclude": [convs[0], convs[-1]]},
@@ -106,17 +93,9 @@ def main() -> None:
         print(f"float32: rtf {seconds / audio_seconds:.4f}")
         for name, settings in variants.items():
             model = Path(folder) / "int8.onnx"
-            symmetric = "extra_options" in settings
-            quantize_static(
-                str(float_model),
-                str(model),
-                Calibration(),
-                quant_format=QuantFormat.QDQ,
-                per_channel=True,
-                activation_type=QuantType.QInt8 if symmetric else QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-                **settings,
-            )
+            if "extra_options" in settings:  # symmetric activations need signed ones
+                settings = {**settings, "activation_type": QuantType.QInt8}
+            write_generator_onnx_int8(generator, calibration, model, **settings)
             wavs, seconds = vocode(model)
             rate = audio.sample_rate
             mel_l1 = np.mean(

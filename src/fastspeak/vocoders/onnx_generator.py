@@ -16,7 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -113,13 +113,17 @@ class OnnxGenerator:
 
 
 def write_generator_onnx_int8(
-    generator: HiFiGANGenerator, calibration: Sequence[np.ndarray], target: str | os.PathLike[str]
+    generator: HiFiGANGenerator,
+    calibration: Sequence[np.ndarray],
+    target: str | os.PathLike[str],
+    **options: Any,
 ) -> None:
     """Export ``generator`` as ONNX with int8 convolutions (static quantization, QDQ format:
     per-channel int8 weights, uint8 activations whose ranges are calibrated on ``calibration``,
     a few (1, n_mels, T) float32 log-mels of the kind it will vocode). About 1.6x faster than
     float32 on onnxruntime's CPU provider; the waveform changes a little (judge it: the speed is
-    only worth it if ``fastspeak evaluate`` keeps the MOS)."""
+    only worth it if ``fastspeak evaluate`` keeps the MOS). ``options`` go to onnxruntime's
+    ``quantize_static`` over these defaults (``scripts/vocoder_int8_variants.py`` tries some)."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -140,12 +144,10 @@ def write_generator_onnx_int8(
     with tempfile.TemporaryDirectory() as folder:
         float_model = Path(folder) / "generator.onnx"
         write_generator_onnx(generator, float_model)
-        quantize_static(
-            str(float_model),
-            str(target),
-            _Mels(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-        )
+        settings = {
+            "quant_format": QuantFormat.QDQ,
+            "per_channel": True,
+            "activation_type": QuantType.QUInt8,
+            "weight_type": QuantType.QInt8,
+        }
+        quantize_static(str(float_model), str(target), _Mels(), **(settings | options))
