@@ -154,7 +154,7 @@ def write_gta(
     if load_feature_dir(feat_dir)[2].get("durations") == PLACEHOLDER:  # before the span pass
         has_aligner = (
             not is_voice(checkpoint)
-            and load_checkpoint(Path(checkpoint)).get("aligner") is not None
+            and load_checkpoint(Path(checkpoint), mmap=True).get("aligner") is not None
         )
         check_aligner_for_placeholders(feat_dir, has_aligner)
     spans = audio_spans(feat_dir, audio, progress)  # fails before any model work

@@ -77,7 +77,8 @@ class Transcriber:
         """Recognise one utterance.
 
         wav: (T_wav,) float in [-1, 1] (or int16 PCM) at ``sample_rate`` Hz; a (T, channels)
-        array is averaged to mono. Scaled to a 0.9 peak first (``ASR_PEAK``). Returns the lower-case hypothesis, "" when nothing is heard.
+        array is averaged to mono, then scaled to a 0.9 peak (``ASR_PEAK``). Returns the
+        lower-case hypothesis, "" when nothing is heard.
         """
         pcm = _to_pcm16(wav, sample_rate)
         if pcm.size == 0:

@@ -64,8 +64,9 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint onto the CPU and check its format."""
+def load_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
+    """Read a checkpoint onto the CPU and check its format. ``mmap``: memory-map the tensors
+    instead of reading them (to look at its other entries cheaply)."""
     path = Path(path)
     if path.is_dir():
         latest = path / "checkpoints" / "latest.pt"
@@ -82,7 +83,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         # weights_only=False: the checkpoint holds plain dicts/lists/str besides tensors;
         # only load checkpoints you trust (as with any pickle).
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=mmap)
     except (OSError, RuntimeError, EOFError) as error:
         raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
@@ -102,12 +103,8 @@ def run_data(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "checkpoints" / "latest.pt"
     if not path.is_file():
         raise CheckpointError(f"{run_dir} holds no checkpoint to resume ({path} does not exist)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-    except (OSError, RuntimeError, EOFError) as error:
-        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
-    data = checkpoint.get("data") if isinstance(checkpoint, dict) else None
-    return {key: value for key, value in (data or {}).items() if value}
+    data = load_checkpoint(path, mmap=True).get("data") or {}
+    return {key: value for key, value in data.items() if value}
 
 
 def _describe_vocab_difference(saved: Vocabulary, current: Vocabulary) -> str:

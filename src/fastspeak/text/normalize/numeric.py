@@ -2,11 +2,11 @@
 
 Negative numbers, decimals, ordinals (``1st``), years (``1984`` -> ``nineteen eighty-four``),
 decades (``1990s``) and vague counts (``1,000s`` -> ``thousands``), sizes and multipliers
-(``3x3`` -> ``three by three``, ``4x faster`` -> ``four times faster``), fractions and scores (``3/4`` -> ``three quarters``, ``5/10`` and ``4.5/5``
--> ``out of``, ``24/7``, ``50/50``), ranges (``1-5``, ``500-1000``, ``9am-5pm``, ``2-3%`` ->
-``... to ...``), phone numbers (``555-1234``, ``1-800-555-1234``, ``(555) 123-4567``, ``+1 555
-123 4567``), versions and addresses (``3.10.4``), scales (``4.5bn``), ratios (``3:1``), ``#5``
-and plain cardinals.
+(``3x3`` -> ``three by three``, ``4x faster`` -> ``four times faster``), fractions and scores
+(``3/4`` -> ``three quarters``, ``5/10`` and ``4.5/5`` -> ``out of``, ``24/7``, ``50/50``),
+ranges (``1-5``, ``500-1000``, ``9am-5pm``, ``2-3%`` -> ``... to ...``), phone numbers
+(``555-1234``, ``1-800-555-1234``, ``(555) 123-4567``, ``+1 555 123 4567``), versions and
+addresses (``3.10.4``), scales (``4.5bn``), ratios (``3:1``), ``#5`` and plain cardinals.
 """
 
 from __future__ import annotations
