@@ -272,6 +272,28 @@ def test_training_steps_reduce_mel_l1_on_a_real_segment(real_segment) -> None:
     assert last < 0.8 * first, (first, last)
 
 
+def test_generator_loss_adds_the_weighted_stft_terms_in_both_phases(real_segment) -> None:
+    config = load_config(TINY)
+    train = dataclasses.replace(config.vocoder.train, stft_loss_weight=3.0)
+    config = dataclasses.replace(config, vocoder=dataclasses.replace(config.vocoder, train=train))
+    mels, wavs = real_segment
+    trainer = make_trainer(config)
+    mel_only = trainer.step(mels, wavs, adversarial=False)
+    stft = mel_only["stft_convergence"] + mel_only["stft_log_magnitude"]
+    assert stft > 0 and mel_only["generator_grad_norm"] > 0
+    assert mel_only["generator"] == pytest.approx(45.0 * mel_only["mel_l1"] + 3.0 * stft, rel=1e-5)
+    adversarial = trainer.step(mels, wavs)
+    expected = (
+        adversarial["adversarial"]
+        + 2.0 * adversarial["feature_matching"]
+        + 45.0 * adversarial["mel_l1"]
+        + 3.0 * (adversarial["stft_convergence"] + adversarial["stft_log_magnitude"])
+    )
+    assert adversarial["generator"] == pytest.approx(expected, rel=1e-5)
+    paper = make_trainer(load_config(TINY)).step(mels, wavs, adversarial=False)
+    assert "stft_convergence" not in paper  # weight 0: the paper's loss, no STFT computed
+
+
 def sgd_trainer() -> GANTrainer:
     """The tiny trainer with plain SGD (lr 0.1), so each parameter's change is its gradient."""
     trainer = make_trainer(load_config(TINY))

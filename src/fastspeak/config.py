@@ -712,6 +712,12 @@ class VocoderTrainConfig:
     fused kernels), or a mode: "reduce-overhead" (also CUDA graphs) or
     "max-autotune-no-cudagraphs". A step is ~10k small kernels, launch-bound on a large GPU;
     the first steps pay the compilation.
+    ``stft_loss_weight``: adds ``weight x (spectral convergence + log-magnitude L1)`` of a
+    multi-resolution STFT to the generator's loss in both phases (Parallel WaveGAN's loss,
+    :mod:`fastspeak.vocoders.stft_loss`; ``stft_resolutions``: [n_fft, hop, window length]
+    each, by default Parallel WaveGAN's three); 0 = the paper's recipe. Mel bands above ~1 kHz
+    are wider than the frame rate (86 Hz): mel L1 cannot tell a comb at its multiples from
+    noise of the same band energies, these STFTs can.
     ``mel_only_steps``: the first so many steps of a run train the generator alone on mel L1
     (the discriminators are neither run nor updated; a step costs the generator's share, and
     the adversarial phase starts from a generator that already follows the mels: the
@@ -743,6 +749,10 @@ class VocoderTrainConfig:
     mel_loss_weight: float = 45.0
     feature_loss_weight: float = 2.0
     loss_f_max: float | None = None
+    stft_loss_weight: float = 0.0
+    stft_resolutions: list[list[int]] = field(
+        default_factory=lambda: [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]]
+    )
     grad_clip: float = 0.0
     mel_only_steps: int = 0
     discriminator_warmup_steps: int = 0
@@ -784,9 +794,26 @@ class VocoderTrainConfig:
             raise ConfigError(f"{prefix}.lr_decay must be in (0, 1] (got {self.lr_decay})")
         if len(self.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in self.betas):
             raise ConfigError(f"{prefix}.betas must be two numbers in [0, 1) (got {self.betas})")
-        for name in ("weight_decay", "mel_loss_weight", "feature_loss_weight", "grad_clip"):
+        for name in (
+            "weight_decay",
+            "mel_loss_weight",
+            "feature_loss_weight",
+            "stft_loss_weight",
+            "grad_clip",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{prefix}.{name} must be >= 0 (got {getattr(self, name)})")
+        for triple in self.stft_resolutions:
+            if len(triple) != 3 or not 1 <= triple[2] <= triple[0] or triple[1] < 1:
+                raise ConfigError(
+                    f"{prefix}.stft_resolutions: each entry is [n_fft, hop, window length] "
+                    f"with 1 <= window length <= n_fft and hop >= 1 (got {triple})"
+                )
+        if self.stft_loss_weight and not self.stft_resolutions:
+            raise ConfigError(
+                f"{prefix}.stft_resolutions is empty but stft_loss_weight is "
+                f"{self.stft_loss_weight}: list [n_fft, hop, window length] entries or set 0"
+            )
         if self.loss_f_max is not None and not self.loss_f_max > 0:
             raise ConfigError(f"{prefix}.loss_f_max must be > 0 or null (got {self.loss_f_max})")
         if self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"):

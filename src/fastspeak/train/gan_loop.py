@@ -8,12 +8,13 @@ mel frames; see :mod:`fastspeak.data.vocoder`):
 
 1. the generator makes ``generated`` from the mels;
 2. discriminator update: LSGAN loss on ``[wavs, generated.detach()]`` (one pass over both);
-3. generator update: adversarial + 2 x feature matching + 45 x mel L1, the discriminators
+3. generator update: adversarial + 2 x feature matching + 45 x mel L1 (+ the multi-resolution
+   STFT loss with ``vocoder.train.stft_loss_weight``), the discriminators
    frozen (no weight gradients computed for them); the real waveforms' features are scored
    without a graph, so the backward runs through the generated half alone.
 
 With ``vocoder.train.mel_only_steps`` a run's first steps update the generator alone on
-``45 x mel L1``, with no discriminator pass (a V2 step measured 35x cheaper on this 2-core CPU
+``45 x mel L1`` (+ the STFT loss if on), with no discriminator pass (a V2 step measured 35x cheaper on this 2-core CPU
 without the 70.7M discriminator parameters; ~4x estimated on an H200 from the step's parts),
 then ``discriminator_warmup_steps`` update the discriminators alone, then both as above.
 
@@ -154,8 +155,9 @@ class GANTrainer:
         skipped as non-finite, and absent when that network was not updated.
         ``update_generator=False`` (discriminator warm-up) updates the discriminators alone:
         the generator's loss terms are still measured. ``adversarial=False`` (the mel-only
-        phase) updates the generator alone on ``mel_loss_weight`` x mel L1; the
-        discriminators are not run (their terms are absent).
+        phase) updates the generator alone on the criterion's reconstruction loss (weighted
+        mel L1, and the STFT loss if on); the discriminators are not run (their terms are
+        absent).
         """
         if not adversarial:
             return self._mel_only_step(mels, wavs)
@@ -202,15 +204,11 @@ class GANTrainer:
         """The generator alone on mel L1 (see :meth:`step`)."""
         with self.autocast:
             generated = _either(self.generator_net, self.generator)(mels).float()
-        mel_l1 = self.criterion.mel_l1(wavs, generated)
-        loss = self.criterion.mel_loss_weight * mel_l1
+        loss, terms = self.criterion.reconstruction(wavs, generated)
         norm = self._update(loss, self.generator_optimizer, self.generator)
         self.scaler.update()
-        return {
-            "generator": float(loss.detach()),
-            "mel_l1": float(mel_l1.detach()),
-            "generator_grad_norm": float(norm),
-        }
+        values = {"generator": loss.detach(), **terms, "generator_grad_norm": norm}
+        return {name: float(value) for name, value in values.items()}
 
 
 def generator_lr_scale(updates: int, opts: VocoderTrainConfig, ramp: bool) -> float:
@@ -516,8 +514,9 @@ def _train(
         if loaded.get("scaler") is not None and scaler.is_enabled():
             scaler.load_state_dict(loaded["scaler"])
     if opts.mel_only_steps:
+        losses = "mel L1 and the STFT loss" if opts.stft_loss_weight else "mel L1"
         logger.message(
-            f"steps 1-{opts.mel_only_steps} train the generator alone on mel L1 "
+            f"steps 1-{opts.mel_only_steps} train the generator alone on {losses} "
             "(vocoder.train.mel_only_steps)"
         )
     batch_order = {"processes": world, "batch_size": opts.batch_size, "seed": opts.seed}

@@ -10,7 +10,8 @@ inference vocoder and the weights-only export.
   2, 3, 5, 7, 11) and the multi-scale discriminator (3 scales; spectral norm on the first).
 * Losses (section 2.4): LSGAN adversarial (:func:`discriminator_loss`, :class:`GeneratorLoss`),
   feature matching (x2) and mel-L1 (x45), the mel being THE mel of
-  :class:`~fastspeak.audio.mel.MelSpectrogram` with the loss's own ``f_max``.
+  :class:`~fastspeak.audio.mel.MelSpectrogram` with the loss's own ``f_max``; optionally a
+  multi-resolution STFT loss (:mod:`fastspeak.vocoders.stft_loss`).
 * :class:`HiFiGANVocoder`: the :class:`~fastspeak.vocoders.base.Vocoder` protocol, batched;
   each conv input is zeroed past every item's length, so a padded batch gives item by item
   what each item gives alone (up to float rounding). Built by ``make_vocoder("hifigan",
@@ -54,6 +55,7 @@ from fastspeak.vocoders.onnx_generator import (
     onnxruntime_available,
     write_generator_onnx_int8,
 )
+from fastspeak.vocoders.stft_loss import MultiResolutionSTFTLoss
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -394,7 +396,9 @@ def discriminator_loss(
 
 class GeneratorLoss(nn.Module):
     """Generator loss (paper eq. 6): ``adversarial + feature_loss_weight x feature matching +
-    mel_loss_weight x mel L1`` (weights 2 and 45 as in jik876/hifi-gan).
+    mel_loss_weight x mel L1`` (weights 2 and 45 as in jik876/hifi-gan), plus
+    ``stft_loss_weight x (spectral convergence + log-magnitude L1)`` of a multi-resolution
+    STFT (:mod:`fastspeak.vocoders.stft_loss`) when that weight is not 0 (the paper's: 0).
 
     The mel L1 compares THE mel (:class:`~fastspeak.audio.mel.MelSpectrogram`) of the real and
     generated waveforms with the filterbank's upper edge at ``train.loss_f_max`` (null =
@@ -402,8 +406,9 @@ class GeneratorLoss(nn.Module):
 
     ``forward(wavs, generated, real, fake)``: wavs/generated (B, T_wav); real/fake the
     discriminators' outputs on them (real detached by the caller or not: only ``generated``
-    needs gradients). Returns (total, {"adversarial", "feature_matching", "mel_l1"}), the terms
-    unweighted, fp32.
+    needs gradients). Returns (total, {"adversarial", "feature_matching", "mel_l1"} and, with
+    the STFT loss, {"stft_convergence", "stft_log_magnitude"}), the terms unweighted, fp32.
+    :meth:`reconstruction` is the part without discriminators (the mel-only phase's loss).
     """
 
     def __init__(self, audio: AudioConfig, train: VocoderTrainConfig) -> None:
@@ -411,10 +416,29 @@ class GeneratorLoss(nn.Module):
         self.mel = MelSpectrogram(dataclasses.replace(audio, f_max=train.loss_f_max))
         self.mel_loss_weight = train.mel_loss_weight
         self.feature_loss_weight = train.feature_loss_weight
+        self.stft_loss_weight = train.stft_loss_weight
+        self.stft = (
+            MultiResolutionSTFTLoss(train.stft_resolutions) if self.stft_loss_weight else None
+        )
 
     def mel_l1(self, wavs: Tensor, generated: Tensor) -> Tensor:
         """Mean |log-mel(wavs) - log-mel(generated)|, both (B, T_wav)."""
         return F.l1_loss(self.mel(generated.float()), self.mel(wavs.float()))
+
+    def reconstruction(self, wavs: Tensor, generated: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """``mel_loss_weight x mel L1`` (+ the weighted STFT loss): wavs/generated (B, T_wav)
+        -> (loss, its unweighted terms detached), fp32."""
+        mel_l1 = self.mel_l1(wavs, generated)
+        loss = self.mel_loss_weight * mel_l1
+        terms = {"mel_l1": mel_l1.detach()}
+        if self.stft is not None:
+            convergence, log_magnitude = self.stft(wavs, generated)
+            loss = loss + self.stft_loss_weight * (convergence + log_magnitude)
+            terms |= {
+                "stft_convergence": convergence.detach(),
+                "stft_log_magnitude": log_magnitude.detach(),
+            }
+        return loss, terms
 
     def forward(
         self,
@@ -433,12 +457,12 @@ class GeneratorLoss(nn.Module):
                 for real_layer, fake_layer in zip(real_layers, fake_layers, strict=True)
             ]
         ).sum()
-        mel_l1 = self.mel_l1(wavs, generated)
-        total = adversarial + self.feature_loss_weight * matching + self.mel_loss_weight * mel_l1
+        reconstruction, terms = self.reconstruction(wavs, generated)
+        total = adversarial + self.feature_loss_weight * matching + reconstruction
         terms = {
             "adversarial": adversarial.detach(),
             "feature_matching": matching.detach(),
-            "mel_l1": mel_l1.detach(),
+            **terms,
         }
         return total, terms
 
