@@ -21,6 +21,7 @@ from fastspeak.evaluate import (
     evaluate_systems,
     f0_errors,
     f0_moments,
+    frame_rate_comb_db,
     log_mel,
     markdown_table,
     mel_cepstral_distortion,
@@ -212,6 +213,22 @@ def test_mcd_leaves_edge_silence_out(speech):
         compare_mels(np.full((20, 80), np.nan), mels, align="dtw")
 
 
+def test_frame_rate_comb_is_high_for_a_pulse_train_and_low_for_speech_and_noise(speech):
+    frame_rate = 22050 / 256
+    pulses = np.zeros(22050 * 2, dtype=np.float32)
+    pulses[::256] = 0.5  # a click every hop: teeth at every multiple of 86 Hz
+    noisy_pulses = pulses + _noise(2.0, scale=0.02)
+    assert frame_rate_comb_db(pulses, 22050, frame_rate) > 30
+    assert frame_rate_comb_db(noisy_pulses, 22050, frame_rate) > 10
+    assert abs(frame_rate_comb_db(_noise(2.0), 22050, frame_rate)) < 1.5
+    for wav, rate in speech:  # piper's decoder also has a 256 hop: a faint comb at most
+        assert abs(frame_rate_comb_db(wav, rate, frame_rate)) < 6
+    off_rate = np.zeros(22050 * 2, dtype=np.float32)
+    off_rate[::300] = 0.5  # 73.5 Hz teeth: not the frame rate's
+    assert frame_rate_comb_db(off_rate, 22050, frame_rate) < 10
+    assert math.isnan(frame_rate_comb_db(pulses[:4000], 22050, frame_rate))  # under one window
+
+
 def test_compare_mels_diagonal_for_equal_lengths():
     rng = np.random.default_rng(3)
     reference, test = rng.normal(size=(2, 30, 80))
@@ -385,13 +402,15 @@ def test_runner_judges_systems_and_survives_failures(tmp_path, piper, speech):
     slow = result["systems"]["slow piper (breaks once)"]
     assert slow["items"][1]["error"] == "RuntimeError: synthesis blew up"
     assert slow["items"][2]["transcript"] and "mcd_db" not in slow["items"][2]
+    assert abs(slow["items"][2]["frame_rate_comb_db"]) < 6  # needs no reference
+    assert abs(teacher["summary"]["frame_rate_comb_db"]) < 6
     assert slow["summary"]["mcd_db"] > 0 and slow["summary"]["f0_std"] > 0
     assert slow["summary"]["rtf"] > 0 and result["judge_rtf"]["asr"] > 0
     markdown = Path(result["paths"]["markdown"]).read_text()
     assert (
         "| teacher audio | 2/3 |" in markdown and "| slow piper (breaks once) | 2/3 |" in markdown
     )
-    assert "synthesis blew up" in markdown
+    assert "synthesis blew up" in markdown and "Comb dB" in markdown
     assert json.loads(Path(result["paths"]["json"]).read_text())["num_items"] == 3
 
 

@@ -21,6 +21,7 @@ from fastspeak.evaluate.spectral import (
     SpectralMetrics,
     compare_mels,
     dtw_path,
+    frame_rate_comb_db,
     log_mel,
     mel_cepstral_distortion,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "SystemOutput",
     "Transcriber",
     "compare_mels",
+    "frame_rate_comb_db",
     "dtw_path",
     "duration_errors",
     "evaluate_systems",

@@ -28,6 +28,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("cer", "CER %", "%"),
     ("mos_mean", "MOS (pred.)", "mos"),
     ("mcd_db", "MCD dB", "{:.2f}"),
+    ("frame_rate_comb_db", "Comb dB", "{:.1f}"),
     ("f0_rmse_hz", "F0 RMSE Hz", "{:.1f}"),
     ("f0_correlation", "F0 corr", "{:.3f}"),
     ("f0_std", "F0 σ Hz", "{:.1f}"),

@@ -11,7 +11,8 @@ can also carry token durations). The lead wires in e.g.::
     result = evaluate_systems(items, systems, "runs/eval")
 
 Per item and system: pocketsphinx transcript (WER/CER), DistillMOS, and against the reference
-recording when the item has one: MCD-DTW and mel L1 (:mod:`.spectral`), f0 RMSE/correlation on
+recording when the item has one: MCD-DTW and mel L1 (:mod:`.spectral`; and without one, the
+frame-rate comb of vocoders), f0 RMSE/correlation on
 the mel DTW path (:mod:`.prosody`); token-duration error when the item and the output both carry
 durations; wall time of the system call (real-time factor = seconds spent / seconds of audio; each
 system first runs once untimed, so one-off setup such as an ONNX session is not counted).
@@ -42,7 +43,7 @@ from fastspeak.evaluate.asr import Transcriber, normalize_transcript, word_error
 from fastspeak.evaluate.mos import MosPredictor
 from fastspeak.evaluate.prosody import duration_errors, f0_errors, f0_moments, pitch_contour
 from fastspeak.evaluate.report import write_report
-from fastspeak.evaluate.spectral import compare_mels, log_mel
+from fastspeak.evaluate.spectral import compare_mels, frame_rate_comb_db, log_mel
 
 __all__ = ["METRICS", "SystemOutput", "evaluate_systems"]
 
@@ -284,6 +285,12 @@ def _judge_item(
         except Exception as error:  # noqa: BLE001
             errors["pitch"] = _describe(error)
 
+    if "spectral" in use:
+        frame_rate = audio_config.sample_rate / audio_config.hop_length
+        record["frame_rate_comb_db"] = frame_rate_comb_db(
+            output.wav, output.sample_rate, frame_rate
+        )
+
     if use & {"spectral", "pitch"}:
         reference = references.get(index, item, need_pitch="pitch" in use)
         if "error" in reference:
@@ -374,7 +381,13 @@ def _summarise(
         if mos:
             summary["mos_mean"] = float(np.mean(mos))
             summary["mos_std"] = float(np.std(mos))
-    for key in ("mcd_db", "mel_l1", "duration_error_ms", "boundary_error_ms"):
+    for key in (
+        "mcd_db",
+        "mel_l1",
+        "frame_rate_comb_db",
+        "duration_error_ms",
+        "boundary_error_ms",
+    ):
         summary[key] = _mean(records[i].get(key) for i in ok)
     if "pitch" in use:
         summary.update(_pooled_f0([records[i] for i in ok]))

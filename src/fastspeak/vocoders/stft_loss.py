@@ -11,8 +11,9 @@ compares at a floor instead of ``log 0``.
 
 Why a HiFi-GAN run may add it (``vocoder.train.stft_loss_weight``): the 80-band mel loss sees
 a band's energy, not how it lies inside the band. Generators trained here on mel L1 alone
-(V2, V3) drew a comb at multiples of the frame rate (22050 / 256 = 86 Hz), 28-37 dB above the
-spectrum between its teeth, where the recordings show 1-2 dB: above ~1 kHz a mel band is wider
+(V2, V3) drew a comb at multiples of the frame rate (22050 / 256 = 86 Hz), 28-40 dB above the
+spectrum between its teeth where the teacher's audio shows 0.6-2.4 dB
+(:func:`fastspeak.evaluate.spectral.frame_rate_comb_db`): above ~1 kHz a mel band is wider
 than the teeth's spacing, so a comb and a noise floor of the same band energies cost the same
 mel L1, while a 1024- or 2048-point STFT (21.5 or 10.8 Hz bins) resolves the teeth.
 """
