@@ -514,9 +514,9 @@ def _train(
         if loaded.get("scaler") is not None and scaler.is_enabled():
             scaler.load_state_dict(loaded["scaler"])
     if opts.mel_only_steps:
-        losses = "mel L1 and the STFT loss" if opts.stft_loss_weight else "mel L1"
+        alone_on = "mel L1 and the STFT loss" if opts.stft_loss_weight else "mel L1"
         logger.message(
-            f"steps 1-{opts.mel_only_steps} train the generator alone on {losses} "
+            f"steps 1-{opts.mel_only_steps} train the generator alone on {alone_on} "
             "(vocoder.train.mel_only_steps)"
         )
     batch_order = {"processes": world, "batch_size": opts.batch_size, "seed": opts.seed}
