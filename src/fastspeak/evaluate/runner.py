@@ -11,9 +11,8 @@ can also carry token durations). The lead wires in e.g.::
     result = evaluate_systems(items, systems, "runs/eval")
 
 Per item and system: pocketsphinx transcript (WER/CER), DistillMOS, and against the reference
-recording when the item has one: MCD-DTW and mel L1 (:mod:`.spectral`; and without one, the
-frame-rate comb of vocoders), f0 RMSE/correlation on
-the mel DTW path (:mod:`.prosody`); token-duration error when the item and the output both carry
+recording when the item has one: MCD-DTW and mel L1 (:mod:`.spectral`; the frame-rate comb of
+vocoders needs none), f0 RMSE/correlation on the mel DTW path (:mod:`.prosody`); token-duration error when the item and the output both carry
 durations; wall time of the system call (real-time factor = seconds spent / seconds of audio; each
 system first runs once untimed, so one-off setup such as an ONNX session is not counted).
 

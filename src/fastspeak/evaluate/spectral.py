@@ -313,8 +313,8 @@ COMB_MAX_HZ = 7000.0
 
 
 def frame_rate_comb_db(wav: np.ndarray, sample_rate: int, frame_rate: float) -> float:
-    """How far a waveform's spectrum rises at multiples of the mel frame rate (Hz; 22050 / 256
-    = 86 Hz for the shipped audio settings) above the spectrum midway between
+    """How far a waveform's spectrum rises at multiples of the mel frame rate ``fr`` (Hz;
+    22050 / 256 = 86 Hz for the shipped audio settings) above the spectrum midway between
     them, in dB: ``mean_k 10 log10 P(k fr) - 10 log10 P((k + 1/2) fr)`` over the teeth below
     7 kHz (and 0.45 x the sample rate), P the power spectrum averaged over the frames within
     35 dB of the loudest (speech; long Hann windows, 0.37 s, quarter-window hops).
@@ -323,7 +323,8 @@ def frame_rate_comb_db(wav: np.ndarray, sample_rate: int, frame_rate: float) -> 
     training has not yet smoothed) draws such a comb; the mel loss cannot see it inside its
     bands (:mod:`fastspeak.vocoders.stft_loss`). The piper teacher's audio reads 0.6-5 dB
     (pitch harmonics fall on a tooth as often as between two; its own decoder also hops 256
-    samples); HiFi-GAN generators trained here on mel L1 alone read 28-40 dB. NaN for audio shorter than one window.
+    samples); HiFi-GAN generators trained here on mel L1 alone read 28-40 dB. NaN for audio
+    shorter than one window.
     """
     wav = np.asarray(wav, dtype=np.float64).reshape(-1)
     n_fft = 1 << int(np.ceil(np.log2(COMB_ANALYSIS_SECONDS * sample_rate)))

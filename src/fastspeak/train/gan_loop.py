@@ -14,8 +14,9 @@ mel frames; see :mod:`fastspeak.data.vocoder`):
    without a graph, so the backward runs through the generated half alone.
 
 With ``vocoder.train.mel_only_steps`` a run's first steps update the generator alone on
-``45 x mel L1`` (+ the STFT loss if on), with no discriminator pass (a V2 step measured 35x cheaper on this 2-core CPU
-without the 70.7M discriminator parameters; ~4x estimated on an H200 from the step's parts),
+``45 x mel L1`` (+ the STFT loss if on), with no discriminator pass (a V2 step measured 35x
+cheaper on this 2-core CPU without the 70.7M discriminator parameters; ~4x estimated on an
+H200 from the step's parts),
 then ``discriminator_warmup_steps`` update the discriminators alone, then both as above.
 
 AdamW (0.8, 0.99, weight decay 0.01), lr ``2e-4 x 0.999 ** epoch`` (a pure function of the
@@ -201,7 +202,7 @@ class GANTrainer:
         return {name: float(value) for name, value in values.items()}
 
     def _mel_only_step(self, mels: Tensor, wavs: Tensor) -> dict[str, float]:
-        """The generator alone on mel L1 (see :meth:`step`)."""
+        """The generator alone on the reconstruction loss (see :meth:`step`)."""
         with self.autocast:
             generated = _either(self.generator_net, self.generator)(mels).float()
         loss, terms = self.criterion.reconstruction(wavs, generated)
