@@ -10,11 +10,12 @@ can also carry token durations). The lead wires in e.g.::
     }
     result = evaluate_systems(items, systems, "runs/eval")
 
-Per item and system: pocketsphinx transcript (WER/CER), DistillMOS, and against the reference
-recording when the item has one: MCD-DTW and mel L1 (:mod:`.spectral`; the frame-rate comb of
-vocoders needs none), f0 RMSE/correlation on the mel DTW path (:mod:`.prosody`); token-duration error when the item and the output both carry
-durations; wall time of the system call (real-time factor = seconds spent / seconds of audio; each
-system first runs once untimed, so one-off setup such as an ONNX session is not counted).
+Per item and system: pocketsphinx transcript (WER/CER), DistillMOS, the frame-rate comb of
+vocoders (:func:`.spectral.frame_rate_comb_db`), and against the reference recording when the
+item has one: MCD-DTW and mel L1 (:mod:`.spectral`), f0 RMSE/correlation on the mel DTW path
+(:mod:`.prosody`); token-duration error when the item and the output both carry durations;
+wall time of the system call (real-time factor = seconds spent / seconds of audio; each system
+first runs once untimed, so one-off setup such as an ONNX session is not counted).
 
 Per system: corpus-level WER/CER (jiwer, over items that produced audio), MOS mean ± std, means
 of the per-item distances, pooled f0 moments (FastSpeech 2 Table 3), RTF. A failing item (the
