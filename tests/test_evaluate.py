@@ -227,6 +227,7 @@ def test_frame_rate_comb_is_high_for_a_pulse_train_and_low_for_speech_and_noise(
     off_rate[::300] = 0.5  # 73.5 Hz teeth: not the frame rate's
     assert frame_rate_comb_db(off_rate, 22050, frame_rate) < 10
     assert math.isnan(frame_rate_comb_db(pulses[:4000], 22050, frame_rate))  # under one window
+    assert math.isnan(frame_rate_comb_db(np.zeros(44100), 22050, frame_rate))  # no spectrum
 
 
 def test_compare_mels_diagonal_for_equal_lengths():

@@ -38,6 +38,8 @@ def test_loss_equals_a_frame_by_frame_reference() -> None:
     generator = np.random.default_rng(0)
     wavs = generator.normal(0, 0.1, (2, 1000))
     generated = wavs + generator.normal(0, 0.03, wavs.shape)
+    wavs[1, 500:] = 0.0  # silence: bins at the power floor
+    generated[1, 500:] = generator.normal(0, 1e-5, 500)
     convergence, log_magnitude = MultiResolutionSTFTLoss(RESOLUTIONS)(
         torch.from_numpy(wavs).float(), torch.from_numpy(generated).float()
     )
@@ -86,6 +88,7 @@ def test_the_stft_loss_tells_a_frame_rate_comb_from_noise_where_mel_l1_cannot() 
         ({"stft_resolutions": [[512, 50, 1024]]}, "window length <= n_fft"),
         ({"stft_resolutions": [[512, 0, 240]]}, "hop >= 1"),
         ({"stft_resolutions": [], "stft_loss_weight": 1.0}, "stft_resolutions is empty"),
+        ({"segment_size": 1024, "stft_loss_weight": 1.0}, "too short for the STFT loss's 2048"),
     ],
 )
 def test_bad_stft_settings_name_the_key(change: dict, message: str) -> None:

@@ -814,6 +814,13 @@ class VocoderTrainConfig:
                 f"{prefix}.stft_resolutions is empty but stft_loss_weight is "
                 f"{self.stft_loss_weight}: list [n_fft, hop, window length] entries or set 0"
             )
+        largest_fft = max((triple[0] for triple in self.stft_resolutions), default=0)
+        if self.stft_loss_weight and self.segment_size <= largest_fft // 2:
+            raise ConfigError(
+                f"{prefix}.segment_size {self.segment_size} is too short for the STFT loss's "
+                f"{largest_fft}-point FFT (stft_resolutions): use segments longer than "
+                f"{largest_fft // 2} samples or smaller FFTs"
+            )
         if self.loss_f_max is not None and not self.loss_f_max > 0:
             raise ConfigError(f"{prefix}.loss_f_max must be > 0 or null (got {self.loss_f_max})")
         if self.device != "auto" and self.device.split(":")[0] not in ("cpu", "cuda", "mps"):

@@ -324,7 +324,7 @@ def frame_rate_comb_db(wav: np.ndarray, sample_rate: int, frame_rate: float) -> 
     bands (:mod:`fastspeak.vocoders.stft_loss`). The piper teacher's audio reads 0.6-5 dB
     (pitch harmonics fall on a tooth as often as between two; its own decoder also hops 256
     samples); HiFi-GAN generators trained here on mel L1 alone read 28-40 dB. NaN for audio
-    shorter than one window.
+    shorter than one window, and for digital silence.
     """
     wav = np.asarray(wav, dtype=np.float64).reshape(-1)
     n_fft = 1 << int(np.ceil(np.log2(COMB_ANALYSIS_SECONDS * sample_rate)))
@@ -336,6 +336,8 @@ def frame_rate_comb_db(wav: np.ndarray, sample_rate: int, frame_rate: float) -> 
     power = np.abs(scipy.fft.rfft(frames, axis=1)) ** 2  # (frames, n_fft // 2 + 1)
     frame_db = 10.0 * np.log10(power.sum(axis=1) + 1e-20)
     speech = power[frame_db >= frame_db.max() - COMB_SPEECH_DB].mean(axis=0)
+    if not speech.max() > 0:  # digital silence has no spectrum to compare
+        return float("nan")
     teeth = np.arange(1, int(min(COMB_MAX_HZ, 0.45 * sample_rate) / frame_rate) + 1)
     if len(teeth) == 0:
         return float("nan")
