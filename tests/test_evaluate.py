@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -525,3 +526,23 @@ def test_runner_summarises_each_speaker(tmp_path):
         assert own["f0_std"] < 0.1 * summary["f0_std"]
     markdown = Path(result["paths"]["markdown"]).read_text()
     assert "### tones, per speaker" in markdown and "| low | 2/2 |" in markdown
+
+
+def test_vocoder_comb_script_reports_recordings_and_each_vocoder(piper_featdir):
+    """scripts/vocoder_comb.py on a real FEATDIR's test recordings: Griffin-Lim draws no comb."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).parent.parent
+    result = subprocess.run(
+        [sys.executable, "scripts/vocoder_comb.py", "--data", str(piper_featdir), "griffinlim"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+    )
+    lines = dict(line.rsplit(": ", 1) for line in result.stdout.strip().splitlines())
+    assert lines.keys() == {"recordings", "griffinlim"}
+    for value in lines.values():
+        assert abs(float(value.removesuffix(" dB"))) < 6
