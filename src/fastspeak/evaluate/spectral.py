@@ -330,9 +330,8 @@ def frame_rate_comb_db(wav: np.ndarray, sample_rate: int, frame_rate: float) -> 
     n_fft = 1 << int(np.ceil(np.log2(COMB_ANALYSIS_SECONDS * sample_rate)))
     if len(wav) < n_fft:
         return float("nan")
-    hop = n_fft // 4
-    starts = np.arange(0, len(wav) - n_fft + 1, hop)
-    frames = wav[starts[:, None] + np.arange(n_fft)] * scipy.signal.get_window("hann", n_fft)
+    frames = np.lib.stride_tricks.sliding_window_view(wav, n_fft)[:: n_fft // 4]
+    frames = frames * scipy.signal.get_window("hann", n_fft)  # (frames, n_fft)
     power = np.abs(scipy.fft.rfft(frames, axis=1)) ** 2  # (frames, n_fft // 2 + 1)
     frame_db = 10.0 * np.log10(power.sum(axis=1) + 1e-20)
     speech = power[frame_db >= frame_db.max() - COMB_SPEECH_DB].mean(axis=0)

@@ -61,9 +61,9 @@ class MultiResolutionSTFTLoss(nn.Module):
 
     def forward(self, wavs: Tensor, generated: Tensor) -> tuple[Tensor, Tensor]:
         convergence, log_distance = [], []
-        for index in range(len(self.resolutions)):
-            real = self.magnitudes(wavs, index)
-            fake = self.magnitudes(generated, index)
+        for index in range(len(self.resolutions)):  # one STFT over both halves
+            both = self.magnitudes(torch.cat([wavs.float(), generated.float()]), index)
+            real, fake = both.split(wavs.shape[0])
             convergence.append(torch.linalg.norm(real - fake) / torch.linalg.norm(real))
             log_distance.append(torch.mean(torch.abs(real.log() - fake.log())))
         return torch.stack(convergence).mean(), torch.stack(log_distance).mean()
