@@ -374,6 +374,10 @@ def test_blank_lines_and_list_items_end_sentences(raw: str, sentences: list[str]
         ),
         ("1 kg and 1 ft and 6 ft", "one kilogram and one foot and six feet"),
         ("60 mph or 90 km/h", "sixty miles per hour or ninety kilometers per hour"),
+        ("It copies at 5 MB/s.", "It copies at five megabytes per second."),
+        ("a 100 Mbps link", "a one hundred megabit per second link"),
+        ("Wind at 12 m/s.", "Wind at twelve meters per second."),
+        ("Light goes 300,000 km/s.", "Light goes three hundred thousand kilometers per second."),
         ("250 ml", "two hundred fifty milliliters"),
         ("100m race", "one hundred meters race"),
         ("2 GB at 3.2 GHz", "two gigabytes at three point two gigahertz"),
@@ -721,9 +725,16 @@ def test_a_middle_initial_is_not_a_numeral() -> None:
             "He ran the one hundred meters in nine point five eight seconds.",
         ),
         ("The 200m freestyle final.", "The two hundred meters freestyle final."),
+        # meters after a jump or throw, and in a route instruction
+        ("He jumped 8m", "He jumped eight meters"),
+        ("He jumped 8m.", "He jumped eight meters."),
+        ("Turn left in 200m.", "Turn left in two hundred meters."),
+        ("Turn left in 50m.", "Turn left in fifty meters."),
+        ("Take the exit in 400m.", "Take the exit in four hundred meters."),
+        ("Keep calm, I will be there in 10m.", "Keep calm, I will be there in ten minutes."),
+        ("You will arrive in 5m.", "You will arrive in five minutes."),
         # unsure: the letter stays, as before
-        ("He jumped 8m", "He jumped eight m"),
-        ("Turn left in 200m.", "Turn left in two hundred m."),
+        ("Room 8m is free.", "Room eight m is free."),
         # guards: this morning's readings
         ("The city has 8m people.", "The city has eight million people."),
         ("100m race", "one hundred meters race"),
@@ -837,9 +848,9 @@ def test_list_items_keep_their_sentence_ends(raw: str, sentences: list[str]) -> 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("A 65 W USB-C charger is included.", "A sixty-five watts USB-C charger is included."),
+        ("A 65 W USB-C charger is included.", "A sixty-five watt USB-C charger is included."),
         ("Buy 10 W LED bulbs.", "Buy ten watts LED bulbs."),
-        ("It has a 100 W RMS output.", "It has a one hundred watts RMS output."),
+        ("It has a 100 W RMS output.", "It has a one hundred watt RMS output."),
         ("The 45 W MagSafe adapter", "The forty-five watts MagSafe adapter"),
         ("The 15 W Qi charger", "The fifteen watts Qi charger"),
         ("PSU: 65 W 20 V 3.25 A", "PSU: sixty-five watts twenty volts three point two five A"),
@@ -953,6 +964,8 @@ def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
         ("a 5 km run", "a five kilometer run"),
         ("A 60W bulb.", "A sixty watt bulb."),
         ("an 8 GB card", "an eight gigabyte card"),
+        ("an 8 GB RAM stick", "an eight gigabyte RAM stick"),
+        ("I bought a 2 TB SSD.", "I bought a two terabyte SSD."),
         ("It's a 45 min walk.", "It's a forty-five minute walk."),
         # not before a noun: plural as before
         ("a 5 km or so", "a five kilometers or so"),

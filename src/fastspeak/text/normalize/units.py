@@ -36,6 +36,8 @@ _UNITS: dict[str, tuple[str, str]] = {
     "mi": ("mile", "miles"),
     "mph": ("mile per hour", "miles per hour"),
     "km/h": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"),
+    "km/s": ("kilometer per second", "kilometers per second"),
     "kph": ("kilometer per hour", "kilometers per hour"),
     "ml": ("milliliter", "milliliters"),
     "mL": ("milliliter", "milliliters"),
@@ -46,6 +48,15 @@ _UNITS: dict[str, tuple[str, str]] = {
     "MB": ("megabyte", "megabytes"),
     "GB": ("gigabyte", "gigabytes"),
     "TB": ("terabyte", "terabytes"),
+    "KB/s": ("kilobyte per second", "kilobytes per second"),
+    "kB/s": ("kilobyte per second", "kilobytes per second"),
+    "MB/s": ("megabyte per second", "megabytes per second"),
+    "GB/s": ("gigabyte per second", "gigabytes per second"),
+    "kbps": ("kilobit per second", "kilobits per second"),
+    "Mbps": ("megabit per second", "megabits per second"),
+    "Gbps": ("gigabit per second", "gigabits per second"),
+    "Mb/s": ("megabit per second", "megabits per second"),
+    "Gb/s": ("gigabit per second", "gigabits per second"),
     "Hz": ("hertz", "hertz"),
     "kHz": ("kilohertz", "kilohertz"),
     "MHz": ("megahertz", "megahertz"),
@@ -121,8 +132,15 @@ _MONEY_BEFORE = frozenset(
 _ATHLETICS_METERS = frozenset("60 100 110 200 400 800 1500 3000 5000 10000".split())
 _ATHLETICS_BEFORE = frozenset("a the ran run runs running sprint sprinted swam swim".split())
 _LENGTH_BEFORE = frozenset(
-    "above altitude below deep depth distance elevation height length visibility width".split()
+    "above altitude below deep depth distance elevation height length visibility width "
+    "climbed dived dove jump jumped jumps leap leaped leapt threw throw throws thrown".split()
 )
+"""Words before a number whose glued ``m`` is meters ("depth 30m", "He jumped 8m")."""
+_NAVIGATION_BEFORE_RE = re.compile(
+    r"\b(?:turn|exit|(?:keep|bear) (?:left|right)|continue straight)\b[^.!?;]*?\bin\s*$",
+    re.IGNORECASE,
+)
+"""A route instruction before "in N": a glued ``m`` is meters ("Turn left in 200m.")."""
 _MINUTES_NEXT = frozenset("ago read".split())
 _HYPHEN_WORD_RE = re.compile(r"-([A-Za-z]+)")
 _SOON_BEFORE = frozenset("eta in within".split())
@@ -176,6 +194,7 @@ def _glued_m(match: re.Match[str], following: str) -> str | None:
         following.lower() in _LENGTH_NEXT
         or (hyphen is not None and hyphen[1].lower() in _LENGTH_NEXT)
         or before in _LENGTH_BEFORE
+        or _NAVIGATION_BEFORE_RE.search(text, max(0, start - 60), start)
     ):
         return None
     for word in words:
@@ -216,6 +235,7 @@ def _single_letter(match: re.Match[str]) -> str | None:
                 and "." not in number
                 and int(number.replace(",", "")) <= 60
                 and not following
+                and not _NAVIGATION_BEFORE_RE.search(text, max(0, start - 60), start)
             )
         ):
             return f"{number} {'minute' if number == '1' else 'minutes'}"
@@ -292,14 +312,16 @@ _NOT_DESCRIBED = frozenset(
 
 
 def _is_attributive(match: re.Match[str]) -> bool:
-    """``a 12 V battery``, ``an 8 GB card``: after "a"/"an" and before a lowercase noun, a
-    measure describes the noun and its unit is singular ("a twelve volt battery")."""
+    """``a 12 V battery``, ``an 8 GB card``: after "a"/"an" and before a lowercase noun or an
+    acronym ("a 2 TB SSD"), a measure describes the noun and its unit is singular ("a twelve
+    volt battery")."""
     text = match.string
     following = _next_word(text, match.end())
+    acronym = 2 <= len(following) <= 5 and following.isupper()  # "an 8 GB RAM stick"
     return (
         _word_before(text, match.start()) in ("a", "an")
         and following.isalpha()
-        and following.islower()
+        and (acronym or following.islower())
         and following not in _NOT_A_NOUN
         and following not in _NOT_DESCRIBED
     )
