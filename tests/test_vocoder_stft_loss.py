@@ -89,6 +89,8 @@ def test_the_stft_loss_tells_a_frame_rate_comb_from_noise_where_mel_l1_cannot() 
         ({"stft_resolutions": [[512, 0, 240]]}, "hop >= 1"),
         ({"stft_resolutions": [], "stft_loss_weight": 1.0}, "stft_resolutions is empty"),
         ({"segment_size": 1024, "stft_loss_weight": 1.0}, "too short for the STFT loss's 2048"),
+        ({"adversarial_stft_loss_weight": -1.0}, "adversarial_stft_loss_weight must be >= 0"),
+        ({"segment_size": 1024, "adversarial_stft_loss_weight": 2.0}, "too short"),
     ],
 )
 def test_bad_stft_settings_name_the_key(change: dict, message: str) -> None:

@@ -717,7 +717,9 @@ class VocoderTrainConfig:
     :mod:`fastspeak.vocoders.stft_loss`; ``stft_resolutions``: [n_fft, hop, window length]
     each, by default Parallel WaveGAN's three); 0 = the paper's recipe. Mel bands above ~1 kHz
     are wider than the frame rate (86 Hz): mel L1 cannot tell a comb at its multiples from
-    noise of the same band energies, these STFTs can.
+    noise of the same band energies, these STFTs can. ``adversarial_stft_loss_weight``: the
+    STFT loss's weight once the discriminators are in (null = ``stft_loss_weight``; 0 = the
+    paper's adversarial phase after STFT-loss pretraining in ``mel_only_steps``).
     ``mel_only_steps``: the first so many steps of a run train the generator alone on mel L1
     (the discriminators are neither run nor updated; a step costs the generator's share, and
     the adversarial phase starts from a generator that already follows the mels: the
@@ -750,6 +752,7 @@ class VocoderTrainConfig:
     feature_loss_weight: float = 2.0
     loss_f_max: float | None = None
     stft_loss_weight: float = 0.0
+    adversarial_stft_loss_weight: float | None = None
     stft_resolutions: list[list[int]] = field(
         default_factory=lambda: [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]]
     )
@@ -809,13 +812,21 @@ class VocoderTrainConfig:
                     f"{prefix}.stft_resolutions: each entry is [n_fft, hop, window length] "
                     f"with 1 <= window length <= n_fft and hop >= 1 (got {triple})"
                 )
-        if self.stft_loss_weight and not self.stft_resolutions:
+        if self.adversarial_stft_loss_weight is not None and self.adversarial_stft_loss_weight < 0:
             raise ConfigError(
-                f"{prefix}.stft_resolutions is empty but stft_loss_weight is "
-                f"{self.stft_loss_weight}: list [n_fft, hop, window length] entries or set 0"
+                f"{prefix}.adversarial_stft_loss_weight must be >= 0 or null "
+                f"(got {self.adversarial_stft_loss_weight})"
+            )
+        uses_stft = bool(self.stft_loss_weight or self.adversarial_stft_loss_weight)
+        if uses_stft and not self.stft_resolutions:
+            raise ConfigError(
+                f"{prefix}.stft_resolutions is empty but the STFT loss is on (stft_loss_weight "
+                f"{self.stft_loss_weight}, adversarial_stft_loss_weight "
+                f"{self.adversarial_stft_loss_weight}): list [n_fft, hop, window length] "
+                "entries or set the weights to 0"
             )
         largest_fft = max((triple[0] for triple in self.stft_resolutions), default=0)
-        if self.stft_loss_weight and self.segment_size <= largest_fft // 2:
+        if uses_stft and self.segment_size <= largest_fft // 2:
             raise ConfigError(
                 f"{prefix}.segment_size {self.segment_size} is too short for the STFT loss's "
                 f"{largest_fft}-point FFT (stft_resolutions): use segments longer than "

@@ -516,6 +516,10 @@ def _train(
             scaler.load_state_dict(loaded["scaler"])
     if opts.mel_only_steps:
         alone_on = "mel L1 and the STFT loss" if opts.stft_loss_weight else "mel L1"
+        if opts.adversarial_stft_loss_weight is not None:
+            alone_on += (
+                f" (then STFT loss x{opts.adversarial_stft_loss_weight:g} with the discriminators)"
+            )
         logger.message(
             f"steps 1-{opts.mel_only_steps} train the generator alone on {alone_on} "
             "(vocoder.train.mel_only_steps)"

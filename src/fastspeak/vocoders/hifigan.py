@@ -398,7 +398,9 @@ class GeneratorLoss(nn.Module):
     """Generator loss (paper eq. 6): ``adversarial + feature_loss_weight x feature matching +
     mel_loss_weight x mel L1`` (weights 2 and 45 as in jik876/hifi-gan), plus
     ``stft_loss_weight x (spectral convergence + log-magnitude L1)`` of a multi-resolution
-    STFT (:mod:`fastspeak.vocoders.stft_loss`) when that weight is not 0 (the paper's: 0).
+    STFT (:mod:`fastspeak.vocoders.stft_loss`) when that weight is not 0 (the paper's: 0);
+    ``adversarial_stft_loss_weight`` (when set) replaces it in :meth:`forward`, the loss with
+    discriminators.
 
     The mel L1 compares THE mel (:class:`~fastspeak.audio.mel.MelSpectrogram`) of the real and
     generated waveforms with the filterbank's upper edge at ``train.loss_f_max`` (null =
@@ -417,23 +419,31 @@ class GeneratorLoss(nn.Module):
         self.mel_loss_weight = train.mel_loss_weight
         self.feature_loss_weight = train.feature_loss_weight
         self.stft_loss_weight = train.stft_loss_weight
-        self.stft = (
-            MultiResolutionSTFTLoss(train.stft_resolutions) if self.stft_loss_weight else None
+        self.adversarial_stft_loss_weight = (
+            train.stft_loss_weight
+            if train.adversarial_stft_loss_weight is None
+            else train.adversarial_stft_loss_weight
         )
+        uses_stft = self.stft_loss_weight or self.adversarial_stft_loss_weight
+        self.stft = MultiResolutionSTFTLoss(train.stft_resolutions) if uses_stft else None
 
     def mel_l1(self, wavs: Tensor, generated: Tensor) -> Tensor:
         """Mean |log-mel(wavs) - log-mel(generated)|, both (B, T_wav)."""
         return F.l1_loss(self.mel(generated.float()), self.mel(wavs.float()))
 
-    def reconstruction(self, wavs: Tensor, generated: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """``mel_loss_weight x mel L1`` (+ the weighted STFT loss): wavs/generated (B, T_wav)
-        -> (loss, its unweighted terms detached), fp32."""
+    def reconstruction(
+        self, wavs: Tensor, generated: Tensor, adversarial: bool = False
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """``mel_loss_weight x mel L1`` (+ the STFT loss, weighted for the phase:
+        ``adversarial`` = with discriminators): wavs/generated (B, T_wav) -> (loss, its
+        unweighted terms detached), fp32."""
         mel_l1 = self.mel_l1(wavs, generated)
         loss = self.mel_loss_weight * mel_l1
         terms = {"mel_l1": mel_l1.detach()}
-        if self.stft is not None:
+        weight = self.adversarial_stft_loss_weight if adversarial else self.stft_loss_weight
+        if self.stft is not None and weight:
             convergence, log_magnitude = self.stft(wavs, generated)
-            loss = loss + self.stft_loss_weight * (convergence + log_magnitude)
+            loss = loss + weight * (convergence + log_magnitude)
             terms |= {
                 "stft_convergence": convergence.detach(),
                 "stft_log_magnitude": log_magnitude.detach(),
@@ -457,7 +467,7 @@ class GeneratorLoss(nn.Module):
                 for real_layer, fake_layer in zip(real_layers, fake_layers, strict=True)
             ]
         ).sum()
-        reconstruction, terms = self.reconstruction(wavs, generated)
+        reconstruction, terms = self.reconstruction(wavs, generated, adversarial=True)
         total = adversarial + self.feature_loss_weight * matching + reconstruction
         terms = {
             "adversarial": adversarial.detach(),
