@@ -733,6 +733,11 @@ def test_a_middle_initial_is_not_a_numeral() -> None:
         ("Take the exit in 400m.", "Take the exit in four hundred meters."),
         ("Keep calm, I will be there in 10m.", "Keep calm, I will be there in ten minutes."),
         ("You will arrive in 5m.", "You will arrive in five minutes."),
+        ("Turn off the oven in 10m.", "Turn off the oven in ten minutes."),
+        ("It's your turn, I'll be there in 10m.", "It's your turn, I'll be there in ten minutes."),
+        ("The exit poll results come in 20m.", "The exit poll results come in twenty minutes."),
+        ("Sales jumped 3m units.", "Sales jumped three million units."),
+        ("The company threw 5m dollars at it.", "The company threw five million dollars at it."),
         # unsure: the letter stays, as before
         ("Room 8m is free.", "Room eight m is free."),
         # guards: this morning's readings
@@ -966,6 +971,8 @@ def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
         ("an 8 GB card", "an eight gigabyte card"),
         ("an 8 GB RAM stick", "an eight gigabyte RAM stick"),
         ("I bought a 2 TB SSD.", "I bought a two terabyte SSD."),
+        ("I ran a 5 km TODAY!", "I ran a five kilometers TODAY!"),
+        ("a 12 V OR 24 V supply", "a twelve volts OR twenty-four volts supply"),
         ("It's a 45 min walk.", "It's a forty-five minute walk."),
         # not before a noun: plural as before
         ("a 5 km or so", "a five kilometers or so"),

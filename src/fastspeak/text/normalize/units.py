@@ -132,15 +132,20 @@ _MONEY_BEFORE = frozenset(
 _ATHLETICS_METERS = frozenset("60 100 110 200 400 800 1500 3000 5000 10000".split())
 _ATHLETICS_BEFORE = frozenset("a the ran run runs running sprint sprinted swam swim".split())
 _LENGTH_BEFORE = frozenset(
-    "above altitude below deep depth distance elevation height length visibility width "
+    "above altitude below deep depth distance elevation height length visibility width".split()
+)
+_JUMP_BEFORE = frozenset(
     "climbed dived dove jump jumped jumps leap leaped leapt threw throw throws thrown".split()
 )
-"""Words before a number whose glued ``m`` is meters ("depth 30m", "He jumped 8m")."""
+"""Verbs before a number whose glued ``m`` is meters unless a counted noun follows ("He jumped
+8m", but "Sales jumped 3m units")."""
 _NAVIGATION_BEFORE_RE = re.compile(
-    r"\b(?:turn|exit|(?:keep|bear) (?:left|right)|continue straight)\b[^.!?;]*?\bin\s*$",
+    r"\b(?:(?:turn|keep|bear)\s+(?:left|right)|(?:take|use)\s+the\s+(?:\w+\s+)?exit"
+    r"|continue\s+straight(?:\s+on|\s+ahead)?)\s+in\s*$",
     re.IGNORECASE,
 )
-"""A route instruction before "in N": a glued ``m`` is meters ("Turn left in 200m.")."""
+"""A route instruction right before "in N": a glued ``m`` is meters ("Turn left in 200m.",
+"Take the next exit in 400m"), not minutes."""
 _MINUTES_NEXT = frozenset("ago read".split())
 _HYPHEN_WORD_RE = re.compile(r"-([A-Za-z]+)")
 _SOON_BEFORE = frozenset("eta in within".split())
@@ -184,7 +189,8 @@ def _is_plural_noun(word: str) -> bool:
 def _glued_m(match: re.Match[str], following: str) -> str | None:
     """A glued ``m`` ("5m") that is not minutes: million before a counted noun ("5m shares",
     "8m new subscribers", "5m Americans") or after money words at a clause end ("raised 4m"),
-    meters (None) before a length word or as a race ("3m high", "the 100m in 9.58 seconds");
+    meters (None) before a length word, as a race or after a jump or throw with no counted
+    noun after it ("3m high", "the 100m in 9.58 seconds", "He jumped 8m");
     otherwise the letter stays, as it did before units were read ("He jumped 8m")."""
     number, text, start, end = match["number"], match.string, match.start(), match.end()
     words = _next_words(text, end, 3)
@@ -206,6 +212,8 @@ def _glued_m(match: re.Match[str], following: str) -> str | None:
         return None
     if before in _MONEY_BEFORE and (not following or following.lower() in _NOT_A_NOUN):
         return f"{number} million"
+    if before in _JUMP_BEFORE:
+        return None
     return f" {number}m "
 
 
@@ -306,7 +314,7 @@ def _unit(match: re.Match[str]) -> str:
 
 
 _NOT_DESCRIBED = frozenset(
-    "each less long more please tall then today tomorrow tonight too total yesterday".split()
+    "each less long more ok please tall then today tomorrow tonight too total yesterday".split()
 )
 """Words after "a 5 km" that are not the noun it describes ("a 5 km yesterday")."""
 
@@ -322,8 +330,8 @@ def _is_attributive(match: re.Match[str]) -> bool:
         _word_before(text, match.start()) in ("a", "an")
         and following.isalpha()
         and (acronym or following.islower())
-        and following not in _NOT_A_NOUN
-        and following not in _NOT_DESCRIBED
+        and following.lower() not in _NOT_A_NOUN
+        and following.lower() not in _NOT_DESCRIBED
     )
 
 
