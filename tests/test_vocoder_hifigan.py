@@ -272,9 +272,16 @@ def test_training_steps_reduce_mel_l1_on_a_real_segment(real_segment) -> None:
     assert last < 0.8 * first, (first, last)
 
 
-def test_generator_loss_adds_the_weighted_stft_terms_in_both_phases(real_segment) -> None:
+@pytest.mark.parametrize("adversarial_weight", [None, 0.0, 7.0])
+def test_generator_loss_adds_the_weighted_stft_terms_in_both_phases(
+    real_segment, adversarial_weight: float | None
+) -> None:
+    """stft_loss_weight 3 in the mel-only phase; with discriminators the same 3 (None), none
+    (0: not computed) or 7 (``adversarial_stft_loss_weight``)."""
     config = load_config(TINY)
-    train = dataclasses.replace(config.vocoder.train, stft_loss_weight=3.0)
+    train = dataclasses.replace(
+        config.vocoder.train, stft_loss_weight=3.0, adversarial_stft_loss_weight=adversarial_weight
+    )
     config = dataclasses.replace(config, vocoder=dataclasses.replace(config.vocoder, train=train))
     mels, wavs = real_segment
     trainer = make_trainer(config)
@@ -287,39 +294,15 @@ def test_generator_loss_adds_the_weighted_stft_terms_in_both_phases(real_segment
         adversarial["adversarial"]
         + 2.0 * adversarial["feature_matching"]
         + 45.0 * adversarial["mel_l1"]
-        + 3.0 * (adversarial["stft_convergence"] + adversarial["stft_log_magnitude"])
     )
-    assert adversarial["generator"] == pytest.approx(expected, rel=1e-5)
-    paper = make_trainer(load_config(TINY)).step(mels, wavs, adversarial=False)
-    assert "stft_convergence" not in paper  # weight 0: the paper's loss, no STFT computed
-
-
-@pytest.mark.parametrize("adversarial_weight", [0.0, 7.0])
-def test_the_adversarial_phase_can_weight_the_stft_loss_on_its_own(
-    real_segment, adversarial_weight: float
-) -> None:
-    config = load_config(TINY)
-    train = dataclasses.replace(
-        config.vocoder.train, stft_loss_weight=3.0, adversarial_stft_loss_weight=adversarial_weight
-    )
-    config = dataclasses.replace(config, vocoder=dataclasses.replace(config.vocoder, train=train))
-    mels, wavs = real_segment
-    trainer = make_trainer(config)
-    mel_only = trainer.step(mels, wavs, adversarial=False)
-    stft = mel_only["stft_convergence"] + mel_only["stft_log_magnitude"]
-    assert mel_only["generator"] == pytest.approx(45.0 * mel_only["mel_l1"] + 3.0 * stft, rel=1e-5)
-    adversarial = trainer.step(mels, wavs)
-    expected = (
-        adversarial["adversarial"]
-        + 2.0 * adversarial["feature_matching"]
-        + 45.0 * adversarial["mel_l1"]
-    )
-    if adversarial_weight:
-        stft = adversarial["stft_convergence"] + adversarial["stft_log_magnitude"]
-        expected = expected + adversarial_weight * stft
+    weight = 3.0 if adversarial_weight is None else adversarial_weight
+    if weight:
+        expected += weight * (adversarial["stft_convergence"] + adversarial["stft_log_magnitude"])
     else:
         assert "stft_convergence" not in adversarial  # weight 0 there: not computed
     assert adversarial["generator"] == pytest.approx(expected, rel=1e-5)
+    paper = make_trainer(load_config(TINY)).step(mels, wavs, adversarial=False)
+    assert "stft_convergence" not in paper  # weight 0: the paper's loss, no STFT computed
 
 
 def sgd_trainer() -> GANTrainer:
