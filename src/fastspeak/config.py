@@ -817,7 +817,7 @@ class VocoderTrainConfig:
                 f"{prefix}.adversarial_stft_loss_weight must be >= 0 or null "
                 f"(got {self.adversarial_stft_loss_weight})"
             )
-        uses_stft = bool(self.stft_loss_weight or self.adversarial_stft_loss_weight)
+        uses_stft = bool(self.stft_loss_weight or self.adversarial_stft_weight)
         if uses_stft and not self.stft_resolutions:
             raise ConfigError(
                 f"{prefix}.stft_resolutions is empty but the STFT loss is on (stft_loss_weight "
@@ -838,6 +838,14 @@ class VocoderTrainConfig:
             raise ConfigError(
                 f"{prefix}.device must be auto, cpu, cuda, cuda:N or mps (got {self.device!r})"
             )
+
+    @property
+    def adversarial_stft_weight(self) -> float:
+        """The STFT loss's weight with the discriminators: ``adversarial_stft_loss_weight``, or
+        ``stft_loss_weight`` when that is null."""
+        if self.adversarial_stft_loss_weight is None:
+            return self.stft_loss_weight
+        return self.adversarial_stft_loss_weight
 
 
 @dataclass

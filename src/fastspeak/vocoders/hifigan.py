@@ -419,11 +419,7 @@ class GeneratorLoss(nn.Module):
         self.mel_loss_weight = train.mel_loss_weight
         self.feature_loss_weight = train.feature_loss_weight
         self.stft_loss_weight = train.stft_loss_weight
-        self.adversarial_stft_loss_weight = (
-            train.stft_loss_weight
-            if train.adversarial_stft_loss_weight is None
-            else train.adversarial_stft_loss_weight
-        )
+        self.adversarial_stft_loss_weight = train.adversarial_stft_weight
         uses_stft = self.stft_loss_weight or self.adversarial_stft_loss_weight
         self.stft = MultiResolutionSTFTLoss(train.stft_resolutions) if uses_stft else None
 

@@ -146,6 +146,13 @@ _NAVIGATION_BEFORE_RE = re.compile(
 )
 """A route instruction right before "in N": a glued ``m`` is meters ("Turn left in 200m.",
 "Take the next exit in 400m"), not minutes."""
+
+
+def _after_route_instruction(text: str, start: int) -> bool:
+    """A route instruction ends right before ``start`` (:data:`_NAVIGATION_BEFORE_RE`)."""
+    return _NAVIGATION_BEFORE_RE.search(text, max(0, start - 60), start) is not None
+
+
 _MINUTES_NEXT = frozenset("ago read".split())
 _HYPHEN_WORD_RE = re.compile(r"-([A-Za-z]+)")
 _SOON_BEFORE = frozenset("eta in within".split())
@@ -200,7 +207,7 @@ def _glued_m(match: re.Match[str], following: str) -> str | None:
         following.lower() in _LENGTH_NEXT
         or (hyphen is not None and hyphen[1].lower() in _LENGTH_NEXT)
         or before in _LENGTH_BEFORE
-        or _NAVIGATION_BEFORE_RE.search(text, max(0, start - 60), start)
+        or _after_route_instruction(text, start)
     ):
         return None
     for word in words:
@@ -243,7 +250,7 @@ def _single_letter(match: re.Match[str]) -> str | None:
                 and "." not in number
                 and int(number.replace(",", "")) <= 60
                 and not following
-                and not _NAVIGATION_BEFORE_RE.search(text, max(0, start - 60), start)
+                and not _after_route_instruction(text, start)
             )
         ):
             return f"{number} {'minute' if number == '1' else 'minutes'}"
