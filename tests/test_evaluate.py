@@ -408,6 +408,14 @@ def test_runner_judges_systems_and_survives_failures(tmp_path, piper, speech):
     assert abs(teacher["summary"]["frame_rate_comb_db"]) < 6
     assert slow["summary"]["mcd_db"] > 0 and slow["summary"]["f0_std"] > 0
     assert slow["summary"]["rtf"] > 0 and result["judge_rtf"]["asr"] > 0
+    # a system's failed item counts as silence in WER (all its words deleted), not skipped
+    for system, failed in ((slow, 1), (teacher, 2)):
+        hypotheses = [record.get("transcript", "") for record in system["items"]]
+        assert hypotheses[failed] == ""
+        expected = word_error_rate([item["text"] for item in items], hypotheses)
+        assert system["summary"]["wer"] == pytest.approx(expected["wer"])
+        assert system["summary"]["cer"] == pytest.approx(expected["cer"])
+        assert expected["deletions"] >= len(items[failed]["text"].split())
     markdown = Path(result["paths"]["markdown"]).read_text()
     assert (
         "| teacher audio | 2/3 |" in markdown and "| slow piper (breaks once) | 2/3 |" in markdown

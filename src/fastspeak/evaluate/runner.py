@@ -17,10 +17,13 @@ item has one: MCD-DTW and mel L1 (:mod:`.spectral`), f0 RMSE/correlation on the 
 wall time of the system call (real-time factor = seconds spent / seconds of audio; each system
 first runs once untimed, so one-off setup such as an ONNX session is not counted).
 
-Per system: corpus-level WER/CER (jiwer, over items that produced audio), MOS mean ± std, means
-of the per-item distances, pooled f0 moments (FastSpeech 2 Table 3), RTF. A failing item (the
-system raises, returns bad audio, a metric raises) is recorded with its error and skipped in
-the aggregates; the run goes on. ``items_ok`` counts the items a system produced audio for.
+Per system: corpus-level WER/CER (jiwer), MOS mean ± std, means of the per-item distances,
+pooled f0 moments (FastSpeech 2 Table 3), RTF. A failing item is recorded with its error and the
+run goes on. An item the *system* failed (it raised or returned bad audio) counts in WER/CER as
+silence, every word deleted, so a system cannot improve its WER by failing the hard sentences;
+the other metrics have no value for audio that does not exist and average over the items with
+audio (``items_ok`` of ``items``: compare systems' MOS and distances only at equal counts). An
+item a *judge* failed on (a metric raised) is left out of that metric only.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ METRICS = ("asr", "mos", "spectral", "pitch", "duration")
 
 REPORT_NOTES = [
     "WER/CER: pocketsphinx 5.1.1 en-us (weak ASR: piper joe 26 %, human LibriVox 28 % on 20 "
-    "sentences); corpus-level over the items a system produced audio for.",
+    "sentences); corpus-level over every item: one a system failed counts as silence (all its "
+    "words deleted). Other metrics average over the items with audio (Items: with audio/all).",
     "MOS: DistillMOS 0.9.1 prediction (human 4.04, piper joe 4.05, espeak 2.27), mean ± std; "
     "it pads clips under 7.68 s with silence, which lowers short clips (a 1.6 s clip ~0.3 "
     "below the same speech repeated): compare systems on the same sentences.",
@@ -369,11 +373,12 @@ def _summarise(
     summary["audio_seconds"] = seconds
     summary["rtf"] = spent / seconds if seconds else None
     if "asr" in use:
-        transcribed = [i for i in ok if "transcript" in records[i]]
-        if transcribed and any(normalize_transcript(items[i]["text"]) for i in transcribed):
+        # a system's failed item said nothing: all its words deleted
+        judged = [i for i, r in enumerate(records) if r["error"] is not None or "transcript" in r]
+        if any(normalize_transcript(items[i]["text"]) for i in judged):
             scores = word_error_rate(
-                [items[i]["text"] for i in transcribed],
-                [records[i]["transcript"] for i in transcribed],
+                [items[i]["text"] for i in judged],
+                [records[i].get("transcript", "") for i in judged],
             )
             summary.update(wer=scores["wer"], cer=scores["cer"])
     if "mos" in use:
