@@ -192,10 +192,11 @@ def test_no_digit_is_left_unspoken() -> None:
     (before, leftovers the patterns missed were deleted)."""
     import re
 
-    from fastspeak.text.normalize import number_to_words
+    from fastspeak.text.normalize import number_to_words, ordinal_to_words
 
     words = {w for i in range(100) for w in number_to_words(str(i)).replace("-", " ").split()}
-    words |= {"hundred", "thousand", "million", "billion", "oh"}
+    words |= {w for i in range(1, 32) for w in ordinal_to_words(str(i)).replace("-", " ").split()}
+    words |= {"hundred", "thousand", "million", "billion", "oh", "may"}  # 5.5.2020: a date
     for raw in ["1.2.3.4.5", "3.5-", "-.5", "1,2,3", "12:34:56:78", "9/11/2001/x", "5.5.2020"]:
         text = normalize_text(raw)
         spoken = [w for w in re.split(r"[\s.,;:?!-]+", text.lower()) if w in words]
@@ -983,4 +984,83 @@ def test_sizes_read_by_and_multipliers_times(raw: str, expected: str) -> None:
     ],
 )
 def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a comma after a year or a range does not make it a plain number
+        ("In 1984, he wrote a novel.", "In nineteen eighty-four, he wrote a novel."),
+        (
+            "On July 4, 1776, they signed it.",
+            "On July fourth, seventeen seventy-six, they signed it.",
+        ),
+        ("Read pages 10-20, then stop.", "Read pages ten to twenty, then stop."),
+        ("In 2010-2015, sales doubled.", "In twenty ten to twenty fifteen, sales doubled."),
+        (
+            "It cost 1,984,000 dollars.",
+            "It cost one million nine hundred eighty-four thousand dollars.",
+        ),
+        # a four-digit count before a plural noun; a year after "in", "the"...
+        ("The file has 1234 lines.", "The file has one thousand two hundred thirty-four lines."),
+        ("2024 people attended.", "two thousand twenty-four people attended."),
+        ("In 1990 prices rose.", "In nineteen ninety prices rose."),
+        ("The 2024 elections were close.", "The twenty twenty-four elections were close."),
+        ("1984 was a good year.", "nineteen eighty-four was a good year."),
+        # times on the hour with AM/PM, British dotted times
+        ("Doors open at 8:00am.", "Doors open at eight AM."),
+        ("It starts at 7:00 PM.", "It starts at seven PM."),
+        ("The train arrives at 9.30am.", "The train arrives at nine thirty AM."),
+        ("The shop opens at 9.00 a.m.", "The shop opens at nine AM."),
+        # month/day without a year: a date after "on", "ends", "due on"...; 9/11
+        ("Remember 9/11.", "Remember nine eleven."),
+        ("The sale ends 12/25.", "The sale ends December twenty-fifth."),
+        ("Rent is due on 4/1.", "Rent is due on April first."),
+        ("File your taxes by 4/15.", "File your taxes by April fifteenth."),
+        ("Cut it by 1/2.", "Cut it by one half."),
+        ("on 3/4 of the days", "on three quarters of the days"),
+        ("Add 3/4 cup of flour.", "Add three quarters cup of flour."),
+        # day first: a day over 12, abbreviated months, dotted dates
+        ("Due: 25/12/2026", "Due: the twenty-fifth of December twenty twenty-six"),
+        (
+            "It happened on 27 Nov 2026.",
+            "It happened on the twenty-seventh of November twenty twenty-six.",
+        ),
+        ("See you on 1 Jan", "See you on the first of January"),
+        ("On 15.03.2024 we met.", "On the fifteenth of March twenty twenty-four we met."),
+        (
+            "Version 1.2.2023 is out.",
+            "Version one point two point two thousand twenty-three is out.",
+        ),
+        # a period after a.m. or Jr. before a weekday, "Day", a compass point: no sentence end
+        ("It starts at 5 p.m. Friday.", "It starts at five PM Friday."),
+        ("Martin Luther King Jr. Day", "Martin Luther King Junior Day"),
+        ("1600 Pennsylvania Ave. NW", "sixteen hundred Pennsylvania Avenue NW"),
+        ("I left at 5 p.m. John stayed.", "I left at five PM. John stayed."),
+        # all-caps trailing abbreviations are something else
+        ("The call is at 3 p.m. EST.", "The call is at three PM EST."),
+        ("She moved to Denver, CO.", "She moved to Denver, CO."),
+        # phone and service numbers
+        ("Call 911 now!", "Call nine one one now!"),
+        ("Dial 112 in Europe.", "Dial one one two in Europe."),
+        ("I got 112 emails.", "I got one hundred twelve emails."),
+        ("Text 555.123.4567 now.", "Text five five five, one two three, four five six seven now."),
+        ("Fax: 555 123 4567", "Fax: five five five, one two three, four five six seven"),
+        (
+            "Call +44 20 7946 0958.",
+            "Call plus four four, two zero, seven nine four six, zero nine five eight.",
+        ),
+        # a trillion written T
+        ("Apple is worth $2.8T.", "Apple is worth two point eight trillion dollars."),
+        ("It costs $5 T-shirts", "It costs five dollars T-shirts"),
+        # shouted sentences: IT, US, I AM are words
+        ("DO IT NOW", "DO it NOW"),
+        ("CONTACT US TODAY!", "CONTACT us TODAY!"),
+        ("I AM SO HAPPY", "I am SO HAPPY"),
+        ("MADE IN THE US", "MADE IN THE US"),
+        ("The US and IT teams met.", "The US and IT teams met."),
+    ],
+)
+def test_readings_found_in_the_stop_25_review(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected

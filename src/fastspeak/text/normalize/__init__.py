@@ -20,6 +20,7 @@ The rules of :func:`normalize_text`, in order (each reads the output of the one 
 2. :mod:`.unicode` — quotes and dashes folded, other scripts transliterated, emoji and controls
    dropped; then the text must hold a letter or a digit;
 3. :mod:`.web` — emails and URLs, before their dots, slashes and digits are read otherwise;
+   :mod:`.acronyms` — ``IT``/``US`` in a sentence written all in capitals are words;
 4. :mod:`.cleanup` — ``...`` -> ``…``, ``--`` -> a spaced dash; :mod:`.units` — ``°C``/``°F``
    (folded to "degrees C") -> "degrees Celsius", before a period after the C can be taken for
    an initial's;
@@ -61,6 +62,7 @@ from fastspeak.text.normalize.acronyms import (
     SPELLED_ACRONYMS,
     WORD_ACRONYMS,
     is_spelled_acronym,
+    read_shouted_words,
 )
 from fastspeak.text.normalize.cleanup import PUNCTUATION
 from fastspeak.text.normalize.numbers import (
@@ -105,15 +107,18 @@ _NUMBER_STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]
     (money._CURRENCY_RANGE, money._currency_range),
     (money._CURRENCY_BEFORE, money._currency_before),
     (money._CURRENCY_AFTER, money._currency_after),
+    (dates._DOTTED_TIME, r"\1:\2"),
     (dates._TIME, dates._time),
     (dates._HOUR_AMPM, dates._hour_ampm),
     (dates._DATE_US, dates._date_us),
+    (dates._MONTH_SLASH_DAY, dates._month_slash_day),
     (dates._DATE_ISO, dates._date_iso),
     (dates._MONTH_DAY, dates._month_day),
     (dates._DAY_MONTH, dates._day_month),
     (units._PERCENT, units._percent),
     (units._UNIT, units._unit),
     (numeric._PHONE, numeric._phone),
+    (numeric._SERVICE_NUMBER, numeric._service_number),
     (numeric._MIXED_FRACTION, numeric._mixed_fraction),
     (numeric._FRACTION, numeric._fraction),
     (numeric._ORDINAL, numeric._ordinal),
@@ -143,6 +148,7 @@ def _read_numbers(text: str) -> str:
 
 def _verbalize(text: str) -> str:
     text = web._read_web_addresses(text)
+    text = read_shouted_words(text)
     text = cleanup._mark_ellipses_and_dashes(text)
     text = units._DEGREES_SCALE.sub(units._degrees_scale, text)
     text = abbreviations._expand_abbreviations(text)

@@ -83,10 +83,22 @@ SENTENCE_STARTERS = frozenset(
 name would not ("St. Louis")."""
 
 
+_GOES_ON_AFTER_ABBREVIATION = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Day Eve Boulevard Avenue Street "
+    "N S E W NE NW SE SW ET PT CT MT EST EDT PST PDT CST CDT MST MDT GMT UTC BST CET".split()
+) | {month for month in _MONTH_ABBREVIATIONS.values()}
+"""Capitalised words that go on the phrase after an abbreviation's period ("5 p.m. Friday",
+"King Jr. Day", "Pennsylvania Ave. NW", "3 p.m. EST"), not start a new sentence."""
+
+
 def _keeps_period(text: str, end: int) -> bool:
-    """An abbreviation's period also ends the sentence at the end of text or before a capital."""
+    """An abbreviation's period also ends the sentence at the end of text or before a capital,
+    except before a word of :data:`_GOES_ON_AFTER_ABBREVIATION`."""
     rest = text[end:]
-    return not rest.strip() or bool(re.match(r"\s+[A-Z]", rest))
+    if not rest.strip():
+        return True
+    after = re.match(r"\s+([A-Z][A-Za-z]*)\b", rest)
+    return after is not None and after[1] not in _GOES_ON_AFTER_ABBREVIATION
 
 
 def _sentence_follows(text: str, end: int, *, pronoun_i: bool = True) -> bool:
@@ -153,6 +165,10 @@ def _saint(match: re.Match[str]) -> str:
 
 
 def _trailing(match: re.Match[str]) -> str:
+    """``Jr.`` -> "Junior", ``etc.`` -> "et cetera"; written all in capitals it is something
+    else ("3 p.m. EST.", "Denver, CO.") and stays."""
+    if len(match[1]) > 1 and match[1].isupper():
+        return match.group()
     word = _TRAILING[match[1].lower()]
     if match[1][0].isupper():
         word = word.capitalize()

@@ -46,3 +46,23 @@ def is_spelled_acronym(word: str) -> bool:
         return True
     onset, _, coda = match.groups()
     return onset not in _ONSETS or coda not in _CODAS
+
+
+_SHOUTED_SENTENCE_RE = re.compile(r"[^.!?;:\n]+")
+_CAPS_WORD_RE = re.compile(r"\b[A-Z]+(?:'[A-Z]+)?\b")
+_SHOUTED_WORDS_RE = re.compile(r"\b(?<!THE )(IT|US)\b|(?<=\bI )AM\b")
+
+
+def read_shouted_words(text: str) -> str:
+    """In a sentence written all in capitals ("DO IT NOW", "CONTACT US TODAY", "I AM SO
+    HAPPY": three capitalised words at least and no lowercase letter), ``IT``, ``US`` and
+    ``AM`` after ``I`` are the words, not acronyms; "THE US" and text in normal case keep the
+    acronym."""
+
+    def sentence(match: re.Match[str]) -> str:
+        part = match.group()
+        if any(char.islower() for char in part) or len(_CAPS_WORD_RE.findall(part)) < 3:
+            return part
+        return _SHOUTED_WORDS_RE.sub(lambda word: word.group().lower(), part)
+
+    return _SHOUTED_SENTENCE_RE.sub(sentence, text)

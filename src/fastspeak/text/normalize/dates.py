@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from fastspeak.text.normalize.context import _word_after
+from fastspeak.text.normalize.context import _word_after, _word_before
 from fastspeak.text.normalize.numbers import number_to_words, ordinal_to_words, year_to_words
 
 _TIME = re.compile(
@@ -17,6 +17,8 @@ _TIME = re.compile(
     r"(?:\s?(?P<ampm>[AaPp])\s?[Mm]\b)?"
 )
 _HOUR_AMPM = re.compile(r"\b(?P<hour>\d{1,2})\s?(?P<ampm>[AaPp])\s?[Mm]\b")
+_DOTTED_TIME = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{2})(?=\s?[AaPp]\s?[Mm]\b)")
+"""``9.30am`` (the British way of writing a time): read as ``9:30am``."""
 
 
 def _ampm(marker: str | None) -> str:
@@ -28,8 +30,9 @@ def _time(match: re.Match[str]) -> str:
     if hour > 24 or minute > 59:
         return f" {number_to_words(match['hour'])} {number_to_words(match['minute'])} "
     words = number_to_words(str(hour))
-    if minute == 0 and not match["ampm"]:
-        words += " hundred" if hour > 12 else " o'clock"
+    if minute == 0:
+        if not match["ampm"]:
+            words += " hundred" if hour > 12 else " o'clock"
     elif minute < 10:
         words += f" oh {number_to_words(str(minute))}"
     else:
@@ -49,16 +52,40 @@ _MONTHS = (
 _MONTH_ABBREVIATIONS = {month[:3].lower(): month for month in _MONTHS} | {"sept": "September"}
 
 
+def _year_words(year: str) -> str:
+    return year_to_words(int(year)) if len(year) == 4 else number_to_words(year)
+
+
 def _date(month: int, day: int, year: str | None) -> str | None:
+    """ "March fourth nineteen eighty-four"; None for a month or day out of range."""
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
     words = f"{_MONTHS[month - 1]} {ordinal_to_words(str(day))}"
     if year:
-        words += f" {year_to_words(int(year)) if len(year) == 4 else number_to_words(year)}"
+        words += f" {_year_words(year)}"
+    return f" {words} "
+
+
+def day_month_words(day: int, month: int, year: str | None) -> str | None:
+    """The British order: "the twenty-fifth of December twenty twenty-six"; None for a month
+    or day out of range."""
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    words = f"the {ordinal_to_words(str(day))} of {_MONTHS[month - 1]}"
+    if year:
+        words += f" {_year_words(year)}"
     return f" {words} "
 
 
 _DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
+_MONTH_SLASH_DAY = re.compile(r"(?<![\w./$£€¥₹])(\d{1,2})/(\d{1,2})(?![\w/%]|[.,]\d)")
+_SLASH_DATE_BEFORE = frozenset(
+    "after before due ending ends expires from on since starting starts through thru till "
+    "until".split()
+)
+"""Words after which a month/day without a year (``12/25``) is a date ("ends 12/25", "on
+7/4"); elsewhere it is a fraction or a score (``3/4``, ``5/10``). After "by" only a day
+that cannot be a denominator makes it a date ("by 4/15", not "reduced by 1/2")."""
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _MONTH_DAY = re.compile(
     r"\b(?P<month>" + "|".join(_MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
@@ -67,7 +94,34 @@ _MONTH_DAY = re.compile(
 
 
 def _date_us(match: re.Match[str]) -> str:
-    return _date(int(match[1]), int(match[2]), match[3]) or match.group().replace("/", " / ")
+    """``3/4/1984`` -> "March fourth nineteen eighty-four"; a first number over 12 is the
+    day, the British order (``25/12/2026`` -> "the twenty-fifth of December ...")."""
+    first, second = int(match[1]), int(match[2])
+    if first > 12:
+        words = day_month_words(first, second, match[3])
+    else:
+        words = _date(first, second, match[3])
+    return words or match.group().replace("/", " / ")
+
+
+def _is_day_only(number: str) -> bool:
+    """Over 12 and not an inch fraction's 16ths, 32nds or 64ths: a day, not a denominator
+    ("by 4/15" is a date, "by 1/2" and "by 3/16" fractions)."""
+    return 12 < int(number) <= 31 and number not in ("16", "32")
+
+
+def _month_slash_day(match: re.Match[str]) -> str:
+    """``9/11`` -> "nine eleven"; after "on", "until", "ends"... (:data:`_SLASH_DATE_BEFORE`)
+    a month/day is a date ("ends 12/25" -> "ends December twenty-fifth"); otherwise, and
+    before "of" ("on 3/4 of the days"), it is left to the fraction rules."""
+    if _word_after(match.string, match.end()).lower() == "of":
+        return match.group()
+    if (match[1], match[2]) == ("9", "11"):
+        return " nine eleven "
+    before = _word_before(match.string, match.start())
+    if before not in _SLASH_DATE_BEFORE and not (before == "by" and _is_day_only(match[2])):
+        return match.group()
+    return _date(int(match[1]), int(match[2]), None) or match.group()
 
 
 def _date_iso(match: re.Match[str]) -> str:
@@ -88,7 +142,7 @@ _DAY_MONTH = re.compile(
     r"\b(?:(?P<first>\d{1,2})(?:st|nd|rd|th)?(?P<joiner>-|\s(?:to|and|through|until)\s))?"
     r"(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>"
     + "|".join(_MONTHS)
-    + r")\b(?:,?\s(?P<year>\d{4})\b)?"
+    + r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b(?:,?\s(?P<year>\d{4})\b)?"
 )
 
 
@@ -131,7 +185,8 @@ def _day_month(match: re.Match[str]) -> str:
         return match.group()
     year = f" {year_to_words(int(match['year']))}" if match["year"] else ""
     article = "" if match.string[: match.start()].lower().endswith("the ") else "the "
-    day = f"{ordinal_to_words(match['day'])} of {match['month']}{year}"
+    month = _MONTH_ABBREVIATIONS.get(match["month"].lower(), match["month"])
+    day = f"{ordinal_to_words(match['day'])} of {month}{year}"
     if first:
         joiner = match["joiner"].strip()
         day = f"{ordinal_to_words(first)} {'to' if joiner == '-' else joiner} the {day}"

@@ -1,7 +1,7 @@
 """Money: currency (``$ £ € ¥ ₹``) before or after an amount.
 
 ``$5.20`` -> ``five dollars twenty cents``, ``12€`` -> ``twelve euros``, with ``million``/``bn``
-scales (``$1.5 million`` -> ``one point five million dollars``), ranges (``$5-10 million`` ->
+scales (``$1.5 million`` -> ``one point five million dollars``, ``$2.8T``), ranges (``$5-10 million`` ->
 ``five to ten million dollars``) and rates (``$15/month`` -> ``fifteen dollars per month``).
 """
 
@@ -23,7 +23,9 @@ _CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
 _AMOUNT = rf"[$£€¥₹]\s?(?:{_NUMBER})(?:\.\d+)?"
-_SCALE_AFTER = r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|[kKmMbB])\b)?"
+_SCALE_AFTER = (
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|[kKmMbB]|(?<=\d)T(?!-))\b)?"
+)
 _PER_UNIT = r"(?:\s?/\s?(?P<per>[A-Za-z]+)\b)?"
 _PER_WORDS = {"h": "hour", "hr": "hour", "mo": "month", "yr": "year", "wk": "week"}
 _CURRENCY_RANGE = re.compile(

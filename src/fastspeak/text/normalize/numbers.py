@@ -142,4 +142,5 @@ _SCALES = {
     "bn": "billion",
     "trillion": "trillion",
     "tn": "trillion",
+    "t": "trillion",
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from fastspeak.text.normalize.context import _has_plural_ending, _word_before
+from fastspeak.text.normalize.dates import day_month_words
 from fastspeak.text.normalize.numbers import (
     _SCALES,
     _plural_word,
@@ -146,15 +147,19 @@ _PHONE = re.compile(
     r"(?:1-)?(?:\d{3}-)?\d{3}-\d{4}"  # 555-1234, 1-800-555-1234
     r"|\(\d{3}\)\s?\d{3}[-\s]\d{4}"  # (555) 123-4567
     r"|\+\d{1,3}[-\s]\(?\d{3}\)?[-\s]\d{3}[-\s]\d{4}"  # +1 555 123 4567
+    r"|\d{3}([.\s])\d{3}\1\d{4}"  # 555.123.4567, 555 123 4567
+    r"|\+\d{1,3}(?:[-\s]\d{1,4}){2,4}"  # +44 20 7946 0958
     r")\b"
 )
-_RANGE = re.compile(r"(?<![\w.,])(\d{1,4}(?:\.\d+)?)\s?-\s?(\d{1,4}(?:\.\d+)?)(?![\w,]|\.\d)")
+_SERVICE_NUMBER = re.compile(r"(?<![\w.,$£€¥₹/-])(911|999|112)(?![\w/]|[.,]\d)")
+_CALL_WORDS = frozenset("call called calling calls dial dialed dialled dialing dialling".split())
+_RANGE = re.compile(r"(?<![\w.,])(\d{1,4}(?:\.\d+)?)\s?-\s?(\d{1,4}(?:\.\d+)?)(?!\w|[.,]\d)")
 _DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])")  # versions, addresses, dates
 _SCALED = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(bn|mn|tn|k)\b")
 _FRACTION = re.compile(r"(?<![\w.])(\d{1,6}(?:\.\d+)?)/(\d{1,6})\b")
 _RATIO = re.compile(r"\b(\d+):(\d+)\b")
 _DECIMAL = re.compile(r"(?<![\w.])(-?)(\d[\d,]*)?\.(\d+)(?!\d)")
-_YEAR = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?![\w,]|\.\d)")
+_YEAR = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?!\w|[.,]\d)")
 _CARDINAL = re.compile(r"(?<![\w.])(-?)(\d{1,3}(?:,\d{3})+|\d+)")
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 _NUMBER_SIGN = re.compile(r"#\s?(?=\d)")
@@ -198,10 +203,13 @@ def _is_round_range(first: str, second: str) -> bool:
 
 def _phone(match: re.Match[str]) -> str:
     """Digit groups read digit by digit, a comma between them; a leading ``+`` is "plus".
-    ``ddd-dddd`` of round numbers (:func:`_is_round_range`) is a range instead."""
+    ``ddd-dddd`` of round numbers (:func:`_is_round_range`) is a range instead, and a ``+``
+    number of fewer than 7 digits is not a phone number ("+1 2 3")."""
     groups = re.findall(r"\d+", match.group())
     if len(groups) == 2 and match.group()[0].isdigit() and _is_round_range(*groups):
         return _range_words(*groups)
+    if len("".join(groups)) < 7:
+        return match.group()
     plus = "plus " if match.group().startswith("+") else ""
     return f" {plus}{', '.join(digits_to_words(group) for group in groups)} "
 
@@ -225,8 +233,29 @@ def _number_or_decimal(number: str) -> str:
     return decimal_to_words(integer, fraction) if fraction else number_to_words(integer)
 
 
+def _service_number(match: re.Match[str]) -> str:
+    """``911`` is "nine one one"; ``999`` and ``112`` too after "call" or "dial" ("Dial 112")."""
+    if match[1] == "911" or _word_before(match.string, match.start()) in _CALL_WORDS:
+        return f" {digits_to_words(match[1])} "
+    return match.group()
+
+
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_VERSION_WORDS = frozenset("build release v version".split())
+
+
 def _dotted(match: re.Match[str]) -> str:
-    """``3.10.4``, ``192.168.0.1``: each group as a number, "point" between them."""
+    """``3.10.4``, ``192.168.0.1``: each group as a number, "point" between them;
+    ``555.123.4567`` is a phone number and ``15.03.2024`` a date, day first (not after
+    "version")."""
+    phone = _PHONE.fullmatch(match.group())
+    if phone:
+        return _phone(phone)
+    date = _DOTTED_DATE.fullmatch(match.group())
+    if date and _word_before(match.string, match.start()) not in _VERSION_WORDS:
+        words = day_month_words(int(date[1]), int(date[2]), date[3])
+        if words:
+            return words
     return " " + " point ".join(number_to_words(group) for group in match.group().split(".")) + " "
 
 
@@ -245,7 +274,25 @@ def _decimal(match: re.Match[str]) -> str:
     return f" {sign}{decimal_to_words(integer, match[3])} "
 
 
+_YEAR_BEFORE = frozenset(
+    "after before between by during from her his in its my our since the their this till "
+    "until your".split()
+)
+"""Words before a year that a plural noun may follow ("in 1990 prices rose", "the 2024
+elections")."""
+
+
 def _year(match: re.Match[str]) -> str:
+    """``1984`` -> "nineteen eighty-four"; before a plural noun it is a count ("2048
+    followers", "2024 people attended" -> "two thousand twenty-four") unless a preposition or
+    determiner comes before it (:data:`_YEAR_BEFORE`)."""
+    words = _NEXT_WORDS_RE.match(match.string, match.end())
+    if (
+        words is not None
+        and _is_plural(words[1])
+        and _word_before(match.string, match.start()) not in _YEAR_BEFORE
+    ):
+        return f" {number_to_words(match[1])} "
     return f" {year_to_words(int(match[1]))} "
 
 
