@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import soundfile
+import torch
 import yaml
 
 from fastspeak.cli import main
@@ -170,6 +171,31 @@ def test_synthesize_errors(
     )
     assert main([*say, str(onnx), "--out", str(tmp_path / "a.wav")]) == 2
     assert "OnnxVoice" in capsys.readouterr().err
+    card = ["export", "--format", "onnx", "--out", str(onnx), "--card", str(tmp_path / "c.json")]
+    assert main(card) == 2
+    assert "--card apply to --format voice" in capsys.readouterr().err
+
+    # bad output paths, devices and controls: a clean error before any audio is made
+    (tmp_path / "afile").write_text("x")
+    lines = tmp_path / "lines.txt"
+    lines.write_text("Hello there.\n")
+    text_file = ["synthesize", "--checkpoint", str(checkpoint), "--text-file"]
+    for args, message in (
+        ([*say, str(checkpoint), "--out", f"{tmp_path}/afile/x.wav"], "afile is a file"),
+        ([*say, str(checkpoint), "--out", str(tmp_path / "b.wav"), "--device", "bogus"],
+         "unknown device 'bogus'"),
+        ([*say, str(checkpoint), "--out", str(tmp_path / "b.wav"), "--speed", "100"],
+         r"speed must be within 0.25..4"),
+        ([*text_file, str(tmp_path), "--out", str(tmp_path / "o")], "is a folder"),
+        ([*text_file, str(lines), "--out", str(tmp_path / "o.wav")], "names a WAV file"),
+        (["export", "--format", "onnx", "--out", str(tmp_path / "afile")], "not a folder"),
+    ):  # fmt: skip
+        assert main(args) == 2, args
+        assert message in capsys.readouterr().err, args
+    assert not (tmp_path / "b.wav").exists() and not (tmp_path / "o.wav").exists()
+    if not torch.cuda.is_available():
+        assert main([*say, str(checkpoint), "--out", str(tmp_path / "b.wav"), "--device", "cuda"])
+        assert "sees no CUDA GPU" in capsys.readouterr().err
 
 
 def test_evaluate_against_teacher(checkpoint: Path, piper_featdir: Path, tmp_path: Path) -> None:

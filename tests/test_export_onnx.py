@@ -172,3 +172,18 @@ def test_vocoder_onnx_gives_audio_without_torch(tmp_path: Path) -> None:
     expected, _ = synthesizer.synth(text)
     assert wav.shape == expected.shape
     np.testing.assert_allclose(wav, expected, atol=1e-3)
+
+    # a failed export leaves the folder as it was; a voice without a vocoder, exported into the
+    # same folder, removes the old vocoder.onnx, and the runtime never loads a stray one
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    bad = ["export", "--format", "onnx", "--out", str(out), "--vocoder", "hifigan:/nonexistent"]
+    assert main(bad) == 2
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert main(["export", "--format", "onnx", "--out", str(out)]) == 0
+    assert sorted(path.name for path in out.iterdir()) == ["acoustic.onnx", "voice.json"]
+    (out / "vocoder.onnx").write_bytes(before["vocoder.onnx"])  # left by hand
+    from fastspeak.runtime import OnnxVoice
+
+    with pytest.raises(FileNotFoundError, match="no vocoder.onnx"):
+        OnnxVoice(out).synth("Hello.")
+    assert not list(tmp_path.glob(".onnx.*"))  # no temporary folder left behind

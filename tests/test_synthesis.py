@@ -279,7 +279,10 @@ def test_onnx_runtime_resolves_speakers_and_checks_controls_as_the_synthesizer(t
         ({"speed": math.inf}, "speed must be a finite number"),
         ({"pitch_semitones": math.nan}, "pitch_semitones must be a finite number"),
         ({"energy_db": -math.inf}, "energy_db must be a finite number"),
-        ({"speed": 0.0}, "speed must be > 0"),
+        ({"speed": 0.0}, r"speed must be within 0.25..4 \(got 0.0\)"),
+        ({"speed": 100.0}, r"speed must be within 0.25..4"),
+        ({"pitch_semitones": 13.0}, r"pitch_semitones must be within -12..12"),
+        ({"energy_db": -21}, r"energy_db must be within -20..20"),
     ):
         for synthesis in (voice.mel, multi.mel):
             with pytest.raises(SynthesisError, match=message):

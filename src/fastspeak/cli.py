@@ -408,9 +408,28 @@ def _command_export(args: argparse.Namespace) -> int:
     if args.format == "onnx":
         from fastspeak.export import export_onnx
 
+        voice_only = [
+            flag
+            for flag, value in (
+                ("--card", args.card),
+                ("--report", args.report),
+                ("--griffinlim", args.griffinlim),
+                ("--vocoder-int8", args.vocoder_int8),
+            )
+            if value is not None
+        ]
+        if voice_only:
+            raise UserError(
+                f"{', '.join(voice_only)} apply to --format voice; export the voice folder "
+                "with them first, then export that folder with --format onnx --checkpoint DIR "
+                "(its card travels into the ONNX voice.json)"
+            )
         vocoder = args.vocoder.removeprefix("hifigan:") if args.vocoder else None
         out = export_onnx(source, args.out, vocoder=vocoder)
-        written = ", ".join(path.name for path in sorted(out.iterdir()))
+        graphs = json.loads((out / "voice.json").read_text(encoding="utf-8"))["onnx"]
+        written = ", ".join(
+            [graphs[key] for key in ("acoustic", "vocoder") if key in graphs] + ["voice.json"]
+        )
         print(f"ONNX export written to {out}: {written}")
         return 0
     card: dict = {}
@@ -913,6 +932,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"fastspeak: error: {error}", file=sys.stderr)
             return 2
         raise
+    except OSError as error:
+        # a path the system refused (a read-only or special folder, a full disk...): name it
+        if error.filename is None:
+            raise
+        print(f"fastspeak: error: {error.strerror or error}: {error.filename}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fastspeak: interrupted; finished work is kept and a re-run resumes", file=sys.stderr)
         return 130

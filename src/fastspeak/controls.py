@@ -11,7 +11,21 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SynthesisError", "check_controls", "resolve_speaker"]
+__all__ = [
+    "CONTROL_RANGES",
+    "SynthesisError",
+    "check_controls",
+    "resolve_speaker",
+]
+
+CONTROL_RANGES = {
+    "speed": (0.25, 4.0),
+    "pitch_semitones": (-12.0, 12.0),
+    "energy_db": (-20.0, 20.0),
+}
+"""The accepted range of each control, for every path (library, CLI, server, ONNX runtime):
+beyond them a model makes silence or noise (speed 100 gives 12 ms of audio) or runs away
+(speed 0.001)."""
 
 
 class SynthesisError(ValueError):
@@ -72,8 +86,9 @@ def _describe(speakers: Mapping[str, int], n_speakers: int) -> str:
 def check_controls(
     speed: Any, pitch_semitones: Any, energy_db: Any, variance_control: bool, model_name: str
 ) -> None:
-    """SynthesisError unless every control is a finite real number, speed > 0, and pitch and
-    energy stay 0 for a model without them (``variance_control`` False: FastSpeech)."""
+    """SynthesisError unless every control is a finite real number within
+    :data:`CONTROL_RANGES`, and pitch and energy stay 0 for a model without them
+    (``variance_control`` False: FastSpeech)."""
     for name, value in (
         ("speed", speed),
         ("pitch_semitones", pitch_semitones),
@@ -85,8 +100,10 @@ def check_controls(
             or not math.isfinite(value)
         ):
             raise SynthesisError(f"{name} must be a finite number (got {value!r})")
-    if not speed > 0:
-        raise SynthesisError(f"speed must be > 0 (got {speed}); 2.0 speaks twice as fast")
+        low, high = CONTROL_RANGES[name]
+        if not low <= value <= high:
+            hint = "; 2.0 speaks twice as fast" if name == "speed" else ""
+            raise SynthesisError(f"{name} must be within {low:g}..{high:g} (got {value}){hint}")
     if (pitch_semitones or energy_db) and not variance_control:
         raise SynthesisError(
             f"this {model_name} model has no pitch or energy control; leave pitch and energy "

@@ -18,8 +18,10 @@ table); the runtime splits long text into chunks as the Synthesizer does.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -97,7 +99,33 @@ def export_onnx(
 ) -> Path:
     """Export the acoustic model of a checkpoint or voice folder to ``out/acoustic.onnx``
     (+ ``out/voice.json``), and a HiFi-GAN ``vocoder`` (default: the voice's own, if it ships
-    one) to ``out/vocoder.onnx``. Returns ``out``."""
+    one) to ``out/vocoder.onnx``. Returns ``out``.
+
+    Everything is written to a temporary folder beside ``out`` first and moved in at the end,
+    so a failed export leaves ``out`` as it was, and a ``vocoder.onnx`` of an earlier export
+    into the same folder is removed when this voice has none."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, "not a folder; give a folder for the ONNX export", str(folder)
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}.") as temp:
+        written = _export_onnx_files(source, Path(temp), vocoder)
+        folder.mkdir(exist_ok=True)
+        for name in ("acoustic.onnx", "vocoder.onnx", "voice.json"):
+            if name not in written:
+                (folder / name).unlink(missing_ok=True)
+        for name in written:
+            os.replace(Path(temp) / name, folder / name)
+    return folder
+
+
+def _export_onnx_files(
+    source: str | os.PathLike[str], folder: Path, vocoder: str | os.PathLike[str] | None
+) -> list[str]:
+    """The files of :func:`export_onnx`, written into ``folder``; returns their names
+    (voice.json last)."""
     if is_voice(source):
         model, config, vocab, speakers = load_voice(source)
         meta = voice_meta(source)
@@ -108,8 +136,6 @@ def export_onnx(
         model, config, vocab, speakers, state = load_acoustic_model(source)
         kind, stats, card = state.get("kind", "fastspeech2"), state.get("stats"), {}
     module = AcousticExport(model.float().eval(), kind).eval()
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     names = module.input_names()
     dynamic: dict[str, Any] = {name: {0: "batch"} for name in names}
     dynamic["tokens"] = {0: "batch", 1: "tokens"}
@@ -139,8 +165,10 @@ def export_onnx(
         "card": card,
         "onnx": {"acoustic": "acoustic.onnx", "inputs": names, "opset": OPSET},
     }
+    written = ["acoustic.onnx"]
     if vocoder is not None:
         export_vocoder_onnx(vocoder, folder / "vocoder.onnx")
         meta["onnx"]["vocoder"] = "vocoder.onnx"
+        written.append("vocoder.onnx")
     (folder / "voice.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
-    return folder
+    return [*written, "voice.json"]

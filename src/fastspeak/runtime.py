@@ -68,9 +68,10 @@ class OnnxVoice:
         options = {"providers": providers or ["CPUExecutionProvider"]}
         self.acoustic = onnxruntime.InferenceSession(str(self.folder / "acoustic.onnx"), **options)
         self.inputs = [item.name for item in self.acoustic.get_inputs()]
-        vocoder = self.folder / "vocoder.onnx"
+        # only the vocoder voice.json names: a file left by an earlier export is not this voice's
+        vocoder = meta.get("onnx", {}).get("vocoder")
         self.vocoder = (
-            onnxruntime.InferenceSession(str(vocoder), **options) if vocoder.is_file() else None
+            onnxruntime.InferenceSession(str(self.folder / vocoder), **options) if vocoder else None
         )
 
     @property

@@ -135,6 +135,25 @@ def load_acoustic_model(
 # -- data -----------------------------------------------------------------------------------
 
 
+def inference_device(device: str | torch.device) -> torch.device:
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``... -> the torch device; SynthesisError for a name torch
+    does not know or a CUDA device this machine does not have."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise SynthesisError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from error
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise SynthesisError(
+                f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA GPU "
+                "here; use --device cpu"
+            )
+        if resolved.index is not None and resolved.index >= count:
+            raise SynthesisError(f"device {device!r}: this machine has {count} CUDA GPU(s)")
+    return resolved
+
+
 @dataclass
 class SynthesisResult:
     """Everything one text produced.
@@ -190,7 +209,7 @@ class Synthesizer:
         batch_size: int = 16,
         vocoder_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.device = torch.device(device)
+        self.device = inference_device(device)
         self.config = config
         self.vocab = vocab
         self.processor = TextProcessor(config.text)
@@ -482,7 +501,20 @@ class Synthesizer:
         its following pause included) as soon as it is made. Concatenated, the pieces equal
         :meth:`synth` of the whole text. The text is checked before the first piece.
         """
-        prepared = self.prepare(text)
+        yield from self.stream_prepared(
+            self.prepare(text), speaker, speed, pitch_semitones, energy_db
+        )
+
+    def stream_prepared(
+        self,
+        prepared: PreparedText,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        energy_db: float = 0.0,
+    ) -> Iterator[np.ndarray]:
+        """:meth:`stream` of a text already turned into chunks by :meth:`prepare` (a caller
+        that inspects the chunks first, as the server does, prepares the text only once)."""
         groups: list[list[Chunk]] = []
         for chunk in prepared.chunks:  # the pieces of one (long) sentence stay together
             if groups and groups[-1][-1].sentence_index == chunk.sentence_index:
@@ -561,6 +593,18 @@ def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
     return path
 
 
+def check_output_folder(folder: Path, what: str) -> None:
+    """SynthesisError unless ``folder`` is, or can be made as, a folder this process may write
+    in: checked before any audio is made, so a bad ``--out`` costs nothing."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SynthesisError(f"{what}: {existing} is a file, so no folder can be made under it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SynthesisError(f"{what}: {existing} is not writable by this user")
+
+
 def write_outputs(
     wav: np.ndarray,
     sample_rate: int,
@@ -621,10 +665,15 @@ def synthesize_command(
             )
         if out_path.suffix.lower() != ".wav":
             raise SynthesisError(f"--out {out}: fastspeak writes WAV; name the file *.wav")
+        check_output_folder(out_path.parent, f"--out {out}")
         lines = [(0, text)]
     else:
         assert text_file is not None
         source = Path(text_file)
+        if source.is_dir():
+            raise SynthesisError(
+                f"text file {source} is a folder; give a text file with one utterance per line"
+            )
         if not source.is_file():
             raise SynthesisError(f"text file {source} does not exist")
         try:
@@ -641,6 +690,12 @@ def synthesize_command(
         out_path = Path(out) if out is not None else Path("synthesis")
         if out_path.exists() and not out_path.is_dir():
             raise SynthesisError(f"--out {out_path} is a file; with --text-file give a folder")
+        if out_path.suffix.lower() == ".wav":
+            raise SynthesisError(
+                f"--out {out_path} names a WAV file; with --text-file give a folder (each line "
+                "is written to FOLDER/NNNN.wav)"
+            )
+        check_output_folder(out_path, f"--out {out_path}")
 
     synthesizer = Synthesizer.from_checkpoint(
         checkpoint, device=device, vocoder=vocoder, batch_size=batch_size
