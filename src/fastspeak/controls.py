@@ -101,7 +101,7 @@ def check_controls(
         ):
             raise SynthesisError(f"{name} must be a finite number (got {value!r})")
         low, high = CONTROL_RANGES[name]
-        if not low <= value <= high:
+        if not low <= float(value) <= high:
             hint = "; 2.0 speaks twice as fast" if name == "speed" else ""
             raise SynthesisError(f"{name} must be within {low:g}..{high:g} (got {value}){hint}")
     if (pitch_semitones or energy_db) and not variance_control:
