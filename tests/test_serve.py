@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import io
 import json
 import shutil
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from fastspeak.serve.app import _Busy, _Queue, wav_header
+from fastspeak.serve.app import _Busy, _Queue, create_app, wav_header
 
 
 def free_port() -> int:
@@ -60,15 +62,52 @@ def running_server(options: list[str]) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def post(url: str, body: dict) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
+@contextlib.contextmanager
+def serving(app: object) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in this process, until the block ends
+    (for ``create_app`` options ``fastspeak serve`` has no flag for)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def post(url: str, body: dict | bytes) -> tuple[int, str, bytes]:
+    """POST ``body`` (a dict as JSON, bytes as they are) -> (status, Content-Type, body)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, response.headers["Content-Type"], response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"], error.read()
+
+
+def post_chunked(url: str, body: bytes, size: int) -> tuple[int, str, bytes]:
+    """POST ``body`` with Transfer-Encoding: chunked (no Content-Length), ``size`` bytes a
+    chunk -> (status, Content-Type, body)."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
+    try:
+        chunks = (body[start : start + size] for start in range(0, len(body), size))
+        headers = {"Content-Type": "application/json"}
+        connection.request("POST", parts.path, chunks, headers, encode_chunked=True)
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        connection.close()
 
 
 def read_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -81,6 +120,8 @@ def test_health_and_voices(server: str) -> None:
         (voice,) = json.load(response)
     assert voice["name"] == "default" and voice["sample_rate"] == 22050
     assert voice["card"]["teacher_licence"]
+    # a single-speaker voice: its one named speaker is the one used when none is given
+    assert voice["speakers"] == ["default"] and voice["default_speaker"] == "default"
 
 
 def test_tts_and_speed(server: str) -> None:
@@ -134,6 +175,83 @@ def test_limits_and_errors_are_json(server: str) -> None:
         assert error.code == 405 and json.loads(error.read())["error"]
     else:
         raise AssertionError("GET /api/tts was answered")
+
+
+def test_a_chunked_body_is_counted_as_it_arrives(server: str) -> None:
+    """Without a Content-Length the body is counted as it comes (the server takes
+    12 * 500 + 4096 bytes here): past the limit the server answers 413 without waiting for
+    the rest, which never comes here; a chunked body under the limit is served."""
+    url = urllib.parse.urlsplit(server)
+    with socket.create_connection((url.hostname, url.port), timeout=60) as sock:
+        head = "POST /api/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(f"{head}Transfer-Encoding: chunked\r\n\r\n".encode())
+        chunk = b'{"text": "' + b"x" * 16_000
+        sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))  # no last chunk: more to come
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    head_bytes, _, body = answer.partition(b"\r\n\r\n")
+    assert head_bytes.startswith(b"HTTP/1.1 413") and b"application/json" in head_bytes
+    assert "more than 10096 bytes" in json.loads(body)["error"]
+    big = json.dumps({"text": "x" * 30_000}).encode()
+    status, kind, data = post_chunked(server + "/api/tts", big, 1000)  # sent whole
+    assert status == 413 and kind == "application/json" and "bytes" in json.loads(data)["error"]
+    status, kind, data = post_chunked(server + "/api/tts", b'{"text": "Hello there."}', 5)
+    assert status == 200 and kind == "audio/wav" and read_wav(data)[0].size > 0
+
+
+def test_requests_are_checked_strictly_with_clear_errors(server: str) -> None:
+    """A control is a JSON number (true is not 1.0); OpenAI's server-sent events are refused,
+    its instructions ignored; a body that is not JSON says where it stops being JSON."""
+    for body in ({"text": "Hi.", "speed": True}, {"text": "Hi.", "pitch": "1"}):
+        status, kind, data = post(server + "/api/tts", body)
+        assert status == 422 and kind == "application/json"
+        assert "must be a finite number" in json.loads(data)["error"]
+    status, _, data = post(server + "/v1/audio/speech", {"input": "Hi.", "speed": True})
+    assert status == 422 and "speed" in json.loads(data)["error"]
+    status, _, data = post(server + "/v1/audio/speech", {"input": "Hi.", "stream_format": "sse"})
+    assert status == 422 and "stream_format" in json.loads(data)["error"]
+    ignored = {"instructions": "Whisper.", "stream_format": "audio"}
+    status, kind, _ = post(server + "/v1/audio/speech", {"input": "Hi.", **ignored})
+    assert status == 200 and kind == "audio/wav"
+    status, kind, data = post(server + "/api/tts", b'{"text": "Hi.",\n "speed" 1}')
+    error = json.loads(data)["error"]
+    assert status == 422 and kind == "application/json"
+    assert error == "the body is not valid JSON: Expecting ':' delimiter at line 2, column 10"
+
+
+@pytest.fixture(scope="module")
+def small_server() -> Iterator[str]:
+    """The bundled voice served in this process with ``max_tokens=50``."""
+    from fastspeak.synthesis import Synthesizer
+
+    app = create_app(Synthesizer.from_checkpoint(), max_chars=500, max_tokens=50)
+    with serving(app) as url:
+        yield url
+
+
+def test_text_that_expands_past_max_tokens_is_refused_on_every_endpoint(
+    small_server: str,
+) -> None:
+    """Thirty characters of digits are read out as 149 sounds: each endpoint refuses them
+    with 413 (the work, not the characters, is what is bounded) and serves a sentence of
+    21 sounds."""
+    long, short = "9" * 30, "Hello there, how are you?"
+    for path, field, extra in (
+        ("/api/tts", "text", {}),
+        ("/api/tts", "text", {"stream": True}),
+        ("/api/mel", "text", {}),
+        ("/v1/audio/speech", "input", {}),
+    ):
+        status, kind, data = post(small_server + path, {field: long, **extra})
+        assert status == 413 and kind == "application/json", (path, extra)
+        error = json.loads(data)["error"]
+        assert "expands to 149 sounds" in error and "takes 50" in error, error
+        status, kind, _ = post(small_server + path, {field: short, **extra})
+        assert status == 200 and kind in ("audio/wav", "image/png"), (path, extra)
 
 
 def test_openai_speech_and_mel(server: str) -> None:

@@ -376,7 +376,7 @@ def _command_serve(args: argparse.Namespace) -> int:
     from fastspeak.synthesis import Synthesizer
     from fastspeak.voice import DEFAULT_VOICE, is_voice, voice_card
 
-    for name in ("workers", "worker_threads"):
+    for name in ("workers", "worker_threads", "max_chars", "max_tokens"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})")
     if args.max_queue < 0:
@@ -392,6 +392,7 @@ def _command_serve(args: argparse.Namespace) -> int:
         voice_name=name,
         card=card,
         max_chars=args.max_chars,
+        max_tokens=args.max_tokens,
         max_queue=args.max_queue,
         workers=args.workers,
         worker_threads=args.worker_threads,
@@ -840,6 +841,13 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--max-chars", type=int, default=2000, help="longer texts get 413")
+    sv.add_argument(
+        "--max-tokens",
+        type=int,
+        default=2500,
+        help="texts that expand to more sounds (numbers, symbols and abbreviations spelled "
+        "out; ~0.9 per character of prose) get 413: bounds the work of one request",
+    )
     sv.add_argument(
         "--max-queue",
         type=int,

@@ -9,8 +9,15 @@ Endpoints:
                                 ``stream: true`` sends each sentence as soon as it is made
     ``POST /api/mel``           same body -> image/png of the mel
     ``POST /v1/audio/speech``   OpenAI-style ``{input, voice?, speed?, response_format: wav|pcm}``
+                                (``stream_format`` "audio" only: "sse" -> 422; ``instructions``
+                                accepted and ignored)
 
-Limits: text longer than ``max_chars`` -> 413; a bad field -> 422; every error, an unknown
+Limits: text longer than ``max_chars`` -> 413; a request body over what ``max_chars`` needs
+-> 413 without reading more of it (declared by Content-Length or counted as it arrives,
+chunked); text that expands to more than ``max_tokens`` sounds -> 413 (numbers, symbols and
+abbreviations are spelled out: 2000 characters of digits make ten times the sounds, and the
+work, of 2000 characters of prose; checked in the worker, on the prepared text the synthesis
+then uses); a bad field, or a body that is not JSON -> 422; every error, an unknown
 path (404) or an internal failure (500) included, is JSON ``{"error": ...}``. Synthesis runs in
 ``workers`` dedicated threads (default 1), each with ``worker_threads`` intra-op torch threads
 (default 1), and at most ``max_queue`` requests wait for one; more get 503 with
@@ -28,33 +35,56 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import struct
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, StrictStr
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException
 
 from fastspeak.audio.io import resample
-from fastspeak.synthesis import SynthesisError, Synthesizer, mel_figure
+from fastspeak.controls import CONTROL_RANGES
+from fastspeak.synthesis import PreparedText, SynthesisError, Synthesizer, mel_figure
 from fastspeak.text.errors import TextError
 
 __all__ = ["create_app", "wav_header"]
 
 
+def _json_number(value: Any) -> Any:
+    """A control's value as JSON gives it: a number (an integer included) passes on to the
+    float checks; true/false and strings are refused, as the library refuses them (pydantic
+    alone would take true for 1.0 and "2" for 2.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "finite_number", "must be a finite number (got {got})", {"got": json.dumps(value)}
+        )
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_json_number)]
+
+
+def _control(name: str, default: float, description: str | None = None) -> Any:
+    """The Field of control ``name`` (a key of :data:`CONTROL_RANGES`): finite, in its range."""
+    low, high = CONTROL_RANGES[name]
+    return Field(default, ge=low, le=high, allow_inf_nan=False, description=description)
+
+
 class TTSRequest(BaseModel):
     text: str = Field(min_length=1)
     speaker: StrictStr | StrictInt | None = None  # not true/false/0.0 taken for ids
-    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False)
-    pitch: float = Field(0.0, ge=-12.0, le=12.0, allow_inf_nan=False, description="semitones")
-    energy: float = Field(0.0, ge=-20.0, le=20.0, allow_inf_nan=False, description="dB")
+    speed: Number = _control("speed", 1.0)
+    pitch: Number = _control("pitch_semitones", 0.0, "semitones")
+    energy: Number = _control("energy_db", 0.0, "dB")
     stream: bool = False
 
 
@@ -63,13 +93,18 @@ class SpeechRequest(BaseModel):
     speaker of a multi-speaker model by name or id (OpenAI's own voice names,
     :data:`OPENAI_VOICES`, mean its default speaker; a single-speaker voice ignores ``voice``).
     ``pcm`` is OpenAI's: headerless 16-bit little-endian mono at 24 kHz
-    (:data:`OPENAI_PCM_RATE`)."""
+    (:data:`OPENAI_PCM_RATE`). ``stream_format`` takes only ``"audio"`` (the audio itself);
+    OpenAI's ``"sse"`` (server-sent events) is refused with 422, not answered with audio
+    the client would not read. ``instructions`` is accepted and ignored, as ``model`` is: this
+    model has no instruction (tone, style) control."""
 
     input: str = Field(min_length=1)
     model: str | None = None
     voice: StrictStr | StrictInt | None = None
-    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False)
+    speed: Number = _control("speed", 1.0)
     response_format: Literal["wav", "pcm"] = "wav"
+    stream_format: Literal["audio"] = "audio"
+    instructions: str | None = None  # ignored
 
 
 OPENAI_VOICES = frozenset(
@@ -107,23 +142,58 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 class _BodyLimit:
     """ASGI middleware: a request whose Content-Length is over ``limit`` bytes gets 413 before
-    its body is read (the ``max_chars`` check needs the parsed JSON)."""
+    its body is read (the ``max_chars`` check needs the parsed JSON). A body without one
+    (Transfer-Encoding: chunked) is counted as it arrives: once past ``limit`` the app is
+    told the body has ended, nothing more is read, and whatever the app then answers (it
+    sees a cut body) is replaced by the 413."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    message = f"request body has {int(value)} bytes; this server takes {self.limit}"
-                    await _error(413, message)(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                message = f"request body has {int(value)} bytes; this server takes {self.limit}"
+                await _error(413, message)(scope, receive, send)
+                return
+        received = 0
+
+        async def counted() -> Any:
+            """The next body message, until the body passes the limit; then an empty end."""
+            nonlocal received
+            if received > self.limit:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def answer(message: Any) -> None:
+            """The app's response, or, once the body passed the limit, the 413 in its place."""
+            if received <= self.limit:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                refusal = f"request body has more than {self.limit} bytes; this server takes "
+                await _error(413, f"{refusal}{self.limit}")(scope, receive, send)
+
+        await self.app(scope, counted, answer)
 
 
 class _Busy(Exception):
     """More requests are waiting than the queue holds."""
+
+
+class _TooManySounds(Exception):
+    """The text expands to more tokens than the server takes."""
+
+    def __init__(self, tokens: int) -> None:
+        super().__init__(tokens)
+        self.tokens = tokens
 
 
 class _Queue:
@@ -180,8 +250,11 @@ def create_app(
     max_queue: int = 64,
     workers: int = 1,
     worker_threads: int = 1,
+    max_tokens: int = 2500,
 ) -> FastAPI:
-    """The server for one loaded voice; see the module docstring for the endpoints."""
+    """The server for one loaded voice; see the module docstring for the endpoints and
+    limits. ``max_tokens`` bounds the work of one request: 2000 characters of prose are
+    about 1750 tokens, 2000 of digits up to 17,000."""
     queue: _Queue | None = None
 
     @asynccontextmanager
@@ -200,11 +273,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(part) for part in item['loc'][1:]) or 'body'}: {item['msg']}"
-            for item in error.errors()
-        ]
-        return _error(422, "; ".join(problems))
+        return _error(422, "; ".join(_problem(item, error.body) for item in error.errors()))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
@@ -216,6 +285,7 @@ def create_app(
         return _error(500, f"internal error: {type(error).__name__}: {error}")
 
     def check(text: str, speaker: str | int | None) -> JSONResponse | None:
+        """413 for a text over ``max_chars``, 422 for an unknown speaker, else None."""
         if len(text) > max_chars:
             return _error(413, f"text has {len(text)} characters; this server takes {max_chars}")
         if speaker is not None:
@@ -242,10 +312,7 @@ def create_app(
         waiting = queue.waiting if queue is not None else 0
         return {"status": "ok", "sample_rate": sample_rate, "queue": waiting}
 
-    default_id = synthesizer.default_speaker
-    default_speaker = next(
-        (name for name, index in synthesizer.speakers.items() if index == default_id), None
-    )
+    default_speaker = _default_speaker_name(synthesizer)
 
     @app.get("/api/voices")
     async def voices() -> list[dict[str, Any]]:
@@ -260,8 +327,18 @@ def create_app(
             }
         ]
 
+    def prepare(text: str) -> PreparedText:
+        """``text`` -> its chunks, in the worker (tens of ms for a long text); _TooManySounds
+        when they hold more than ``max_tokens`` tokens."""
+        prepared = synthesizer.prepare(text)
+        tokens = sum(len(chunk.ids) for chunk in prepared.chunks)
+        if tokens > max_tokens:
+            raise _TooManySounds(tokens)
+        return prepared
+
     async def guarded(text: str, speaker: str | int | None, work: Callable[[], Any]) -> Any:
-        """``work()`` through the queue after the request checks; a JSONResponse on refusal."""
+        """``work()`` through the queue after the request checks; a JSONResponse on refusal
+        (``work`` raising _TooManySounds included)."""
         problem = check(text, speaker)
         if problem is not None:
             return problem
@@ -269,8 +346,20 @@ def create_app(
             return await run(work)
         except _Busy:
             return busy()
+        except _TooManySounds as error:
+            return _error(
+                413,
+                f"the text expands to {error.tokens} sounds (numbers, symbols and "
+                f"abbreviations spelled out); this server takes {max_tokens}; split the text",
+            )
         except (TextError, SynthesisError) as error:
             return _error(422, str(error))
+
+    def synth(text: str, controls: tuple[Any, ...]) -> np.ndarray:
+        """``text`` -> its waveform, prepared once (:func:`prepare`); runs in the worker."""
+        (result,) = synthesizer.synthesize_prepared([prepare(text)], *controls)
+        assert result.wav is not None
+        return result.wav
 
     def wav_response(wav: np.ndarray) -> Response:
         return Response(wav_header(sample_rate, len(wav)) + pcm16(wav), media_type="audio/wav")
@@ -279,11 +368,16 @@ def create_app(
     async def tts(request: TTSRequest) -> Response:
         controls = (request.speaker, request.speed, request.pitch, request.energy)
         if request.stream:
-            pieces: Iterator[np.ndarray] = synthesizer.stream(request.text, *controls)
+
+            def start() -> tuple[Iterator[np.ndarray], np.ndarray | None]:
+                pieces = synthesizer.stream_prepared(prepare(request.text), *controls)
+                return pieces, next(pieces, None)
+
             # the text is checked, and the first sentence made, before the response starts
-            first = await guarded(request.text, request.speaker, lambda: next(pieces, None))
-            if isinstance(first, JSONResponse):
-                return first
+            started = await guarded(request.text, request.speaker, start)
+            if isinstance(started, JSONResponse):
+                return started
+            pieces, first = started
 
             async def body() -> AsyncIterator[bytes]:
                 yield wav_header(sample_rate, None)
@@ -293,20 +387,20 @@ def create_app(
                     piece = await run(lambda: next(pieces, None), admit=False)
 
             return StreamingResponse(body(), media_type="audio/wav")
-        result = await guarded(
-            request.text, request.speaker, lambda: synthesizer.synth(request.text, *controls)
-        )
-        return result if isinstance(result, JSONResponse) else wav_response(result[0])
+        result = await guarded(request.text, request.speaker, lambda: synth(request.text, controls))
+        return result if isinstance(result, JSONResponse) else wav_response(result)
 
     @app.post("/api/mel")
     async def mel(request: TTSRequest) -> Response:
         controls = (request.speaker, request.speed, request.pitch, request.energy)
         hop_seconds = synthesizer.config.audio.hop_length / sample_rate
-        result = await guarded(  # drawn in the worker too: a long mel takes ~1 s to draw
-            request.text,
-            request.speaker,
-            lambda: _mel_png(synthesizer.mel(request.text, *controls), hop_seconds),
-        )
+
+        def draw() -> bytes:  # in the worker too: a long mel takes ~1 s to draw
+            prepared = prepare(request.text)
+            (result,) = synthesizer.synthesize_prepared([prepared], *controls, vocode=False)
+            return _mel_png(result.mel, hop_seconds)
+
+        result = await guarded(request.text, request.speaker, draw)
         if isinstance(result, JSONResponse):
             return result
         return Response(result, media_type="image/png")
@@ -324,19 +418,56 @@ def create_app(
     @app.post("/v1/audio/speech")
     async def openai_speech(request: SpeechRequest) -> Response:
         speaker = openai_voice(request.voice)
-        result = await guarded(
-            request.input,
-            speaker,
-            lambda: synthesizer.synth(request.input, speaker, request.speed),
-        )
+        controls = (speaker, request.speed)
+        result = await guarded(request.input, speaker, lambda: synth(request.input, controls))
         if isinstance(result, JSONResponse):
             return result
         if request.response_format == "pcm":
-            wav = resample(result[0], sample_rate, OPENAI_PCM_RATE)
+            wav = resample(result, sample_rate, OPENAI_PCM_RATE)
             return Response(pcm16(wav), media_type=f"audio/pcm; rate={OPENAI_PCM_RATE}")
-        return wav_response(result[0])
+        return wav_response(result)
 
     return app
+
+
+def _problem(item: Any, body: Any) -> str:
+    """One pydantic/FastAPI validation error -> ``"field: message"``; for a body that is not
+    JSON, the parser's complaint and where it stopped: line and column (1-based, as
+    :class:`json.JSONDecodeError` counts) when FastAPI passes the body's text along, else
+    the character."""
+    location = item["loc"][1:]
+    if item["type"] == "json_invalid":
+        reason = (item.get("ctx") or {}).get("error") or "cannot be parsed"
+        return f"the body is not valid JSON: {reason}{_where(location, body)}"
+    return f"{'.'.join(str(part) for part in location) or 'body'}: {item['msg']}"
+
+
+def _where(location: Any, body: Any) -> str:
+    """`` at line L, column C`` of the 0-based offset ``location[0]`` in ``body`` (its text),
+    or `` at character N`` without the text; empty without the offset."""
+    if not location or not isinstance(location[0], int):
+        return ""
+    offset = location[0]
+    if not isinstance(body, str) or offset > len(body):
+        return f" at character {offset + 1}"
+    line = body.count("\n", 0, offset) + 1
+    column = offset - body.rfind("\n", 0, offset)  # rfind is -1 on the first line
+    return f" at line {line}, column {column}"
+
+
+def _default_speaker_name(synthesizer: Synthesizer) -> str | None:
+    """The name of the speaker a request without one gets: the lowest id's of a
+    multi-speaker voice, the only speaker of a single-speaker voice (its ``speakers`` table
+    may name it); None when the voice names no speakers."""
+    default_id = synthesizer.default_speaker
+    return next(
+        (
+            name
+            for name, index in synthesizer.speakers.items()
+            if default_id is None or index == default_id
+        ),
+        None,
+    )
 
 
 def _mel_png(mel: np.ndarray, hop_seconds: float) -> bytes:
