@@ -382,3 +382,64 @@ def test_a_corpus_metadata_file_given_for_its_folder_names_the_folder(
 
     with pytest.raises(CorpusError, match=r"ljspeech corpus in .*: pass the folder, --data"):
         detect_format(ljspeech_mfa1.root / "metadata.csv")
+
+
+def test_a_recording_without_a_metadata_row_is_reported(
+    ljspeech_mfa2: CorpusTree, teacher_multi: CorpusTree, tmp_path: Path
+) -> None:
+    """LJSpeech-layout readers report the audio in wavs/ that no row names, as VCTK and
+    LibriTTS report recordings without transcripts."""
+    root = tmp_path / "lj"
+    shutil.copytree(ljspeech_mfa2.root, root)
+    shutil.copyfile(root / "wavs" / "LJ001-0001.wav", root / "wavs" / "LJ009-0009.wav")
+    shutil.copyfile(root / "wavs" / "LJ001-0001.wav", root / "wavs" / "LJ001-0002.flac")
+    skipped: list[Skipped] = []
+    assert len(read_ljspeech(root, skipped=skipped)) == len(SENTENCES)
+    assert [s.path.name for s in skipped] == ["LJ001-0002.flac", "LJ009-0009.wav"]
+    assert all("no row of" in s.reason and "wavs/<id>.wav" in s.reason for s in skipped)
+
+    multi = tmp_path / "multi"
+    shutil.copytree(teacher_multi.root, multi)
+    shutil.copyfile(multi / "wavs" / "kal" / "0000.wav", multi / "wavs" / "kal" / "0042.wav")
+    skipped = []
+    assert len(read_teacher(multi, skipped=skipped)) == 6
+    assert [s.path.relative_to(multi).as_posix() for s in skipped] == ["wavs/kal/0042.wav"]
+    assert "wavs/<speaker>/<id>.wav" in skipped[0].reason
+
+
+def test_alignments_folder_without_textgrids_warns(
+    ljspeech_mfa2: CorpusTree, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="fastspeak.data.corpora"):
+        utterances = read_ljspeech(ljspeech_mfa2.root, tmp_path)
+    assert all(u.alignment_path is None for u in utterances)
+    assert f"0 TextGrids found under {tmp_path}" in caplog.text
+
+
+def test_csv_text_with_unquoted_commas_is_an_error(
+    csv_tables: dict[str, Path], teacher_clips: list[Clip]
+) -> None:
+    """The columns come from the whole table: a row with more cells than the others (text
+    with unquoted commas) is an error naming the line and the fix, wherever it is, instead of
+    a cut transcript or, as the first row, a speaker column made of sentence pieces."""
+    folder = csv_tables["plain"].parent
+    texts = [c.text for c in teacher_clips]
+    table = folder / "commas.csv"
+    try:
+        for rows, line in (
+            ([f"wavs/u0.wav,{texts[3]}", f"wavs/u1.wav,{texts[1]}", "wavs/u0,Fine."], "line 1"),
+            ([f"wavs/u1.wav,{texts[1]}", f"wavs/u0.wav,{texts[3]}", "wavs/u0,Fine."], "line 2"),
+            (["wav,text", f"wavs/u1.wav,{texts[1]}", f"wavs/u0.wav,{texts[3]}"], "line 3"),
+        ):
+            assert "," in texts[3]
+            table.write_text("\n".join(rows) + "\n")
+            with pytest.raises(CorpusError, match=rf"commas\.csv: 1 row\(s\) .* 2 columns \({line}\); the text holds unquoted commas: quote it"):  # fmt: skip
+                read_csv(table)
+        # every row with three cells: the third is the speaker, as before
+        table.write_text(f'wavs/u0.wav,"{texts[3]}",anna\nwavs/u1.wav,{texts[1]},bert\n')
+        assert [(u.speaker, u.text) for u in read_csv(table)] == [
+            ("anna", texts[3]),
+            ("bert", texts[1]),
+        ]
+    finally:
+        table.unlink()

@@ -47,7 +47,7 @@ from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
 from fastspeak.files import atomic_write_text, new_folder_problem
 from fastspeak.models.registry import model_spec
 
-__all__ = ["DistillError", "distill"]
+__all__ = ["DistillError", "distill", "out_folder_problem"]
 
 SPLITS = ("train", "val", "test")
 COPIED_FILES = ("config.yaml", "vocab.json", "speakers.json", "stats.json")
@@ -57,10 +57,23 @@ class DistillError(ValueError):
     """The teacher checkpoint and the FEATDIR do not fit together, or ``out`` is taken."""
 
 
+def out_folder_problem(out_dir: Path) -> str | None:
+    """Why ``out_dir`` cannot take a new distilled FEATDIR (see ``new_folder_problem``), or
+    None. A folder without report.json (written last) is an interrupted run's, which the
+    message says may be deleted before the command is run again."""
+    problem = new_folder_problem(out_dir)
+    if problem and out_dir.is_dir() and not (out_dir / "report.json").is_file():
+        problem += (
+            f"; it has no report.json, so it holds an interrupted run: delete it "
+            f"(rm -r {out_dir}) and run the command again"
+        )
+    return problem
+
+
 def _check_out_dir(feat_dir: Path, out_dir: Path) -> None:
     if out_dir.resolve() == feat_dir.resolve():
         raise DistillError(f"--out {out_dir} is the source FEATDIR; choose a new folder")
-    problem = new_folder_problem(out_dir)
+    problem = out_folder_problem(out_dir)
     if problem:
         raise DistillError(problem)
 

@@ -35,9 +35,15 @@ from fastspeak.audio.io import load_audio
 from fastspeak.audio.mel import MelSpectrogram, mel_frames
 from fastspeak.config import AudioConfig, config_from_dict
 from fastspeak.data.dataset import PLACEHOLDER, load_feature_dir
-from fastspeak.data.distill import SPLITS, DistillError, check_aligner_for_placeholders, distill
+from fastspeak.data.distill import (
+    SPLITS,
+    DistillError,
+    check_aligner_for_placeholders,
+    distill,
+    out_folder_problem,
+)
 from fastspeak.data.vocoder import corpus_audio_paths
-from fastspeak.files import atomic_write_text, new_folder_problem
+from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import load_checkpoint
 from fastspeak.voice import is_voice
 
@@ -144,7 +150,7 @@ def write_gta(
     under ``gta`` beside the distillation entry)."""
     started = time.perf_counter()
     feat_dir, out_dir = Path(feat_dir), Path(out_dir)
-    problem = new_folder_problem(out_dir)
+    problem = out_folder_problem(out_dir)
     if problem:
         raise GTAError(problem)
     config_path = feat_dir / "config.yaml"

@@ -10,12 +10,15 @@ FEATDIR layout::
                        features (path relative to FEATDIR), frames, seconds, held_out; and
                        blank_frames (per token, the frames of its teacher's closing blank)
                        when the TextGrids have a "blanks" tier (piper teacher corpora)
-    report.json        processed and skipped items (with reasons), timings
+    report.json        the corpus (absolute path), processed and skipped items (with
+                       reasons), timings, warnings (e.g. recordings below audio.sample_rate)
     cache/<hash>/<id>.npz  features; <hash> covers every setting that changes them, so a changed
                        setting never reuses stale features, and an unchanged one reuses them
 
 Each bad file (corrupt or empty audio, missing or mismatched alignment, silence, all-unvoiced
 pitch, untokenisable text) is skipped and listed with its reason; one file never stops the run.
+Ctrl-C does, within seconds, with any number of workers; the features cached so far are
+reused by the next run. FEATDIR must lie outside the corpus folder.
 
 Durations come from TextGrids (teacher corpora, MFA) or, with ``durations=FILE``, from a JSONL
 file of ``{"id": ..., "durations": [frames per token, ...]}`` — e.g. a teacher model's attention
@@ -36,9 +39,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,6 +79,8 @@ from fastspeak.text.errors import TextError
 from fastspeak.text.processor import TextProcessor
 from fastspeak.text.vocab import Vocabulary
 
+logger = logging.getLogger("fastspeak.data.preprocess")
+
 FEATURE_VERSION = 2  # 2: TextGrid durations by frame centre (data/alignments.py)
 SILENCE_PEAK = 1e-3  # peak amplitude below which a file counts as silence
 
@@ -89,6 +96,7 @@ class Processed:
     entry: dict[str, Any]
     pitch: np.ndarray
     energy: np.ndarray
+    source_rate: int | None = None  # of the recording (None: its header is unreadable)
 
 
 def feature_hash(config: Config) -> str:
@@ -111,6 +119,14 @@ def _source_signature(utterance: Utterance) -> str:
             stat = Path(path).stat()
             parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _source_rate(path: Path) -> int | None:
+    """The recording's own sample rate from its header, or None when soundfile cannot tell."""
+    try:
+        return int(soundfile.info(str(path)).samplerate)
+    except (RuntimeError, OSError, ValueError):  # soundfile.LibsndfileError is a RuntimeError
+        return None
 
 
 class _Cached(NamedTuple):
@@ -250,7 +266,9 @@ class _Worker:
         used_energy = (
             durations > 0 if self.config.features.energy_level == "phoneme" else slice(None)
         )
-        return Processed(entry, pitch[used], energy[used_energy])
+        return Processed(
+            entry, pitch[used], energy[used_energy], _source_rate(Path(utterance.audio_path))
+        )
 
     def _length_problem(self, seconds: float) -> str:
         limits = self.config.preprocess
@@ -332,7 +350,25 @@ class _Worker:
         covered = f"{whole} frames" + ("" if trimmed is None else f" ({trimmed} once trimmed)")
         raise AlignmentError(
             f"--durations sum to {total} frames, the audio has {covered} "
-            "(1 + samples // hop_length); they must match"
+            f"(1 + samples // hop_length); they must match{self._trim_hint(utterance, total, whole)}"
+        )
+
+    def _trim_hint(self, utterance: Utterance, total: int, whole: int) -> str:
+        """Why ``--durations`` shorter than the whole audio may not match: durations from
+        ``fastspeak align`` on a FEATDIR made from TextGrids with edge-silence trimming cover
+        the trimmed audio, which only those TextGrids reproduce."""
+        if total >= whole:
+            return ""
+        if utterance.alignment_path is None:
+            missing = "this run has no TextGrid for it: give the same --alignments"
+        elif not self.config.features.trim_edge_silence:
+            missing = "features.trim_edge_silence is off here: turn it on"
+        else:
+            return ""  # trimmed by its TextGrid and still no match: another cause
+        return (
+            f". They are shorter than the audio: durations from `fastspeak align` on a FEATDIR "
+            "made with TextGrids and features.trim_edge_silence cover the audio those TextGrids "
+            f"trimmed, and {missing} as when that FEATDIR was made"
         )
 
     @staticmethod
@@ -366,12 +402,29 @@ def _init_worker(
     feat_dir: Path,
     durations: dict[str, list[int]] | None = None,
     placeholder: bool = False,
+    *,
+    ignore_interrupt: bool = False,
 ) -> None:
+    """Build the process's :class:`_Worker`. A pool worker (``ignore_interrupt``) ignores
+    SIGINT: Ctrl-C reaches the whole process group, and the parent alone stops the run (it
+    terminates the pool), so the workers print no tracebacks."""
+    if ignore_interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     import torch
 
     torch.set_num_threads(1)
     global _WORKER
     _WORKER = _Worker(config, cache_dir, feat_dir, durations, placeholder)
+
+
+def _init_pool_worker(
+    config: Config,
+    cache_dir: Path,
+    feat_dir: Path,
+    durations: dict[str, list[int]] | None,
+    placeholder: bool,
+) -> None:
+    _init_worker(config, cache_dir, feat_dir, durations, placeholder, ignore_interrupt=True)
 
 
 def _run_worker(utterance: Utterance) -> Processed | tuple[str, str]:
@@ -473,6 +526,139 @@ def read_durations_file(path: Path) -> dict[str, list[int]]:
     return durations
 
 
+def check_workers(workers: int | None) -> None:
+    """``workers`` is None (the config's), 0 (every core) or a positive number of processes.
+
+    Raises:
+        PreprocessError: any other value.
+    """
+    if workers is not None and workers < 0:
+        raise PreprocessError(
+            f"--workers must be 0 (every core) or a positive number of processes, got {workers}"
+        )
+
+
+def check_out_dir(data_dir: Path, out_dir: Path) -> None:
+    """FEATDIR must lie outside a corpus folder: its report.json, config.yaml, manifests and
+    cache/ would mix with (and overwrite) the corpus's own files.
+
+    Raises:
+        PreprocessError: ``out_dir`` is the corpus folder ``data_dir`` or inside it.
+    """
+    if not data_dir.is_dir():
+        return  # a table file: FEATDIR may sit beside it
+    corpus, out = data_dir.resolve(), out_dir.resolve()
+    if out == corpus or corpus in out.parents:
+        raise PreprocessError(
+            f"--out {out_dir} is {'the corpus folder' if out == corpus else 'inside the corpus'} "
+            f"--data {data_dir}; FEATDIR would overwrite the corpus's files: choose a folder "
+            f"outside it, e.g. --out {corpus.parent / (corpus.name + '_features')}"
+        )
+
+
+def _count_textgrids(directory: Path) -> int:
+    return sum(
+        1
+        for _, _, names in os.walk(directory)
+        for name in names
+        if name.lower().endswith(".textgrid")
+    )
+
+
+def check_alignments_found(utterances: list[Utterance], alignments: Path) -> None:
+    """With ``--alignments`` given for TextGrid durations, at least one utterance has one.
+
+    Raises:
+        PreprocessError: no utterance has a TextGrid; the message says whether the folder
+            holds none at all or only TextGrids named after no utterance id.
+    """
+    if any(utterance.alignment_path is not None for utterance in utterances):
+        return
+    found = _count_textgrids(Path(alignments))
+    if not found:
+        problem = f"0 TextGrids found under --alignments {alignments} (searched recursively)"
+    else:
+        problem = (
+            f"none of the {found} TextGrids under --alignments {alignments} is named after an "
+            f"utterance id (e.g. {utterances[0].id}.TextGrid)"
+        )
+    raise PreprocessError(
+        f"{problem}; pass the folder MFA wrote its <id>.TextGrid files to, or without MFA "
+        "use --no-alignments, then fastspeak align and preprocess --durations"
+    )
+
+
+def _run_pool(
+    utterances: list[Utterance], workers: int, initargs: tuple[Any, ...], progress: bool
+) -> list[Processed | tuple[str, str]]:
+    """Every utterance's worker result, computed by ``workers`` processes (1: this one).
+
+    An exception here (Ctrl-C's KeyboardInterrupt) terminates the pool at once instead of
+    waiting for the queued utterances; the workers ignore SIGINT, so they print nothing.
+    What is cached stays: each cache file is written atomically.
+    """
+    bar = tqdm(total=len(utterances), desc="preprocess", unit="utt", disable=not progress)
+    results: list[Processed | tuple[str, str]] = []
+    pool = None
+    try:
+        if workers == 1:
+            _init_worker(*initargs)
+            found: Iterable[Processed | tuple[str, str]] = map(_run_worker, utterances)
+        else:
+            context = multiprocessing.get_context("spawn")
+            # children started while SIGINT is ignored keep ignoring it until their
+            # initializer says so too (Ctrl-C during their start-up prints nothing)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                pool = context.Pool(workers, initializer=_init_pool_worker, initargs=initargs)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            found = pool.imap_unordered(_run_worker, utterances, chunksize=4)
+        for result in found:
+            results.append(result)
+            bar.update()
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        _remove_partial_files(initargs[1])
+        raise
+    finally:
+        bar.close()
+    if pool is not None:
+        pool.close()
+        pool.join()
+    return results
+
+
+def _remove_partial_files(cache_dir: Path) -> None:
+    """Delete the temporary files of workers killed while writing, and ``cache_dir`` itself
+    when it holds nothing."""
+    for partial in Path(cache_dir).glob("*.tmp.npz"):
+        partial.unlink(missing_ok=True)
+    _remove_empty(Path(cache_dir))
+
+
+def _remove_empty(folder: Path) -> None:
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def low_rate_warning(processed: list[Processed], sample_rate: int) -> str | None:
+    """A warning when recordings are below ``sample_rate`` (upsampled, so nothing above half
+    their rate is in them), or None."""
+    low = [item.source_rate for item in processed if item.source_rate is not None]
+    low = [rate for rate in low if rate < sample_rate]
+    if not low:
+        return None
+    return (
+        f"{len(low)} of {len(processed)} utterances were recorded below audio.sample_rate "
+        f"{sample_rate} Hz (lowest {min(low)} Hz) and upsampled: they hold nothing above "
+        f"{min(low) / 2000:g} kHz, so the model will be band-limited to {min(low) / 2000:g} kHz "
+        "on them; leave such recordings out, or set audio.sample_rate to their rate"
+    )
+
+
 def preprocess(
     config: Config,
     data_dir: Path,
@@ -488,23 +674,29 @@ def preprocess(
 
     ``durations``: a JSONL file of per-token frame durations (e.g. teacher attention
     alignments) used instead of TextGrids. ``placeholder_durations``: no alignments at all,
-    even durations for ``fastspeak align`` or joint training to replace. Returns the report
-    (also in ``out_dir/report.json``).
+    even durations for ``fastspeak align`` or joint training to replace. ``workers``: None
+    takes ``preprocess.workers``; 0 means every core. Returns the report (also in
+    ``out_dir/report.json``); its ``warnings`` list what needs the user's attention (also
+    logged). Ctrl-C stops the run within seconds; features cached so far are reused by the
+    next run.
     """
     if placeholder_durations and durations is not None:
         raise PreprocessError("give either a durations file or placeholder durations, not both")
+    check_workers(workers)
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    check_out_dir(data_dir, out_dir)
     given = read_durations_file(durations) if durations is not None else None
     started = time.perf_counter()
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
     unreadable: list[Skipped] = []
     if corpus_format == "auto":
         corpus_format = detect_format(data_dir)
     utterances = read_corpus(data_dir, corpus_format, alignments, skipped=unreadable)
     if not utterances:
         raise PreprocessError(f"no utterances found in {data_dir}")
+    if alignments is not None and given is None and not placeholder_durations:
+        check_alignments_found(utterances, alignments)
     key = feature_hash(config)
-    cache_dir = out_dir / "cache" / key
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = out_dir / "cache" / key  # made by the first feature written
     workers = workers if workers is not None else config.preprocess.workers
     workers = workers or os.cpu_count() or 1
     workers = min(workers, len(utterances))
@@ -512,33 +704,15 @@ def preprocess(
     processed: list[Processed] = []
     skipped = [{"id": str(item.path), "text": "", "reason": item.reason} for item in unreadable]
     texts = {utterance.id: utterance.text for utterance in utterances}
-    bar = tqdm(total=len(utterances), desc="preprocess", unit="utt", disable=not progress)
-    if workers == 1:
-        _init_worker(config, cache_dir, out_dir, given, placeholder_durations)
-        results: Iterable[Processed | tuple[str, str]] = map(_run_worker, utterances)
-        pool = None
-    else:
-        context = multiprocessing.get_context("spawn")
-        pool = context.Pool(
-            workers,
-            initializer=_init_worker,
-            initargs=(config, cache_dir, out_dir, given, placeholder_durations),
-        )
-        results = pool.imap_unordered(_run_worker, utterances, chunksize=4)
-    try:
-        for result in results:
-            if isinstance(result, Processed):
-                processed.append(result)
-            else:
-                utterance_id, reason = result
-                skipped.append({"id": utterance_id, "text": texts[utterance_id], "reason": reason})
-            bar.update()
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
+    initargs = (config, cache_dir, out_dir, given, placeholder_durations)
+    for result in _run_pool(utterances, workers, initargs, progress):
+        if isinstance(result, Processed):
+            processed.append(result)
+        else:
+            utterance_id, reason = result
+            skipped.append({"id": utterance_id, "text": texts[utterance_id], "reason": reason})
     if not processed:
+        _remove_empty(cache_dir)
         reasons = sorted({item["reason"] for item in skipped})[:5]
         raise PreprocessError(
             f"every utterance in {data_dir} was skipped; first reasons: {reasons}"
@@ -572,9 +746,12 @@ def preprocess(
     for name, items in splits.items():
         _write_jsonl(out_dir / f"{name}.jsonl", items)
     audio_seconds = sum(entry["seconds"] for entry in entries)
+    warnings = [w for w in (low_rate_warning(processed, config.audio.sample_rate),) if w]
+    for warning in warnings:
+        logger.warning("%s: %s", data_dir, warning)
     elapsed = time.perf_counter() - started
     report = {
-        "data": str(data_dir),
+        "data": str(data_dir.resolve()),
         "corpus_format": corpus_format,
         "feature_hash": key,
         "utterances": len(utterances) + len(unreadable),  # = processed + skipped
@@ -587,9 +764,10 @@ def preprocess(
         "seconds_taken": round(elapsed, 2),
         "realtime_factor": round(audio_seconds / elapsed, 1) if elapsed > 0 else None,
         "workers": workers,
-        "durations_file": str(durations) if durations is not None else None,
+        "durations_file": str(Path(durations).resolve()) if durations is not None else None,
         "placeholder_durations": placeholder_durations,
         "stale_caches": stale_caches(out_dir, key),
+        "warnings": warnings,
     }
     _write_json(out_dir / "report.json", report)
     return report
@@ -597,9 +775,11 @@ def preprocess(
 
 def stale_caches(out_dir: Path, key: str) -> list[dict[str, Any]]:
     """The ``cache/`` folders of FEATDIR other than ``key``'s (features of other settings or of
-    an older fastspeak, which nothing reads once the manifests name ``key``): name and MB."""
+    an older fastspeak, which nothing reads once the manifests name ``key``): name and MB.
+    Empty ones (left by a failed run of an older fastspeak) are removed, not listed."""
     found = []
     for folder in sorted((out_dir / "cache").glob("*")):
+        _remove_empty(folder)
         if folder.is_dir() and folder.name != key:
             size = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
             found.append({"folder": f"cache/{folder.name}", "mb": round(size / 2**20, 1)})

@@ -43,6 +43,7 @@ __all__ = [
     "read_wav",
     "VocoderDataset",
     "corpus_audio_paths",
+    "report_corpus",
     "featdir_entries",
     "gta_entries",
 ]
@@ -52,6 +53,18 @@ def _manifest(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise DatasetError(f"{path} does not exist")
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def report_corpus(feat_dir: Path, data: str) -> Path | None:
+    """The corpus named by a FEATDIR report's ``data``, or None when it is not here.
+
+    Reports store it absolute; an older report's relative path is tried from the working
+    directory, then from the FEATDIR's parent (where ``preprocess --data X --out FEATDIR``
+    usually ran).
+    """
+    corpus = Path(data).expanduser()
+    candidates = [corpus] if corpus.is_absolute() else [corpus, Path(feat_dir).parent / corpus]
+    return next((path for path in candidates if path.exists()), None)
 
 
 def corpus_audio_paths(feat_dir: str | Path, required: bool = True) -> dict[str, Path]:
@@ -71,13 +84,13 @@ def corpus_audio_paths(feat_dir: str | Path, required: bool = True) -> dict[str,
             return {}
         raise DatasetError(f"{report_path} does not exist; is {feat_dir} a FEATDIR?")
     report = json.loads(report_path.read_text("utf-8"))
-    corpus = Path(report["data"])
-    if not corpus.exists():
+    corpus = report_corpus(feat_dir, report["data"])
+    if corpus is None:
         if not required:
             return {}
         raise DatasetError(
-            f"the corpus of {feat_dir} ({corpus}, from its report.json) is not here; run from "
-            'the folder where `fastspeak preprocess` ran, or fix the "data" field'
+            f"the corpus of {feat_dir} ({report['data']}, from its report.json) is not here; "
+            'run from the folder where `fastspeak preprocess` ran, or fix the "data" field'
         )
     utterances = read_corpus(corpus, report.get("corpus_format", "auto"))
     return {u.id: Path(u.audio_path).resolve() for u in utterances}

@@ -20,6 +20,7 @@ from fastspeak.data.types import Utterance
 logger = logging.getLogger("fastspeak.data.corpora")
 
 HELD_OUT_FILE = "held_out.txt"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 _UNSAFE_ID_CHARS = re.compile(r"[^\w.-]")
 
 
@@ -139,6 +140,7 @@ class AlignmentIndex:
 
     def __init__(self, directory: Path | None, *, required: bool = False) -> None:
         self.directory = directory
+        self.given = required  # named by the user (--alignments), not a reader's default
         self._by_stem: dict[str, list[Path]] = defaultdict(list)
         if directory is None:
             return
@@ -229,7 +231,15 @@ def finish(
             f"e.g. {duplicates[0]!r} for {', '.join(str(u.audio_path) for u in examples)}; "
             "give the audio files distinct names"
         )
-    if alignments is not None and alignments.directory is not None and len(alignments) > 0:
+    if alignments is not None and alignments.given and len(alignments) == 0:
+        logger.warning(
+            "%s corpus %s: 0 TextGrids found under %s (searched recursively); pass the "
+            "folder that holds the <id>.TextGrid files (MFA output)",
+            format,
+            root,
+            alignments.directory,
+        )
+    elif alignments is not None and alignments.directory is not None and len(alignments) > 0:
         missing = sum(1 for u in utterances if u.alignment_path is None)
         if missing:
             logger.warning(

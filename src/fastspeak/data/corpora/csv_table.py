@@ -3,6 +3,10 @@
 ``root`` is the table file itself, or a folder holding exactly one ``*.csv``/``*.tsv``/``*.psv``.
 The delimiter is ``|`` or TAB when the first line contains one (no quoting, like LJSpeech),
 else ``,`` with standard CSV quoting. The speaker column is optional (speaker "default").
+The table's columns are those of its header, or without one the number of cells most rows
+have (2: ``wav,text``; 3: ``wav,text,speaker``). A row with more cells than that is an error,
+not a guess: in a comma table it is text with unquoted commas, which would otherwise be cut
+short or taken for a speaker.
 A header is optional; it is recognised when the first row's first cell is a column name
 (``wav``, ``audio``, ``path``, ``file``, ...) rather than an audio file, and then columns
 are taken by name (``wav``/``audio``/``path``/``file``, ``text``/``transcript``/``sentence``,
@@ -15,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from pathlib import Path
 
 from fastspeak.data.corpora.base import (
+    AUDIO_SUFFIXES,
     AlignmentIndex,
     CorpusError,
     HeldOut,
@@ -32,7 +38,6 @@ from fastspeak.data.corpora.base import (
 from fastspeak.data.types import Utterance
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".psv")
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 AUDIO_COLUMNS = ("wav", "audio", "path", "file", "filename", "audio_path", "wav_path", "audio_file")
 TEXT_COLUMNS = ("text", "transcript", "transcription", "sentence", "normalized_text", "normalized")
 SPEAKER_COLUMNS = ("speaker", "spk", "speaker_id", "speaker_name")
@@ -62,19 +67,61 @@ def looks_like_table(root: Path) -> bool:
     return table.suffix.lower() in TABLE_SUFFIXES
 
 
-def read_rows(table: Path) -> list[tuple[int, list[str]]]:
-    lines = read_lines(table)
+def _delimiter(lines: list[str]) -> str:
+    """``|`` or TAB when the first non-empty line holds one, else ``,``."""
     first = next((line for line in lines if line.strip()), "")
-    if "|" in first or "\t" in first:
-        delimiter = "|" if "|" in first else "\t"
-        reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE)
-    else:
+    if "|" in first:
+        return "|"
+    return "\t" if "\t" in first else ","
+
+
+def read_rows(table: Path) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The table's delimiter and its non-empty rows (stripped cells) with 1-based line numbers."""
+    lines = read_lines(table)
+    delimiter = _delimiter(lines)
+    if delimiter == ",":
         reader = csv.reader(lines)
-    return [
+    else:
+        reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+    rows = [
         (number, [cell.strip() for cell in row])
         for number, row in enumerate(reader, start=1)
         if any(cell.strip() for cell in row)
     ]
+    return delimiter, rows
+
+
+def table_width(rows: list[tuple[int, list[str]]]) -> int:
+    """A header-less table's number of columns: the row length most rows have (on a tie, the
+    shorter), so one odd row never decides the layout."""
+    counts = Counter(len(row) for _, row in rows)
+    return max(counts, key=lambda width: (counts[width], -width))
+
+
+def check_row_widths(
+    table: Path, rows: list[tuple[int, list[str]]], width: int, delimiter: str
+) -> None:
+    """Every row has at most ``width`` cells.
+
+    Raises:
+        CorpusError: naming the rows with more (their text would be cut at the extra
+            delimiter, or its rest taken for a speaker) and how to fix the table.
+    """
+    wide = [number for number, row in rows if len(row) > width]
+    if not wide:
+        return
+    lines = ", ".join(str(number) for number in wide[:5]) + (" ..." if len(wide) > 5 else "")
+    if delimiter == ",":
+        fix = (
+            'the text holds unquoted commas: quote it ("...", a quote inside doubled as ""), '
+            "or use a tab- or |-separated table (.tsv/.psv)"
+        )
+    else:
+        fix = f"the text holds the delimiter {delimiter!r}: remove it from the text"
+    raise CorpusError(
+        f"{table}: {len(wide)} row(s) have more cells than the table's {width} columns "
+        f"(line{'s' if len(wide) > 1 else ''} {lines}); {fix}"
+    )
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -112,7 +159,7 @@ def read_csv(
     """Read a ``wav|text[|speaker]`` table (CSV, TSV or pipe-separated)."""
     table = find_table(as_path(root))
     folder = table.parent
-    rows = read_rows(table)
+    delimiter, rows = read_rows(table)
     if not rows:
         raise CorpusError(f"no utterances found in csv corpus {table}: the table is empty")
     audio_col: int | None = 0
@@ -124,13 +171,16 @@ def read_csv(
         audio_col = _column(header, AUDIO_COLUMNS)
         text_col = _column(header, TEXT_COLUMNS)
         speaker_col = _column(header, SPEAKER_COLUMNS)
-    elif len(rows[0][1]) >= 3:
-        speaker_col = 2
+        width = len(header)
+    else:
+        width = table_width(rows)
+        speaker_col = 2 if width >= 3 else None
     if audio_col is None or text_col is None:
         raise CorpusError(
             f"{table}: header {header!r} needs an audio column ({', '.join(AUDIO_COLUMNS)}) "
             f"and a text column ({', '.join(TEXT_COLUMNS)})"
         )
+    check_row_widths(table, rows, width, delimiter)
     index = AlignmentIndex.for_reader(alignments)
     held_out = HeldOut(folder)
     utterances: list[Utterance] = []

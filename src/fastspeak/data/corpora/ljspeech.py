@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from fastspeak.data.corpora.base import (
+    AUDIO_SUFFIXES,
     AlignmentIndex,
     CorpusError,
     HeldOut,
@@ -67,13 +68,15 @@ def read_metadata_corpus(
     first_text = 2 if multi_speaker else 1
     utterances: list[Utterance] = []
     problems: list[Skipped] = []
+    named: set[Path] = set()  # the audio every row names, used or not
     for line, row in read_metadata_rows(metadata):
         fields = [field.strip() for field in row]
+        raw_id = fields[0] if fields else ""
+        speaker = fields[1] if multi_speaker and len(fields) > 1 else "default"
+        named.add((wavs / speaker if multi_speaker else wavs) / f"{raw_id}.wav")
         if len(fields) <= first_text or not fields[0] or not fields[first_text]:
             problems.append(Skipped(metadata, f"line {line}: expected {columns}, got {row!r}"))
             continue
-        raw_id = fields[0]
-        speaker = fields[1] if multi_speaker else "default"
         if multi_speaker and not speaker:
             problems.append(Skipped(metadata, f"line {line}: empty speaker column"))
             continue
@@ -88,9 +91,24 @@ def read_metadata_corpus(
         utterances.append(
             build_utterance(utterance_id, raw_id, audio, text, speaker, index, held_out)
         )
+    problems += unlisted_audio(wavs, named, metadata, multi_speaker)
     return finish(
         utterances, root=root, format=format, problems=problems, skipped=skipped, alignments=index
     )
+
+
+def unlisted_audio(
+    wavs: Path, named: set[Path], metadata: Path, multi_speaker: bool
+) -> list[Skipped]:
+    """The audio files in ``wavs/`` (``wavs/<speaker>/`` with ``multi_speaker``) that no row
+    of ``metadata`` names: a recording without a transcript is reported, not dropped."""
+    pattern = "*/*" if multi_speaker else "*"
+    layout = "wavs/<speaker>/<id>.wav" if multi_speaker else "wavs/<id>.wav"
+    return [
+        Skipped(audio, f"no row of {metadata} names it (rows name {layout})")
+        for audio in sorted(wavs.glob(pattern))
+        if audio.suffix.lower() in AUDIO_SUFFIXES and audio not in named and audio.is_file()
+    ]
 
 
 def read_ljspeech(
