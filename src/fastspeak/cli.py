@@ -925,6 +925,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_AFTER_INTERRUPT: dict[Callable[[argparse.Namespace], int], str] = {
+    _command_corpus_teacher: "the utterances made so far are kept; the same command goes on",
+    _command_preprocess: "the features made so far are cached; the same command goes on",
+    _command_train: "checkpoints/latest.pt holds the step reached; add --resume to go on",
+    _command_train_vocoder: "checkpoints/latest.pt holds the step reached; add --resume to go on",
+    _command_align: "checkpoints/latest.pt holds the step reached; add --resume to go on",
+    _command_gta: "delete the unfinished --out folder and run the command again",
+    _command_distill: "delete the unfinished --out folder and run the command again",
+}
+"""What an interrupted command kept, and how to go on (nothing for the commands that leave
+nothing half-made)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -947,7 +960,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fastspeak: error: {error.strerror or error}: {error.filename}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("fastspeak: interrupted; finished work is kept and a re-run resumes", file=sys.stderr)
+        print(f"fastspeak: interrupted; {_AFTER_INTERRUPT.get(handler, '')}", file=sys.stderr)
         return 130
 
 
