@@ -1,10 +1,18 @@
 """Config loading: YAML files, dotted overrides, unknown keys rejected."""
 
+import re
 from pathlib import Path
 
 import pytest
 
-from fastspeak.config import Config, ConfigError, config_from_dict, load_config
+from fastspeak.config import (
+    Config,
+    ConfigError,
+    config_from_dict,
+    given_differences,
+    given_keys,
+    load_config,
+)
 
 
 def test_defaults_are_ljspeech_settings() -> None:
@@ -99,3 +107,47 @@ def test_every_shipped_config_loads_and_builds(path: Path) -> None:
         config.model.vocab_size = 64
         model = build_model(config.model)
         assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_a_tab_indent_names_the_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "t6.yaml"
+    path.write_text("train:\n\tbatch_size: 2\n")
+    message = (
+        f"{path} line 2 column 1: found character '\\t' that cannot start any token "
+        "(YAML indents with spaces, not tabs)"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_malformed_yaml_in_an_override_names_the_override() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["train.betas=[0.9,"])
+    message = str(caught.value)
+    assert message.startswith("--set 'train.betas=[0.9,': the value '[0.9,' is not valid YAML")
+    assert "line 1 column 6" in message
+
+
+def test_given_differences_name_only_the_keys_the_user_gave(tmp_path: Path) -> None:
+    """Against a checkpoint's config, only keys the file or --set gave count: a default the
+    user never wrote is not a request for another architecture."""
+    saved = load_config(None, ["model.hidden=64", "model.encoder_layers=1"])
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  hidden: 64\n  variance:\n    n_bins: 32\n")
+    config = load_config(path, ["model.postnet_layers=2", "train.batch_size=4"])
+    assert given_keys(config) == {
+        "model.hidden",
+        "model.variance.n_bins",
+        "model.postnet_layers",
+        "train.batch_size",
+    }
+    assert given_differences(config, saved, "model") == [
+        ("model.postnet_layers", 2, 5),
+        ("model.variance.n_bins", 32, 256),
+    ]  # encoder_layers differs too (4, 1), but only as a default: not given
+    assert given_differences(config, saved, "model", ignore={"model.postnet_layers"}) == [
+        ("model.variance.n_bins", 32, 256)
+    ]
+    assert given_keys(load_config(None, ["model=fastspeech"])) == {"model.name"}
+    # a Config made without load_config: every key counts
+    assert ("model.encoder_layers", 4, 1) in given_differences(Config(), saved, "model")

@@ -86,6 +86,24 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path, monkeypatch) -> 
     assert load_checkpoint(path)["step"] == 8  # the previous checkpoint is intact
 
 
+class CtrlC:
+    """Pickling it raises KeyboardInterrupt: a Ctrl-C that lands while torch.save writes."""
+
+    def __reduce__(self):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_a_save_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
+    """A second Ctrl-C while the interrupted trainer saves: the old latest.pt stays whole."""
+    model = tiny_model(seed=1)
+    path = tmp_path / "latest.pt"
+    save_checkpoint(path, state_for(model))
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {**state_for(model), "step": 9, "ema": CtrlC()})
+    assert os.listdir(tmp_path) == ["latest.pt"]
+    assert load_checkpoint(path)["step"] == 7
+
+
 def test_checkpointer_keeps_milestones(tmp_path: Path) -> None:
     checkpointer = Checkpointer(tmp_path, save_interval=2, milestone_interval=4)
     for step in range(1, 10):

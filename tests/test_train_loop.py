@@ -176,13 +176,17 @@ def test_fine_tune_and_resume_on_other_vocabulary(piper_featdir: Path, tmp_path:
     shutil.copytree(tmp_path / "base", tmp_path / "copy")
     with pytest.raises(CheckpointError, match=r"vocabulary mismatch.*ʔ.*--init-from"):
         train(config, feat_dir, tmp_path / "copy", resume=True, max_steps=2)
-    # --init-from copies every weight whose shape still fits
-    tuned = train(
-        tiny_config("model.hidden=32"), feat_dir, tmp_path / "tuned", init_from=base, max_steps=1
-    )
+    # --init-from takes the checkpoint's architecture: another one asked for is refused
+    with pytest.raises(
+        ConfigError, match=r"--init-from .*model.hidden=32 \(the checkpoint has 64\)"
+    ):
+        train(tiny_config("model.hidden=32"), feat_dir, tmp_path / "other", init_from=base)
+    assert not (tmp_path / "other").exists()
+    # and copies every weight whose shape still fits (the embeddings grow with the vocabulary)
+    tuned = train(config, feat_dir, tmp_path / "tuned", init_from=base, max_steps=1)
     state, source = tuned["model"].state_dict(), load_checkpoint(base)["model"]
     assert state["token_embedding.weight"].shape[0] == len(vocab["symbols"])
-    assert tuned["model"].config.hidden == 64  # the checkpoint's architecture, not the config's
+    assert tuned["model"].config.hidden == 64
     assert state["mel_linear.weight"].shape == source["mel_linear.weight"].shape
     # the weights come from the source, the statistics from this data (as the checkpoint says)
     pitch = tuned["model"].variance_adaptor.pitch

@@ -19,7 +19,7 @@ import json
 import math
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -250,6 +250,76 @@ def from_dict(cls: type, data: dict[str, Any] | None, prefix: str = "") -> Any:
         raise ConfigError(f"{prefix or 'config'}: {error}") from error
 
 
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """Where and what a YAML parse error is, for a message: ``"line 2 column 1: found
+    character '\\t' that cannot start any token (YAML indents with spaces, not tabs)"``
+    (lines and columns counted from 1)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = "" if mark is None else f"line {mark.line + 1} column {mark.column + 1}: "
+    tab = "'\\t'" in problem or "tab character" in problem
+    hint = " (YAML indents with spaces, not tabs)" if tab else ""
+    return f"{where}{problem}{hint}"
+
+
+_GIVEN_KEYS = "_given_keys"  # the attribute load_config sets on the Config it returns
+
+
+def _leaf_keys(cls: type, data: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted keys a validated nested dict for dataclass ``cls`` sets (a section given by
+    name, ``model: fastspeech``, sets ``model.name``; a null section sets none)."""
+    hints = _field_types(cls)
+    keys: set[str] = set()
+    for key, value in data.items():
+        dotted, tp = f"{prefix}{key}", hints[key]
+        if not _is_dataclass_type(tp):
+            keys.add(dotted)
+        elif isinstance(value, dict):
+            keys |= _leaf_keys(tp, value, f"{dotted}.")
+        elif isinstance(value, str):
+            keys.add(f"{dotted}.name")
+    return keys
+
+
+def given_keys(config: Config) -> frozenset[str] | None:
+    """The dotted keys (``"model.hidden"``) that the config file and ``--set`` overrides of
+    :func:`load_config` wrote, or None for a Config made otherwise (every key counts then)."""
+    return getattr(config, _GIVEN_KEYS, None)
+
+
+def _flatten(value: Any, prefix: str) -> dict[str, Any]:
+    """A (nested) dataclass or dict as {dotted key: leaf value}; lists are leaves."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        flat.update(_flatten(item, f"{prefix}.{key}"))
+    return flat
+
+
+def given_differences(
+    config: Config, saved: Config, section: str, ignore: Collection[str] = ()
+) -> list[tuple[str, Any, Any]]:
+    """(dotted key, ``config``'s value, ``saved``'s value) for every key under ``section``
+    (``"model"``, ``"vocoder.generator"``) whose values differ and that the user gave (see
+    :func:`given_keys`; any key when unknown), except the keys in ``ignore``; in key order.
+
+    A run resumed or fine-tuned from a checkpoint takes such a section from the checkpoint:
+    these are the settings it would drop."""
+    ours, theirs = config, saved
+    for name in section.split("."):
+        ours, theirs = getattr(ours, name), getattr(theirs, name)
+    given = given_keys(config)
+    saved_values = _flatten(theirs, section)
+    return [
+        (key, value, saved_values.get(key))
+        for key, value in _flatten(ours, section).items()
+        if value != saved_values.get(key) and key not in ignore and (given is None or key in given)
+    ]
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"audio.hop_length=256"`` -> (["audio", "hop_length"], 256) with YAML value parsing."""
     if "=" not in text:
@@ -258,7 +328,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = [part for part in key.strip().split(".") if part]
     if not path:
         raise ConfigError(f"override {text!r} has an empty key")
-    return path, yaml.safe_load(raw) if raw.strip() else ""
+    if not raw.strip():
+        return path, ""
+    try:
+        return path, yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        raise ConfigError(
+            f"--set {text!r}: the value {raw!r} is not valid YAML: {yaml_problem(error)}"
+        ) from error
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -286,12 +363,17 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist; see configs/ for examples")
-        loaded = yaml.safe_load(path.read_text())
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path} {yaml_problem(error)}") from error
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
         data = loaded or {}
     data = apply_overrides(data, overrides or [])
-    return from_dict(Config, data)
+    config = from_dict(Config, data)
+    setattr(config, _GIVEN_KEYS, frozenset(_leaf_keys(Config, data)))
+    return config
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:

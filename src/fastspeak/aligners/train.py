@@ -19,6 +19,10 @@ split and writes to OUT:
                             inside each blank (``boundary_error_within_blanks``), timings
     train_log.jsonl, tensorboard/
 
+Ctrl-C (SIGINT) while training ends the step under way as the last: ``latest.pt`` is saved at
+it (no validation, no export), then KeyboardInterrupt is raised; ``--resume`` continues. A
+second Ctrl-C quits at once, without saving.
+
 Times and durations cover the FEATDIR's audio: with ``features.trim_edge_silence`` that is the
 audio trimmed by the corpus's TextGrids, which ``preprocess --durations`` trims the same way
 when the corpus still has them (a FEATDIR of placeholder durations is never trimmed).
@@ -61,10 +65,16 @@ from fastspeak.files import atomic_write_text, write_json
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
+    check_checkpoint_settings,
     load_checkpoint,
     restore_model,
 )
-from fastspeak.train.distributed import resolve_device
+from fastspeak.train.distributed import (
+    DistributedContext,
+    StopRequest,
+    resolve_device,
+    stop_reason,
+)
 from fastspeak.train.log import TrainLogger
 from fastspeak.train.schedule import LearningRateSchedule
 
@@ -227,6 +237,12 @@ def train_aligner(
         export: write TextGrids, durations.jsonl and report.json afterwards.
         max_minutes: also stop (validating, saving and exporting as at the last step) at the
             first step past this much wall time; ``resume`` continues.
+    Raises:
+        KeyboardInterrupt: after Ctrl-C (SIGINT), once the step under way is saved to
+            ``checkpoints/latest.pt`` (no validation, no export; a second Ctrl-C quits at
+            once); ``resume`` continues from there.
+        ConfigError: with ``resume``, ``config`` gives ``align`` settings that the checkpoint's
+            replace (see ``resume``) with other values.
     Returns:
         {"step", "losses" (forward-sum of every step of this call), "val", "checkpoint",
         "report" (report.json's content, or None), "model"}.
@@ -246,6 +262,16 @@ def train_aligner(
             if field.name.startswith(("refine_", "duration_prior_"))
             or field.name == "transition_share"
         }
+        check_checkpoint_settings(
+            config,
+            checkpoint,
+            ["align"],
+            f"--resume continues the aligner of {checkpointer.latest} with its align settings "
+            "(all but refine_*, duration_prior_* and transition_share, which act at export)",
+            "drop them to continue this run (--max-steps extends it), or start a new run "
+            "(another --out) with them",
+            ignore={"align.vocab_size", "align.n_mels", *(f"align.{k}" for k in export_settings)},
+        )
         saved_align = config_from_dict(checkpoint["config"]).align
         config.align = dataclasses.replace(saved_align, **export_settings)
     elif checkpointer.latest.exists():
@@ -257,6 +283,7 @@ def train_aligner(
     align = config.align
     vocab, speakers, _ = load_feature_dir(feat_dir)
     device = resolve_device(opts.device)
+    single = DistributedContext(0, 1, 0, device)  # the aligner trains in one process
     torch.manual_seed(opts.seed)
     aligner = Aligner(align)
     if checkpoint is not None:
@@ -312,65 +339,79 @@ def train_aligner(
     deadline = None if max_minutes is None else time.monotonic() + 60.0 * max_minutes
     aligner.train()
     last = step >= total_steps
-    while not last:
-        sampler.set_epoch(epoch, batch_in_epoch)
-        for batch in loader:
-            batch_in_epoch += 1
-            step += 1
-            lr = schedule(step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            output = _forward(aligner, batch, device)
-            total, terms = criterion(output, step)
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            clip = align.grad_clip if align.grad_clip > 0 else math.inf
-            grad_norm = torch.nn.utils.clip_grad_norm_(aligner.parameters(), clip)
-            if torch.isfinite(total) and torch.isfinite(grad_norm):
-                optimizer.step()
+    stop, stopped = StopRequest(), None  # stopped: why the loop ends early
+    with stop:
+        while not last:
+            sampler.set_epoch(epoch, batch_in_epoch)
+            for batch in loader:
+                batch_in_epoch += 1
+                step += 1
+                lr = schedule(step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                output = _forward(aligner, batch, device)
+                total, terms = criterion(output, step)
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                clip = align.grad_clip if align.grad_clip > 0 else math.inf
+                grad_norm = torch.nn.utils.clip_grad_norm_(aligner.parameters(), clip)
+                if torch.isfinite(total) and torch.isfinite(grad_norm):
+                    optimizer.step()
+                else:
+                    logger.message(
+                        f"step {step}: non-finite aligner loss or gradient, update skipped"
+                    )
+                stopped = stop_reason(deadline, stop, single) or stopped
+                last = step >= total_steps or stopped is not None
+                losses.append(float(terms["forward_sum"]))
+                frames_seen += int(batch.mel_lengths.sum())
+                window_steps += 1
+                for name, value in {"total": total.detach(), **terms}.items():
+                    window[name] = window.get(name, 0.0) + float(value)
+                progress.update(1)
+                if step % opts.log_interval == 0 or last:
+                    elapsed = max(time.perf_counter() - window_start, 1e-9)
+                    values = {name: value / window_steps for name, value in window.items()}
+                    values.update(
+                        learning_rate=lr,
+                        grad_norm=float(grad_norm),
+                        frames_per_second=frames_seen / elapsed,
+                    )
+                    logger.scalars("train", values, step)
+                    progress.set_postfix(loss=f"{values['forward_sum']:.3f}", lr=f"{lr:.1e}")
+                    window, window_steps, frames_seen = {}, 0, 0
+                    window_start = time.perf_counter()
+                if (
+                    val_set is not None
+                    and val_indices
+                    and stopped != "interrupt"  # Ctrl-C: save and go, no validation
+                    and (step % opts.val_interval == 0 or last)
+                ):
+                    val_terms = _validate(aligner, val_set, val_indices, device, config, criterion)
+                    logger.scalars("val", val_terms, step)
+                if checkpointer.due(step, force=last):
+                    state = {
+                        "kind": ALIGNER_KIND,
+                        "model": aligner.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "step": step,
+                        "epoch": epoch,
+                        "batch_in_epoch": batch_in_epoch,
+                        "config": config.to_dict(),
+                        "vocab": vocab.to_dict(),
+                        "speakers": speakers,
+                        "data": {"feat_dir": str(Path(feat_dir).resolve())},
+                    }
+                    saved = checkpointer.save(step, state)
+                if last:
+                    break
             else:
-                logger.message(f"step {step}: non-finite aligner loss or gradient, update skipped")
-            last = step >= total_steps or (deadline is not None and time.monotonic() > deadline)
-            losses.append(float(terms["forward_sum"]))
-            frames_seen += int(batch.mel_lengths.sum())
-            window_steps += 1
-            for name, value in {"total": total.detach(), **terms}.items():
-                window[name] = window.get(name, 0.0) + float(value)
-            progress.update(1)
-            if step % opts.log_interval == 0 or last:
-                elapsed = max(time.perf_counter() - window_start, 1e-9)
-                values = {name: value / window_steps for name, value in window.items()}
-                values.update(
-                    learning_rate=lr,
-                    grad_norm=float(grad_norm),
-                    frames_per_second=frames_seen / elapsed,
-                )
-                logger.scalars("train", values, step)
-                progress.set_postfix(loss=f"{values['forward_sum']:.3f}", lr=f"{lr:.1e}")
-                window, window_steps, frames_seen = {}, 0, 0
-                window_start = time.perf_counter()
-            if val_set is not None and val_indices and (step % opts.val_interval == 0 or last):
-                val_terms = _validate(aligner, val_set, val_indices, device, config, criterion)
-                logger.scalars("val", val_terms, step)
-            if checkpointer.due(step, force=last):
-                state = {
-                    "kind": ALIGNER_KIND,
-                    "model": aligner.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "epoch": epoch,
-                    "batch_in_epoch": batch_in_epoch,
-                    "config": config.to_dict(),
-                    "vocab": vocab.to_dict(),
-                    "speakers": speakers,
-                    "data": {"feat_dir": str(Path(feat_dir).resolve())},
-                }
-                saved = checkpointer.save(step, state)
-            if last:
-                break
-        else:
-            epoch, batch_in_epoch = epoch + 1, 0
+                epoch, batch_in_epoch = epoch + 1, 0
     progress.close()
+    if stopped == "interrupt" or stop.interrupted:
+        logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
+        logger.close()
+        raise KeyboardInterrupt
     logger.close()
     training_seconds = time.perf_counter() - started
     report = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from fastspeak.config import Config, ConfigError, config_from_dict, given_differences
 from fastspeak.files import atomic_path
 from fastspeak.text.vocab import Vocabulary
 
@@ -35,6 +36,7 @@ __all__ = [
     "CheckpointError",
     "Checkpointer",
     "MatchReport",
+    "check_checkpoint_settings",
     "load_checkpoint",
     "load_matching_weights",
     "model_weights",
@@ -105,6 +107,35 @@ def run_data(run_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{run_dir} holds no checkpoint to resume ({path} does not exist)")
     data = load_checkpoint(path, mmap=True).get("data") or {}
     return {key: value for key, value in data.items() if value}
+
+
+def check_checkpoint_settings(
+    config: Config,
+    checkpoint: Mapping[str, Any],
+    sections: Sequence[str],
+    origin: str,
+    fix: str,
+    ignore: Collection[str] = (),
+) -> None:
+    """Refuse a config that asks for other values in the ``sections`` a run takes from its
+    checkpoint (``"model"``; ``"vocoder.generator"``...), where they would be dropped
+    without a word: the keys given with --config/--set (see
+    :func:`fastspeak.config.given_keys`) are compared with ``checkpoint["config"]``, except
+    the ``ignore`` ones (those the data sets, such as the vocabulary size).
+
+    Raises:
+        ConfigError naming each differing key with both values, ``origin`` (which checkpoint,
+        and what comes from it) and ``fix``.
+    """
+    saved = config_from_dict(checkpoint["config"])
+    differences = [
+        item for section in sections for item in given_differences(config, saved, section, ignore)
+    ]
+    if differences:
+        listed = "; ".join(
+            f"{key}={value!r} (the checkpoint has {kept!r})" for key, value, kept in differences
+        )
+        raise ConfigError(f"{origin}, but --config/--set give other values: {listed}; {fix}")
 
 
 def _describe_vocab_difference(saved: Vocabulary, current: Vocabulary) -> str:

@@ -26,6 +26,8 @@ guard skips an update whose loss or gradient norm is not finite. The data order 
 positions follow (seed, epoch), so ``--resume`` continues exactly where ``latest.pt`` left
 off. Under torchrun each rank takes its share of the batches (DDP, NCCL/gloo, through
 :mod:`fastspeak.train.distributed`); only rank 0 validates, logs and writes checkpoints.
+Ctrl-C (SIGINT) ends the step under way as the last: ``latest.pt`` is saved at it (no
+validation), then KeyboardInterrupt is raised; a second Ctrl-C quits at once, without saving.
 
 Fine-tuning (``--init-from CKPT``, usually with ``--gta GTADIR``): a new run starts from a
 train-vocoder checkpoint's generator, discriminators and optimizer states; the step count
@@ -74,10 +76,16 @@ from fastspeak.files import atomic_write_text
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
+    check_checkpoint_settings,
     load_checkpoint,
     resume_position,
 )
-from fastspeak.train.distributed import DistributedContext, deadline_passed, init_distributed
+from fastspeak.train.distributed import (
+    DistributedContext,
+    StopRequest,
+    init_distributed,
+    stop_reason,
+)
 from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
 from fastspeak.vocoders.hifigan import (
     CHECKPOINT_KIND,
@@ -308,6 +316,28 @@ def use_fast_cuda_kernels() -> None:
     torch.backends.cudnn.allow_tf32 = True
 
 
+def _check_layout_settings(
+    config: Config,
+    checkpoint: dict[str, Any] | None,
+    source: dict[str, Any] | None,
+    latest: Path,
+    init_from: str | Path | None,
+) -> None:
+    """ConfigError when --config/--set give ``vocoder.generator`` or ``vocoder.discriminator``
+    settings other than those of the checkpoint a run resumes (``checkpoint``, at ``latest``)
+    or fine-tunes (``source``, from ``init_from``): the layout comes from the checkpoint, so
+    they would be dropped without a word."""
+    sections = ["vocoder.generator", "vocoder.discriminator"]
+    if checkpoint is not None:
+        origin = f"--resume continues the generator and discriminators of {latest}"
+        fix = "drop them to continue this run, or start a new run (another --out) for that layout"
+        check_checkpoint_settings(config, checkpoint, sections, origin, fix)
+    elif source is not None:
+        origin = f"--init-from {init_from} starts from its generator (and discriminators)"
+        fix = "drop them to fine-tune it, or leave out --init-from to train that layout anew"
+        check_checkpoint_settings(config, source, sections, origin, fix)
+
+
 def _prepare_config(
     config: Config, feat_dir: Path, gta_dir: Path | None, source: dict[str, Any] | None
 ) -> Config:
@@ -395,6 +425,12 @@ def train_vocoder(
             of mels computed from the recordings.
         max_steps: stop at this step (default ``vocoder.train.max_steps``).
         max_minutes: also stop (validating and saving) after this much wall time.
+    Raises:
+        KeyboardInterrupt: after Ctrl-C, once the step under way is saved; ``resume``
+            continues from there.
+        ConfigError: ``config`` gives ``vocoder.generator``/``vocoder.discriminator``
+            settings other than those of the checkpoint ``resume`` or ``init_from`` takes
+            them from.
     Returns:
         {"step", "epoch", "skipped_steps", "losses" (generator loss of every step of this
         call), "val" (last validation or None), "checkpoint", "generator", "discriminator",
@@ -477,6 +513,7 @@ def _train(
             if is_exported_generator(init_from)
             else _load_source(init_from, "--init-from")
         )
+    _check_layout_settings(config, checkpoint, source, checkpointer.latest, init_from)
     config = _prepare_config(config, feat_dir, gta_dir, checkpoint or source)
     opts = config.vocoder.train
     logger = TrainLogger(run_dir, enabled=context.is_main)
@@ -616,100 +653,113 @@ def _train(
     val_terms, saved, first_validation = None, None, True
     generator.train()
     discriminator.train()
-    while step < total_steps:
-        lr = opts.learning_rate * opts.lr_decay ** (lr_epochs_before + epoch)
-        for group in optimizers[1].param_groups:
-            group["lr"] = lr
-        sampler.set_epoch(epoch, batch_in_epoch)
-        if batch_in_epoch == 0 and len(sampler) == 0:
-            raise ValueError(f"the training data gives no batches for {world} process(es)")
-        for batch in loader:
-            batch_in_epoch += 1
-            mels = batch["mels"].to(device, non_blocking=True)
-            wavs = batch["wavs"].to(device, non_blocking=True)
-            scale = 1.0
-            if ramp:  # reads the optimizer's step (a host sync) only while ramping
-                scale = generator_lr_scale(optimizer_updates(optimizers[0]), opts, ramp)
-                ramp = scale < 1.0
-            generator_lr = lr * scale
-            for group in optimizers[0].param_groups:
-                group["lr"] = generator_lr
-            terms = trainer.step(
-                mels,
-                wavs,
-                update_generator=step >= opts.mel_only_steps + opts.discriminator_warmup_steps,
-                adversarial=step >= opts.mel_only_steps,
-            )
-            step += 1
-            tally.count(wavs.numel() / sample_rate)
-            if deadline is not None and deadline_passed(deadline, context):
-                total_steps = step
-            norms = (terms.get(f"{net}_grad_norm", 0.0) for net in ("generator", "discriminator"))
-            if all(map(math.isfinite, norms)):  # a norm is absent where no update was made
-                tally.applied(terms)
-            else:
-                tally.skip(step, logger)
-            losses.append(terms["generator"])
-            progress.update(1)
+    stop, stopped = StopRequest(), None  # stopped: why the loop ends early
+    with stop:
+        while step < total_steps:
+            lr = opts.learning_rate * opts.lr_decay ** (lr_epochs_before + epoch)
+            for group in optimizers[1].param_groups:
+                group["lr"] = lr
+            sampler.set_epoch(epoch, batch_in_epoch)
+            if batch_in_epoch == 0 and len(sampler) == 0:
+                raise ValueError(f"the training data gives no batches for {world} process(es)")
+            for batch in loader:
+                batch_in_epoch += 1
+                mels = batch["mels"].to(device, non_blocking=True)
+                wavs = batch["wavs"].to(device, non_blocking=True)
+                scale = 1.0
+                if ramp:  # reads the optimizer's step (a host sync) only while ramping
+                    scale = generator_lr_scale(optimizer_updates(optimizers[0]), opts, ramp)
+                    ramp = scale < 1.0
+                generator_lr = lr * scale
+                for group in optimizers[0].param_groups:
+                    group["lr"] = generator_lr
+                terms = trainer.step(
+                    mels,
+                    wavs,
+                    update_generator=step >= opts.mel_only_steps + opts.discriminator_warmup_steps,
+                    adversarial=step >= opts.mel_only_steps,
+                )
+                step += 1
+                tally.count(wavs.numel() / sample_rate)
+                stopped = stop_reason(deadline, stop, context) or stopped
+                if stopped is not None:  # this step is the last: save (and validate) as usual
+                    total_steps = step
+                norms = (
+                    terms.get(f"{net}_grad_norm", 0.0) for net in ("generator", "discriminator")
+                )
+                if all(map(math.isfinite, norms)):  # a norm is absent where no update was made
+                    tally.applied(terms)
+                else:
+                    tally.skip(step, logger)
+                losses.append(terms["generator"])
+                progress.update(1)
 
-            if step % opts.log_interval == 0 or step == total_steps:
-                values, audio_seconds_per_second = tally.interval(world)
-                values.update(
-                    learning_rate=lr,
-                    generator_learning_rate=generator_lr,
-                    skipped_steps=tally.skipped,
-                    audio_seconds_per_second=audio_seconds_per_second,
-                )
-                logger.scalars("train", values, step)
-                progress.set_postfix(mel=f"{values.get('mel_l1', math.nan):.3f}")
-            sample_due = opts.sample_interval > 0 and step % opts.sample_interval == 0
-            if (
-                context.is_main
-                and len(val_set)
-                and (step % opts.val_interval == 0 or sample_due or step == total_steps)
-            ):
-                val_terms, examples = validate(
-                    generator, trainer.criterion, val_set, opts.val_utterances, device
-                )
-                logger.scalars("val", val_terms, step)
-                if sample_due or (first_validation and opts.sample_interval > 0):
-                    for index, example in enumerate(examples[:2]):
-                        generated = example["generated"]
-                        logger.audio(f"val/generated_{index}", generated, sample_rate, step)
-                        if first_validation:
-                            logger.audio(f"val/real_{index}", example["real"], sample_rate, step)
-                        figure = plot_mels(
-                            example["real_mel"].numpy(),
-                            example["generated_mel"].numpy(),
-                            f"step {step}",
-                        )
-                        logger.figure(f"val/mel_{index}", figure, step)
-                first_validation = False
-            if context.is_main and checkpointer.due(step, force=step == total_steps):
-                state = {
-                    "kind": CHECKPOINT_KIND,
-                    "model": generator.state_dict(),
-                    "discriminator": discriminator.state_dict(),
-                    "optimizer": optimizers[0].state_dict(),
-                    "discriminator_optimizer": optimizers[1].state_dict(),
-                    "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                    "step": step,
-                    "epoch": epoch,
-                    "batch_in_epoch": batch_in_epoch,
-                    "batch_order": batch_order,
-                    "lr_epochs_before": lr_epochs_before,
-                    "generator_lr_ramp": ramp,
-                    "skipped_steps": tally.skipped,
-                    "config": config.to_dict(),
-                    "data": data,
-                    "init_from": None if init_from is None else str(init_from),
-                }
-                saved = checkpointer.save(step, state)
-            if step >= total_steps:
-                break
-        else:
-            epoch, batch_in_epoch = epoch + 1, 0
+                if step % opts.log_interval == 0 or step == total_steps:
+                    values, audio_seconds_per_second = tally.interval(world)
+                    values.update(
+                        learning_rate=lr,
+                        generator_learning_rate=generator_lr,
+                        skipped_steps=tally.skipped,
+                        audio_seconds_per_second=audio_seconds_per_second,
+                    )
+                    logger.scalars("train", values, step)
+                    progress.set_postfix(mel=f"{values.get('mel_l1', math.nan):.3f}")
+                sample_due = opts.sample_interval > 0 and step % opts.sample_interval == 0
+                if (
+                    context.is_main
+                    and len(val_set)
+                    and stopped != "interrupt"  # Ctrl-C: save and go, no validation
+                    and (step % opts.val_interval == 0 or sample_due or step == total_steps)
+                ):
+                    val_terms, examples = validate(
+                        generator, trainer.criterion, val_set, opts.val_utterances, device
+                    )
+                    logger.scalars("val", val_terms, step)
+                    if sample_due or (first_validation and opts.sample_interval > 0):
+                        for index, example in enumerate(examples[:2]):
+                            generated = example["generated"]
+                            logger.audio(f"val/generated_{index}", generated, sample_rate, step)
+                            if first_validation:
+                                logger.audio(
+                                    f"val/real_{index}", example["real"], sample_rate, step
+                                )
+                            figure = plot_mels(
+                                example["real_mel"].numpy(),
+                                example["generated_mel"].numpy(),
+                                f"step {step}",
+                            )
+                            logger.figure(f"val/mel_{index}", figure, step)
+                    first_validation = False
+                if context.is_main and checkpointer.due(step, force=step == total_steps):
+                    state = {
+                        "kind": CHECKPOINT_KIND,
+                        "model": generator.state_dict(),
+                        "discriminator": discriminator.state_dict(),
+                        "optimizer": optimizers[0].state_dict(),
+                        "discriminator_optimizer": optimizers[1].state_dict(),
+                        "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                        "step": step,
+                        "epoch": epoch,
+                        "batch_in_epoch": batch_in_epoch,
+                        "batch_order": batch_order,
+                        "lr_epochs_before": lr_epochs_before,
+                        "generator_lr_ramp": ramp,
+                        "skipped_steps": tally.skipped,
+                        "config": config.to_dict(),
+                        "data": data,
+                        "init_from": None if init_from is None else str(init_from),
+                    }
+                    saved = checkpointer.save(step, state)
+                if step >= total_steps:
+                    break
+            else:
+                epoch, batch_in_epoch = epoch + 1, 0
     progress.close()
+    if stopped == "interrupt" or stop.interrupted:
+        if saved is not None:
+            logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
+        logger.close()
+        raise KeyboardInterrupt
     logger.close()
     return {
         "step": step,

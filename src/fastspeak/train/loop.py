@@ -8,7 +8,9 @@ One optimizer step = ``train.grad_accumulation`` batches. Per step: bf16 autocas
 norm is not finite is skipped: no optimizer/EMA update), lr from a pure function of the step.
 Dropout is seeded from (seed, step, micro-batch, rank) and the data order from (seed, epoch),
 so ``--resume`` continues exactly where ``latest.pt`` left off. Under torchrun each rank takes
-its share of the batches (DDP); only rank 0 validates, logs and writes checkpoints.
+its share of the batches (DDP); only rank 0 validates, logs and writes checkpoints. Ctrl-C
+(SIGINT) ends the step under way as the last: ``latest.pt`` is saved at it (no validation),
+then KeyboardInterrupt is raised; a second Ctrl-C quits at once, without saving.
 
 run_dir: ``checkpoints/latest.pt`` + ``step_*.pt`` milestones, ``tensorboard/``,
 ``train_log.jsonl``, ``config.yaml`` (the full config used).
@@ -24,7 +26,7 @@ import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 import torch.distributed as dist
@@ -46,6 +48,7 @@ from fastspeak.text.vocab import Vocabulary
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
+    check_checkpoint_settings,
     load_checkpoint,
     load_matching_weights,
     model_weights,
@@ -53,12 +56,23 @@ from fastspeak.train.checkpoint import (
     resume_position,
     rows_by_name,
 )
-from fastspeak.train.distributed import deadline_passed, init_distributed
+from fastspeak.train.distributed import StopRequest, init_distributed, stop_reason
 from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
 from fastspeak.train.schedule import LearningRateSchedule
 from fastspeak.vocoders import make_vocoder
 
 __all__ = ["train"]
+
+# model keys the data sets (vocabulary size, speaker count, pitch/energy statistics), not the
+# architecture: a checkpoint's may differ from the config's
+DATA_MODEL_KEYS = frozenset(
+    ["model.vocab_size", "model.n_speakers"]
+    + [
+        f"model.variance.{feature}_{key}"
+        for feature in ("pitch", "energy")
+        for key in ("mean", "std", "min", "max")
+    ]
+)
 
 
 def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -> Config:
@@ -90,6 +104,48 @@ def _prepare_config(config: Config, feat_dir: Path, model_source: dict | None) -
             f"{config.audio.n_mels}; set model.n_mels={config.audio.n_mels}"
         )
     return config
+
+
+def _check_model_settings(
+    config: Config,
+    checkpoint: dict | None,
+    source: dict | None,
+    latest: Path,
+    init_from: str | Path | None,
+) -> None:
+    """ConfigError when --config/--set give model settings other than those of the checkpoint
+    a run resumes (``checkpoint``, at ``latest``) or fine-tunes (``source``, ``init_from``):
+    the architecture comes from the checkpoint, so they would be dropped without a word."""
+    if checkpoint is not None:
+        check_checkpoint_settings(
+            config,
+            checkpoint,
+            ["model"],
+            f"--resume continues the model of {latest} (its architecture and settings)",
+            "drop them to continue this run, or start a new run (another --out) to train "
+            "that model",
+            ignore=DATA_MODEL_KEYS,
+        )
+    elif source is not None:
+        check_checkpoint_settings(
+            config,
+            source,
+            ["model"],
+            f"--init-from {init_from} starts from that checkpoint's model (its architecture "
+            "and settings; only the vocabulary and speakers may differ)",
+            "drop them to fine-tune that checkpoint, or leave out --init-from to train that "
+            "model from scratch",
+            ignore=DATA_MODEL_KEYS,
+        )
+
+
+def _interrupted(logger: TrainLogger, step: int, saved: Path | None) -> NoReturn:
+    """After a Ctrl-C stop: say where the step reached was saved (on the main process, the
+    one that saves) and raise KeyboardInterrupt (``fastspeak`` exits with status 130)."""
+    if saved is not None:
+        logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
+    logger.close()
+    raise KeyboardInterrupt
 
 
 def _float(output: ModelOutput) -> ModelOutput:
@@ -165,11 +221,17 @@ def train(
         run_dir: output folder (see the module docstring).
         resume: continue from ``run_dir/checkpoints/latest.pt`` (same data required).
         init_from: fine-tune: start from this checkpoint's weights where names and shapes
-            match (its architecture; vocabulary and speakers may differ).
+            match (its architecture: only the vocabulary and speakers may differ).
         max_steps: stop at this global step (default ``train.max_steps``; the lr schedule
             always uses ``train.max_steps``, so stopping early and resuming changes nothing).
         max_minutes: also stop (validating and saving as at the last step) at the first step
             that ends after this many minutes of wall time; resume continues from there.
+    Raises:
+        KeyboardInterrupt: after Ctrl-C, once the step under way is saved (see the module
+            docstring); resume continues from there.
+        ConfigError: ``config`` gives model settings other than the checkpoint's that
+            ``resume`` or ``init_from`` takes the model from (the vocabulary size, speaker
+            count and pitch/energy statistics come from the data and may differ).
     Returns:
         {"step", "epoch", "skipped_steps", "losses" (total loss of every step of this call),
         "val" (last validation terms or None), "frames_per_second", "checkpoint", "model"}.
@@ -199,6 +261,7 @@ def _train(
         )
     if init_from is not None and checkpoint is None:
         source = load_checkpoint(init_from)
+    _check_model_settings(config, checkpoint, source, checkpointer.latest, init_from)
     config = _prepare_config(config, feat_dir, checkpoint or source)
     opts = config.train
     vocab, speakers, stats = load_feature_dir(feat_dir)
@@ -345,124 +408,133 @@ def _train(
     norm_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.SyncBatchNorm)
     norm_buffers = [b for m in model.modules() if isinstance(m, norm_types) for b in m.buffers()]
     model.train()
-    while step < total_steps:
-        sampler.set_epoch(epoch, batch_in_epoch)
-        if batch_in_epoch == 0 and len(sampler) == 0:
-            raise ValueError(f"{feat_dir}/train.jsonl gives no batches for {world} process(es)")
-        for batch in loader:
-            batch_in_epoch += 1
-            frames = int(batch.mel_lengths.sum())
-            tally.count(frames)
-            batch = batch.to(device)
-            if joint is not None:  # MAS durations replace the data's; the aligner loss joins
-                batch, align_loss, align_terms = joint(batch, step + 1)
-            torch.manual_seed(hash((opts.seed, step, micro, rank)) & (2**62 - 1))
-            if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
-                saved_norms = [buffer.clone() for buffer in norm_buffers]
-            last_micro = micro + 1 == accumulation
-            with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
-                output = _forward(network, batch, autocast, spec.inputs)
-                total, terms = criterion(batch, output)
-                if joint is not None:
-                    total, terms = total + align_loss, {**terms, **align_terms}
-                scaler.scale(total / accumulation).backward()
-            if micro == 0:
-                step_losses: list[Tensor] = []
-                step_terms: dict[str, Tensor | float] = {}
-            step_losses.append(total.detach())
-            for name, value in terms.items():
-                step_terms[name] = step_terms.get(name, 0.0) + value / accumulation
-            micro += 1
-            if not last_micro:
-                continue
-            micro = 0
-            step += 1
-            if deadline is not None and deadline_passed(deadline, context):
-                total_steps = step  # this step is the last: validate and save as usual
-            lr = schedule(step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            scaler.unscale_(optimizer)
-            clip = opts.grad_clip if opts.grad_clip > 0 else math.inf
-            grad_norm = torch.nn.utils.clip_grad_norm_(trained, clip)
-            loss = torch.stack(step_losses).mean()
-            finite = (torch.isfinite(loss) & torch.isfinite(grad_norm)).float()
-            if context.enabled:
-                dist.all_reduce(finite, op=dist.ReduceOp.MIN)
-            if bool(finite.item()):
-                scaler.step(optimizer)
-                if ema is not None:
-                    ema.update_parameters(model)
-                tally.applied({"total": loss, **step_terms})
-            else:
-                for buffer, value in zip(norm_buffers, saved_norms, strict=True):
-                    buffer.copy_(value)
-                tally.skip(step, logger)
-            scaler.update()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(float(loss))
-            progress.update(1)
+    stop, stopped = StopRequest(), None  # stopped: why the loop ends early
+    with stop:
+        while step < total_steps:
+            sampler.set_epoch(epoch, batch_in_epoch)
+            if batch_in_epoch == 0 and len(sampler) == 0:
+                raise ValueError(f"{feat_dir}/train.jsonl gives no batches for {world} process(es)")
+            for batch in loader:
+                batch_in_epoch += 1
+                frames = int(batch.mel_lengths.sum())
+                tally.count(frames)
+                batch = batch.to(device)
+                if joint is not None:  # MAS durations replace the data's; the aligner loss joins
+                    batch, align_loss, align_terms = joint(batch, step + 1)
+                torch.manual_seed(hash((opts.seed, step, micro, rank)) & (2**62 - 1))
+                if micro == 0:  # BatchNorm statistics change in forward: keep them to undo a skip
+                    saved_norms = [buffer.clone() for buffer in norm_buffers]
+                last_micro = micro + 1 == accumulation
+                with nullcontext() if last_micro or not context.enabled else network.no_sync():  # type: ignore[operator]
+                    output = _forward(network, batch, autocast, spec.inputs)
+                    total, terms = criterion(batch, output)
+                    if joint is not None:
+                        total, terms = total + align_loss, {**terms, **align_terms}
+                    scaler.scale(total / accumulation).backward()
+                if micro == 0:
+                    step_losses: list[Tensor] = []
+                    step_terms: dict[str, Tensor | float] = {}
+                step_losses.append(total.detach())
+                for name, value in terms.items():
+                    step_terms[name] = step_terms.get(name, 0.0) + value / accumulation
+                micro += 1
+                if not last_micro:
+                    continue
+                micro = 0
+                step += 1
+                stopped = stop_reason(deadline, stop, context) or stopped
+                if stopped is not None:  # this step is the last: save (and validate) as usual
+                    total_steps = step
+                lr = schedule(step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                scaler.unscale_(optimizer)
+                clip = opts.grad_clip if opts.grad_clip > 0 else math.inf
+                grad_norm = torch.nn.utils.clip_grad_norm_(trained, clip)
+                loss = torch.stack(step_losses).mean()
+                finite = (torch.isfinite(loss) & torch.isfinite(grad_norm)).float()
+                if context.enabled:
+                    dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+                if bool(finite.item()):
+                    scaler.step(optimizer)
+                    if ema is not None:
+                        ema.update_parameters(model)
+                    tally.applied({"total": loss, **step_terms})
+                else:
+                    for buffer, value in zip(norm_buffers, saved_norms, strict=True):
+                        buffer.copy_(value)
+                    tally.skip(step, logger)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                losses.append(float(loss))
+                progress.update(1)
 
-            if step % opts.log_interval == 0 or step == total_steps:
-                values, frames_per_second = tally.interval(world)
-                values.update(
-                    learning_rate=lr,
-                    grad_norm=float(grad_norm),
-                    skipped_steps=tally.skipped,
-                    frames_per_second=frames_per_second,
-                )
-                logger.scalars("train", values, step)
-                progress.set_postfix(loss=f"{values.get('total', math.nan):.3f}", lr=f"{lr:.2e}")
-            plot_due = step % opts.plot_interval == 0
-            if val_loader is not None and (
-                step % opts.val_interval == 0 or plot_due or step == total_steps
-            ):
-                evaluated = ema.module if ema is not None else model
-                val_terms, example = validate(
-                    evaluated,
-                    criterion,
-                    aligned_loader(val_loader, joint, device),
-                    device,
-                    autocast,
-                    spec.inputs,
-                )
-                logger.scalars("val", val_terms, step)
-                if plot_due and example is not None:
-                    figure = plot_mels(example[0].numpy(), example[1].numpy(), f"step {step}")
-                    logger.figure("val/mel", figure, step)
-                    predicted = example[1].float().T.unsqueeze(0)  # (1, n_mels, T)
-                    wavs, _ = sample_vocoder(predicted, None)
-                    logger.audio(
-                        "val/audio", wavs[0].clamp(-1, 1), sample_vocoder.sample_rate, step
+                if step % opts.log_interval == 0 or step == total_steps:
+                    values, frames_per_second = tally.interval(world)
+                    values.update(
+                        learning_rate=lr,
+                        grad_norm=float(grad_norm),
+                        skipped_steps=tally.skipped,
+                        frames_per_second=frames_per_second,
                     )
-            if context.is_main and checkpointer.due(step, force=step == total_steps):
-                state = {
-                    "kind": spec.kind,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                    "ema": ema.state_dict() if ema is not None else None,
-                    "step": step,
-                    "epoch": epoch,
-                    "batch_in_epoch": batch_in_epoch,
-                    "batch_order": batch_order,
-                    "skipped_steps": tally.skipped,
-                    "config": config.to_dict(),
-                    "vocab": vocab.to_dict(),
-                    "speakers": speakers,
-                    "stats": stats,
-                    "aligner": joint.weights() if joint is not None else None,
-                    "data": {"feat_dir": str(feat_dir.resolve())},
-                }
-                saved = checkpointer.save(step, state)
-            if step >= total_steps:
-                break
-        else:
-            epoch, batch_in_epoch = epoch + 1, 0
+                    logger.scalars("train", values, step)
+                    progress.set_postfix(
+                        loss=f"{values.get('total', math.nan):.3f}", lr=f"{lr:.2e}"
+                    )
+                plot_due = step % opts.plot_interval == 0
+                if (
+                    val_loader is not None
+                    and stopped != "interrupt"  # Ctrl-C: save and go, no validation
+                    and (step % opts.val_interval == 0 or plot_due or step == total_steps)
+                ):
+                    evaluated = ema.module if ema is not None else model
+                    val_terms, example = validate(
+                        evaluated,
+                        criterion,
+                        aligned_loader(val_loader, joint, device),
+                        device,
+                        autocast,
+                        spec.inputs,
+                    )
+                    logger.scalars("val", val_terms, step)
+                    if plot_due and example is not None:
+                        figure = plot_mels(example[0].numpy(), example[1].numpy(), f"step {step}")
+                        logger.figure("val/mel", figure, step)
+                        predicted = example[1].float().T.unsqueeze(0)  # (1, n_mels, T)
+                        wavs, _ = sample_vocoder(predicted, None)
+                        logger.audio(
+                            "val/audio", wavs[0].clamp(-1, 1), sample_vocoder.sample_rate, step
+                        )
+                if context.is_main and checkpointer.due(step, force=step == total_steps):
+                    state = {
+                        "kind": spec.kind,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                        "ema": ema.state_dict() if ema is not None else None,
+                        "step": step,
+                        "epoch": epoch,
+                        "batch_in_epoch": batch_in_epoch,
+                        "batch_order": batch_order,
+                        "skipped_steps": tally.skipped,
+                        "config": config.to_dict(),
+                        "vocab": vocab.to_dict(),
+                        "speakers": speakers,
+                        "stats": stats,
+                        "aligner": joint.weights() if joint is not None else None,
+                        "data": {"feat_dir": str(feat_dir.resolve())},
+                    }
+                    saved = checkpointer.save(step, state)
+                if step >= total_steps:
+                    break
+            else:
+                epoch, batch_in_epoch = epoch + 1, 0
     if context.enabled:  # DDP syncs buffers (BatchNorm statistics) from rank 0 before each
         for buffer in model.buffers():  # forward; do it once more so the replicas end equal
             dist.broadcast(buffer, src=0)
     progress.close()
+    if stopped == "interrupt" or stop.interrupted:
+        _interrupted(logger, step, saved)
     logger.close()
     return {
         "step": step,
