@@ -1004,7 +1004,22 @@ def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) ->
         ),
         # a four-digit count before a plural noun; a year after "in", "the"...
         ("The file has 1234 lines.", "The file has one thousand two hundred thirty-four lines."),
-        ("2024 people attended.", "two thousand twenty-four people attended."),
+        ("About 2024 people attended.", "About two thousand twenty-four people attended."),
+        (
+            "Fiscal 2023 results beat estimates.",
+            "Fiscal twenty twenty-three results beat estimates.",
+        ),
+        ("Prices are back to 2019 levels.", "Prices are back to twenty nineteen levels."),
+        ("2024 marks a turning point.", "twenty twenty-four marks a turning point."),
+        # before a comma: a year after a date word, a count elsewhere
+        (
+            "In 1984, 1985, and 1986",
+            "In nineteen eighty-four, nineteen eighty-five, and nineteen eighty-six",
+        ),
+        (
+            "Attendance was 1995, down 3.",
+            "Attendance was one thousand nine hundred ninety-five, down three.",
+        ),
         ("In 1990 prices rose.", "In nineteen ninety prices rose."),
         ("The 2024 elections were close.", "The twenty twenty-four elections were close."),
         ("1984 was a good year.", "nineteen eighty-four was a good year."),
@@ -1020,6 +1035,10 @@ def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) ->
         ("File your taxes by 4/15.", "File your taxes by April fifteenth."),
         ("Cut it by 1/2.", "Cut it by one half."),
         ("on 3/4 of the days", "on three quarters of the days"),
+        ("See you on 7/4 at noon.", "See you on July fourth at noon."),
+        ("Roll it until 1/4 inch thick.", "Roll it until one quarter inch thick."),
+        ("After 1/2 hour, stir.", "After one half hour, stir."),
+        ("Add from 1/4 to 1/2 cup.", "Add from one quarter to one half cup."),
         ("Add 3/4 cup of flour.", "Add three quarters cup of flour."),
         # day first: a day over 12, abbreviated months, dotted dates
         ("Due: 25/12/2026", "Due: the twenty-fifth of December twenty twenty-six"),
@@ -1033,18 +1052,36 @@ def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) ->
             "Version 1.2.2023 is out.",
             "Version one point two point two thousand twenty-three is out.",
         ),
+        ("See section 3.1.2020", "See section three point one point two thousand twenty"),
+        ("Windows 6.1.7601", "Windows six point one point seven thousand six hundred one"),
         # a period after a.m. or Jr. before a weekday, "Day", a compass point: no sentence end
         ("It starts at 5 p.m. Friday.", "It starts at five PM Friday."),
         ("Martin Luther King Jr. Day", "Martin Luther King Junior Day"),
         ("1600 Pennsylvania Ave. NW", "sixteen hundred Pennsylvania Avenue NW"),
         ("I left at 5 p.m. John stayed.", "I left at five PM. John stayed."),
+        ("We close at 9 p.m. May we help?", "We close at nine PM. May we help?"),
+        (
+            "Doors close at 6 p.m. Day passes are gone.",
+            "Doors close at six PM. Day passes are gone.",
+        ),
+        ("See you at 5 p.m. March 3", "See you at five PM March third"),
+        ("toys, games, etc. E-books are next.", "toys, games, et cetera. E-books are next."),
+        ("MARTIN LUTHER KING JR. DAY", "MARTIN LUTHER KING Junior DAY"),
         # all-caps trailing abbreviations are something else
         ("The call is at 3 p.m. EST.", "The call is at three PM EST."),
         ("She moved to Denver, CO.", "She moved to Denver, CO."),
+        ("Ford Motor CO.", "Ford Motor Company."),
         # phone and service numbers
         ("Call 911 now!", "Call nine one one now!"),
         ("Dial 112 in Europe.", "Dial one one two in Europe."),
         ("I got 112 emails.", "I got one hundred twelve emails."),
+        ("911 calls rose.", "nine one one calls rose."),
+        ("The Porsche 911 is fast.", "The Porsche nine hundred eleven is fast."),
+        ("Scores of 100 200 3000.", "Scores of one hundred two hundred three thousand."),
+        (
+            "Call +33 1 23 45 67 89.",
+            "Call plus three three, one, two three, four five, six seven, eight nine.",
+        ),
         ("Text 555.123.4567 now.", "Text five five five, one two three, four five six seven now."),
         ("Fax: 555 123 4567", "Fax: five five five, one two three, four five six seven"),
         (
@@ -1060,6 +1097,12 @@ def test_a_measure_before_a_noun_has_a_singular_unit(raw: str, expected: str) ->
         ("I AM SO HAPPY", "I am SO HAPPY"),
         ("MADE IN THE US", "MADE IN THE US"),
         ("The US and IT teams met.", "The US and IT teams met."),
+        ("IT IS TIME", "it IS TIME"),
+        ("TALK TO US", "TALK TO us"),
+        ("US TROOPS WITHDRAW FROM SYRIA", "US TROOPS WITHDRAW FROM SYRIA"),
+        ("Members: US, UK, EU", "Members: US, UK, EU"),
+        ("CONTACT IT SUPPORT TODAY", "CONTACT IT SUPPORT TODAY"),
+        ("CAREERS IN IT AND FINANCE", "CAREERS IN IT AND FINANCE"),
     ],
 )
 def test_readings_found_in_the_stop_25_review(raw: str, expected: str) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-from fastspeak.text.normalize.dates import _MONTH_ABBREVIATIONS
+from fastspeak.text.normalize.dates import _MONTH_ABBREVIATIONS, _MONTHS
+
+_MONTH_NAMES = frozenset(_MONTHS)
 
 _TITLES = {
     "Mr": "mister",
@@ -84,21 +86,32 @@ name would not ("St. Louis")."""
 
 
 _GOES_ON_AFTER_ABBREVIATION = frozenset(
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Day Eve Boulevard Avenue Street "
-    "N S E W NE NW SE SW ET PT CT MT EST EDT PST PDT CST CDT MST MDT GMT UTC BST CET".split()
-) | {month for month in _MONTH_ABBREVIATIONS.values()}
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+    "NE NW SE SW ET PT CT MT EST EDT PST PDT CST CDT MST MDT GMT UTC BST CET".split()
+)
 """Capitalised words that go on the phrase after an abbreviation's period ("5 p.m. Friday",
-"King Jr. Day", "Pennsylvania Ave. NW", "3 p.m. EST"), not start a new sentence."""
+"Pennsylvania Ave. NW", "3 p.m. EST"), not start a new sentence; a month goes on only
+before a day's number ("5 p.m. March 3", not "9 p.m. May we suggest"), "Day" only after
+"Jr."/"Sr." ("King Jr. Day", not "6 p.m. Day passes")."""
+_AFTER_WORD_RE = re.compile(r"\s+([A-Z][A-Za-z]*)\b(?![-&'])(\s+\d)?")
 
 
 def _keeps_period(text: str, end: int) -> bool:
     """An abbreviation's period also ends the sentence at the end of text or before a capital,
-    except before a word of :data:`_GOES_ON_AFTER_ABBREVIATION`."""
+    except before a word that goes on the phrase (:data:`_GOES_ON_AFTER_ABBREVIATION`)."""
     rest = text[end:]
     if not rest.strip():
         return True
-    after = re.match(r"\s+([A-Z][A-Za-z]*)\b", rest)
-    return after is not None and after[1] not in _GOES_ON_AFTER_ABBREVIATION
+    after = _AFTER_WORD_RE.match(rest)
+    if after is None:
+        return bool(re.match(r"\s+[A-Z]", rest))
+    word = after[1]
+    goes_on = (
+        word in _GOES_ON_AFTER_ABBREVIATION
+        or (word in _MONTH_NAMES and after[2] is not None)
+        or (word in ("Day", "DAY") and text[:end].upper().endswith(("JR.", "SR.")))
+    )
+    return not goes_on
 
 
 def _sentence_follows(text: str, end: int, *, pronoun_i: bool = True) -> bool:
@@ -165,9 +178,9 @@ def _saint(match: re.Match[str]) -> str:
 
 
 def _trailing(match: re.Match[str]) -> str:
-    """``Jr.`` -> "Junior", ``etc.`` -> "et cetera"; written all in capitals it is something
-    else ("3 p.m. EST.", "Denver, CO.") and stays."""
-    if len(match[1]) > 1 and match[1].isupper():
+    """``Jr.`` -> "Junior", ``etc.`` -> "et cetera"; ``EST.`` written in capitals is a time
+    zone ("3 p.m. EST.") and ``CO.`` after a comma a state ("Denver, CO."): they stay."""
+    if match[1] == "EST" or (match[1] == "CO" and match.string[: match.start()].endswith(", ")):
         return match.group()
     word = _TRAILING[match[1].lower()]
     if match[1][0].isupper():

@@ -48,21 +48,41 @@ def is_spelled_acronym(word: str) -> bool:
     return onset not in _ONSETS or coda not in _CODAS
 
 
-_SHOUTED_SENTENCE_RE = re.compile(r"[^.!?;:\n]+")
+_SHOUTED_SENTENCE_RE = re.compile(r"[^.!?;:\n]+[.!?;:\n]*")
 _CAPS_WORD_RE = re.compile(r"\b[A-Z]+(?:'[A-Z]+)?\b")
-_SHOUTED_WORDS_RE = re.compile(r"\b(?<!THE )(IT|US)\b|(?<=\bI )AM\b")
+_PRONOUN_RE = re.compile(
+    r"(?<!\bTHE )(?<!\bIN )\b(IT|US)\b(?=(?P<next>\s+[A-Z']+\b|\s*[.!?]|\s*$))"
+)
+_AFTER_PRONOUN = {
+    "IT": frozenset(
+        "AGAIN ALL ANYWAY BACK CAN COULD DID DIDN'T DOES DOESN'T DOWN HAD HAS HERE IS ISN'T "
+        "MIGHT MUST NOW OFF ON OUT SO THERE TODAY TOO UP WAS WASN'T WILL WON'T WOULD".split()
+    ),
+    "US": frozenset("AGAIN ALL BACK HERE NOW OUT SO THERE TODAY TOO UP".split()),
+}
+"""Words after which, in a shouted sentence, ``IT`` and ``US`` are the pronouns ("DO IT NOW",
+"IT IS TIME", "JOIN US TODAY"); before a noun they stay the acronyms ("US TROOPS", "IT
+SUPPORT")."""
 
 
 def read_shouted_words(text: str) -> str:
-    """In a sentence written all in capitals ("DO IT NOW", "CONTACT US TODAY", "I AM SO
-    HAPPY": three capitalised words at least and no lowercase letter), ``IT``, ``US`` and
-    ``AM`` after ``I`` are the words, not acronyms; "THE US" and text in normal case keep the
-    acronym."""
+    """In a sentence written all in capitals (three capitalised words at least, no lowercase
+    letter), the pronouns ``IT`` and ``US`` at the sentence's end or before a word of
+    :data:`_AFTER_PRONOUN` ("DO IT NOW", "CONTACT US TODAY!", "TALK TO US") and ``AM`` after
+    ``I`` ("I AM SO HAPPY") are the words, not acronyms; "THE US", "IN IT", "US TROOPS",
+    "Members: US, UK" and text in normal case keep the acronym."""
+
+    def pronoun(match: re.Match[str]) -> str:
+        following = match["next"].strip()
+        if not following or following[0] in ".!?" or following in _AFTER_PRONOUN[match[1]]:
+            return match[1].lower()
+        return match[1]
 
     def sentence(match: re.Match[str]) -> str:
         part = match.group()
         if any(char.islower() for char in part) or len(_CAPS_WORD_RE.findall(part)) < 3:
             return part
-        return _SHOUTED_WORDS_RE.sub(lambda word: word.group().lower(), part)
+        part = _PRONOUN_RE.sub(pronoun, part)
+        return re.sub(r"(?<=\bI )AM\b", "am", part)
 
     return _SHOUTED_SENTENCE_RE.sub(sentence, text)

@@ -112,15 +112,19 @@ def _is_day_only(number: str) -> bool:
 
 def _month_slash_day(match: re.Match[str]) -> str:
     """``9/11`` -> "nine eleven"; after "on", "until", "ends"... (:data:`_SLASH_DATE_BEFORE`)
-    a month/day is a date ("ends 12/25" -> "ends December twenty-fifth"); otherwise, and
-    before "of" ("on 3/4 of the days"), it is left to the fraction rules."""
-    if _word_after(match.string, match.end()).lower() == "of":
+    a month/day is a date ("ends 12/25" -> "ends December twenty-fifth") when the end, a
+    mark, a capital or a small word follows (:data:`_WORDS_AFTER_A_SLASH_DATE`); otherwise
+    ("until 1/4 inch thick", "on 3/4 of the days") it is left to the fraction rules."""
+    following = _word_after(match.string, match.end())
+    if following.lower() == "of":
         return match.group()
     if (match[1], match[2]) == ("9", "11"):
         return " nine eleven "
     before = _word_before(match.string, match.start())
     if before not in _SLASH_DATE_BEFORE and not (before == "by" and _is_day_only(match[2])):
         return match.group()
+    if following.islower() and following not in _WORDS_AFTER_A_SLASH_DATE:
+        return match.group()  # "until 1/4 inch thick", "after 1/2 hour"
     return _date(int(match[1]), int(match[2]), None) or match.group()
 
 
@@ -153,6 +157,8 @@ _WORDS_AFTER_A_DATE = frozenset(
     "when which while will with would you".split()
 )
 _WORD_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
+_WORDS_AFTER_A_SLASH_DATE = _WORDS_AFTER_A_DATE - {"and", "or", "to", "through"}
+"""A "to" after a slash number may be a fraction's range ("from 1/4 to 1/2 cup")."""
 
 
 def _is_bare_date(match: re.Match[str]) -> bool:

@@ -148,11 +148,20 @@ _PHONE = re.compile(
     r"|\(\d{3}\)\s?\d{3}[-\s]\d{4}"  # (555) 123-4567
     r"|\+\d{1,3}[-\s]\(?\d{3}\)?[-\s]\d{3}[-\s]\d{4}"  # +1 555 123 4567
     r"|\d{3}([.\s])\d{3}\1\d{4}"  # 555.123.4567, 555 123 4567
-    r"|\+\d{1,3}(?:[-\s]\d{1,4}){2,4}"  # +44 20 7946 0958
+    r"|\+\d{1,3}(?:[-\s]\d{1,4}){2,6}"  # +44 20 7946 0958, +33 1 23 45 67 89
     r")\b"
 )
 _SERVICE_NUMBER = re.compile(r"(?<![\w.,$£€¥₹/-])(911|999|112)(?![\w/]|[.,]\d)")
 _CALL_WORDS = frozenset("call called calling calls dial dialed dialled dialing dialling".split())
+_SERVICE_WORDS_AFTER = frozenset(
+    "call calls caller callers dispatcher dispatchers emergency line operator operators "
+    "center centre".split()
+)
+_PHONE_CUE_WORDS = _CALL_WORDS | frozenset(
+    "cell contact fax mobile number phone ring tel telephone text whatsapp".split()
+)
+"""Words before digit groups separated by spaces that make them a phone number ("Fax: 555
+123 4567"); without one, "scores of 100 200 3000" stay numbers."""
 _RANGE = re.compile(r"(?<![\w.,])(\d{1,4}(?:\.\d+)?)\s?-\s?(\d{1,4}(?:\.\d+)?)(?!\w|[.,]\d)")
 _DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])")  # versions, addresses, dates
 _SCALED = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(bn|mn|tn|k)\b")
@@ -204,12 +213,17 @@ def _is_round_range(first: str, second: str) -> bool:
 def _phone(match: re.Match[str]) -> str:
     """Digit groups read digit by digit, a comma between them; a leading ``+`` is "plus".
     ``ddd-dddd`` of round numbers (:func:`_is_round_range`) is a range instead, and a ``+``
-    number of fewer than 7 digits is not a phone number ("+1 2 3")."""
+    number of fewer than 7 digits is not a phone number ("+1 2 3"), nor are groups separated
+    by spaces alone without a cue word before them (:data:`_PHONE_CUE_WORDS`)."""
     groups = re.findall(r"\d+", match.group())
     if len(groups) == 2 and match.group()[0].isdigit() and _is_round_range(*groups):
         return _range_words(*groups)
     if len("".join(groups)) < 7:
         return match.group()
+    if re.fullmatch(r"[\d ]+", match.group()) and (
+        _word_before(match.string, match.start()) not in _PHONE_CUE_WORDS
+    ):
+        return match.group()  # "scores of 100 200 3000"
     plus = "plus " if match.group().startswith("+") else ""
     return f" {plus}{', '.join(digits_to_words(group) for group in groups)} "
 
@@ -234,25 +248,33 @@ def _number_or_decimal(number: str) -> str:
 
 
 def _service_number(match: re.Match[str]) -> str:
-    """``911`` is "nine one one"; ``999`` and ``112`` too after "call" or "dial" ("Dial 112")."""
-    if match[1] == "911" or _word_before(match.string, match.start()) in _CALL_WORDS:
+    """``911``, ``999``, ``112`` after "call" or "dial" ("Dial 112") or before "call",
+    "dispatcher", "operator"... ("911 calls") are read digit by digit; otherwise they are
+    numbers ("Porsche 911", "Room 911", "911 new cases")."""
+    after = _NEXT_WORDS_RE.match(match.string, match.end())
+    if _word_before(match.string, match.start()) in _CALL_WORDS or (
+        after is not None and after[1].lower() in _SERVICE_WORDS_AFTER
+    ):
         return f" {digits_to_words(match[1])} "
     return match.group()
 
 
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_VERSION_WORDS = frozenset("build release v version".split())
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)")
+_NOT_DATE_BEFORE = frozenset(
+    "article build chapter clause figure paragraph release rule section step table v "
+    "version".split()
+)
 
 
 def _dotted(match: re.Match[str]) -> str:
     """``3.10.4``, ``192.168.0.1``: each group as a number, "point" between them;
-    ``555.123.4567`` is a phone number and ``15.03.2024`` a date, day first (not after
-    "version")."""
+    ``555.123.4567`` is a phone number and ``15.03.2024`` a date, day first (a year of
+    1900-2099, not after "version", "section"...)."""
     phone = _PHONE.fullmatch(match.group())
     if phone:
         return _phone(phone)
     date = _DOTTED_DATE.fullmatch(match.group())
-    if date and _word_before(match.string, match.start()) not in _VERSION_WORDS:
+    if date and _word_before(match.string, match.start()) not in _NOT_DATE_BEFORE:
         words = day_month_words(int(date[1]), int(date[2]), date[3])
         if words:
             return words
@@ -274,24 +296,39 @@ def _decimal(match: re.Match[str]) -> str:
     return f" {sign}{decimal_to_words(integer, match[3])} "
 
 
-_YEAR_BEFORE = frozenset(
-    "after before between by during from her his in its my our since the their this till "
-    "until your".split()
+_COUNT_BEFORE = frozenset(
+    "about almost approximately around employs exactly has have had hired just nearly only "
+    "over some than total with".split()
 )
-"""Words before a year that a plural noun may follow ("in 1990 prices rose", "the 2024
-elections")."""
+"""Words after which a four-digit number before a plural noun is a count ("has 2048
+followers", "with 1234 lines"); elsewhere it stays a year ("Fiscal 2023 results", "2019
+levels", "2024 marks")."""
+_DATE_BEFORE_COMMA_RE = re.compile(
+    r"(?:\b(?:in|since|of|by|from|until|during|year|fiscal|1[1-9]\d\d|20\d\d)|[a-z](?:st|nd|rd|th)"
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December))\s*,?\s*$",
+    re.IGNORECASE,
+)
+"""What comes before a year that a comma follows ("In 1984, he", "July fourth, 1776,", the
+years of a list "1984, 1985, and 1986"); a
+four-digit number before a comma elsewhere is a count ("Attendance was 1995, down")."""
 
 
 def _year(match: re.Match[str]) -> str:
-    """``1984`` -> "nineteen eighty-four"; before a plural noun it is a count ("2048
-    followers", "2024 people attended" -> "two thousand twenty-four") unless a preposition or
-    determiner comes before it (:data:`_YEAR_BEFORE`)."""
-    words = _NEXT_WORDS_RE.match(match.string, match.end())
-    if (
-        words is not None
-        and _is_plural(words[1])
-        and _word_before(match.string, match.start()) not in _YEAR_BEFORE
-    ):
+    """``1984`` -> "nineteen eighty-four"; a count instead ("one thousand nine hundred
+    ninety-five") before a plural noun after a counting word (:data:`_COUNT_BEFORE`: "has
+    2048 followers") and before a comma unless a date word comes before it
+    (:data:`_DATE_BEFORE_COMMA_RE`: "In 1984, he" is a year, "Attendance was 1995, down" a
+    count)."""
+    text, start, end = match.string, match.start(), match.end()
+    words = _NEXT_WORDS_RE.match(text, end)
+    counted = (
+        words is not None and _is_plural(words[1]) and _word_before(text, start) in _COUNT_BEFORE
+    )
+    before_comma = text.startswith(",", end) and not _DATE_BEFORE_COMMA_RE.search(
+        text, max(0, start - 40), start
+    )
+    if counted or before_comma:
         return f" {number_to_words(match[1])} "
     return f" {year_to_words(int(match[1]))} "
 
