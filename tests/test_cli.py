@@ -262,3 +262,53 @@ def test_manifest_mels_then_evaluate_mels(
     assert list(systems)[0] == "mels.npz + griffinlim" and len(systems) == 3
     with pytest.raises(SystemExit):
         main(["evaluate", "--sentences", str(manifest), "--out", str(report)])
+
+
+def test_export_errors_are_clean_and_leave_nothing_behind(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastspeak.config import load_config
+    from fastspeak.train.checkpoint import save_checkpoint
+    from fastspeak.vocoders import VocoderError
+    from fastspeak.vocoders.hifigan import HiFiGANGenerator, load_generator
+
+    config = load_config(Path(__file__).parent.parent / "configs/piper_joe/hifigan_tiny.yaml")
+    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
+    vocoder = tmp_path / "voc.pt"
+    kind = {"kind": "hifigan", "model": generator.state_dict(), "config": config.to_dict()}
+    save_checkpoint(vocoder, kind)
+    voice = tmp_path / "voice"
+    export = ["export", "--checkpoint", str(checkpoint), "--out"]
+    assert main([*export, str(voice), "--vocoder", f"hifigan:{vocoder}"]) == 0
+    shipped = json.loads((voice / "voice.json").read_text())["vocoder"]
+
+    # an ONNX bundle into the voice folder would replace its voice.json: refused
+    assert (
+        main(["export", "--format", "onnx", "--checkpoint", str(voice), "--out", str(voice)]) == 2
+    )
+    assert "is a voice folder" in capsys.readouterr().err
+    assert json.loads((voice / "voice.json").read_text())["vocoder"] == shipped
+
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "report.json").write_text('{"num_items": 3}')
+    for args, message in (
+        ([*export, str(tmp_path / "int8"), "--vocoder-int8"], "needs a vocoder to quantize"),
+        ([*export, str(tmp_path / "c1"), "--card", str(tmp_path / "list.json")], "JSON list"),
+        ([*export, str(tmp_path / "c2"), "--card", str(tmp_path / "broken.json")], "not UTF-8 JSON"),
+        ([*export, str(tmp_path / "c3"), "--report", str(tmp_path / "report.json")],
+         "not a fastspeak evaluate REPORT.json"),
+        ([*export, str(tmp_path / "v1"), "--vocoder", "hifigan:/nonexistent.pt"], "does not exist"),
+    ):  # fmt: skip
+        assert main(args) == 2, args
+        assert message in capsys.readouterr().err, args
+        assert not Path(args[4]).exists(), args  # no empty folder left behind
+
+    # a damaged vocoder file is a clean error naming it
+    weights = voice / "vocoder.safetensors"
+    weights.write_bytes(weights.read_bytes()[:300])
+    with pytest.raises(VocoderError, match="vocoder.safetensors is not readable"):
+        load_generator(voice / "vocoder.json")
+    assert main(["synthesize", "--checkpoint", str(voice), "--text", "Hi.", "--out",
+                 str(tmp_path / "hi.wav")]) == 2  # fmt: skip
+    assert "is not readable" in capsys.readouterr().err

@@ -402,6 +402,17 @@ def _command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_json_object(path: Path, flag: str, what: str) -> dict:
+    """The JSON object in ``path``; UserError naming ``flag`` for anything else."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{flag} {path} is not UTF-8 JSON ({error}); give {what}") from error
+    if not isinstance(value, dict):
+        raise UserError(f"{flag} {path} holds a JSON {type(value).__name__}; give {what}")
+    return value
+
+
 def _command_export(args: argparse.Namespace) -> int:
     from fastspeak.voice import DEFAULT_VOICE, export_voice
 
@@ -438,9 +449,11 @@ def _command_export(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             raise UserError(f"{path} does not exist")
     if args.card is not None:
-        card.update(json.loads(args.card.read_text(encoding="utf-8")))
+        card.update(_read_json_object(args.card, "--card", 'a voice card such as {"licence": ...}'))
     if args.report is not None:
-        report = json.loads(args.report.read_text(encoding="utf-8"))
+        report = _read_json_object(args.report, "--report", "the REPORT.json of fastspeak evaluate")
+        if not isinstance(report.get("systems"), dict):
+            raise UserError(f"--report {args.report} is not a fastspeak evaluate REPORT.json")
         card["evaluation"] = {
             "items": report.get("num_items"),
             "systems": {

@@ -105,6 +105,13 @@ def export_onnx(
     so a failed export leaves ``out`` as it was, and a ``vocoder.onnx`` of an earlier export
     into the same folder is removed when this voice has none."""
     folder = Path(out)
+    if (folder / "model.safetensors").is_file():
+        raise FileExistsError(
+            errno.EEXIST,
+            "is a voice folder; its voice.json would be replaced by the ONNX one (and the "
+            "voice lose its vocoder): export the ONNX bundle to another folder",
+            str(folder),
+        )
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(
             errno.ENOTDIR, "not a folder; give a folder for the ONNX export", str(folder)

@@ -99,6 +99,7 @@ def export_voice(
     from safetensors.torch import save
 
     from fastspeak.synthesis import load_acoustic_model
+    from fastspeak.vocoders import VocoderError
 
     if is_voice(checkpoint):
         model, config, vocab, speakers = load_voice(checkpoint)
@@ -142,15 +143,24 @@ def export_voice(
     }
     if griffinlim:
         meta["griffinlim"] = dict(griffinlim)
+    if vocoder_int8 and vocoder is None:
+        raise VocoderError(
+            "--vocoder-int8 needs a vocoder to quantize: add --vocoder hifigan:PATH (or export "
+            "a voice that ships one)"
+        )
     folder = Path(out)
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    if vocoder is not None:
-        calibration = None
-        if vocoder_int8:
-            calibration = _calibration_mels(model, config, vocab, speakers)
-        meta["vocoder"] = _ship_vocoder(vocoder, config.audio, folder, calibration)
-    elif vocoder_int8:
-        raise ValueError("vocoder_int8 needs a vocoder to quantize")
+    try:
+        if vocoder is not None:
+            calibration = None
+            if vocoder_int8:
+                calibration = _calibration_mels(model, config, vocab, speakers)
+            meta["vocoder"] = _ship_vocoder(vocoder, config.audio, folder, calibration)
+    except BaseException:
+        if made and not any(folder.iterdir()):
+            folder.rmdir()  # a failed export leaves no empty folder behind
+        raise
     atomic_write_bytes(folder / "model.safetensors", save(weights))
     atomic_write_bytes(
         folder / "voice.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()

@@ -583,9 +583,17 @@ def _read_export(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
             raise VocoderError(
                 f"{weights} is a safetensors file: pip install safetensors to read it"
             ) from error
-        state = load_file(str(weights))
+        try:
+            state = load_file(str(weights))
+        except Exception as error:  # noqa: BLE001 - safetensors raises its own error type
+            raise VocoderError(
+                f"{weights} is not readable ({error}); re-export the voice with its vocoder"
+            ) from error
     else:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+        except Exception as error:  # noqa: BLE001 - unpickling raises many types
+            raise VocoderError(f"{weights} is not readable ({error})") from error
     return state, meta
 
 
