@@ -498,8 +498,10 @@ class Synthesizer:
         energy_db: float = 0.0,
     ) -> Iterator[np.ndarray]:
         """Speak ``text`` sentence by sentence: yields each sentence's waveform ((T,) float32,
-        its following pause included) as soon as it is made. Concatenated, the pieces equal
-        :meth:`synth` of the whole text. The text is checked before the first piece.
+        its following pause included) as soon as it is made. Concatenated, the pieces have
+        :meth:`synth`'s length and, with a neural vocoder, its samples (Griffin-Lim, run per
+        sentence instead of in one batch, differs by ~3e-4 RMS relative). The text is checked
+        before the first piece.
         """
         yield from self.stream_prepared(
             self.prepare(text), speaker, speed, pitch_semitones, energy_db
