@@ -4,6 +4,7 @@ and durations, feed them back to preprocess, and check durations files."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -394,3 +395,27 @@ def test_align_stops_at_max_minutes_and_still_exports(
     assert report["steps"] == 1  # the first step is past a deadline of 0 minutes
     assert len(read_durations(out / "durations.jsonl")) == 13
     assert (out / "checkpoints" / "latest.pt").is_file()
+
+
+def test_align_refuses_an_out_in_the_featdir_or_a_folder_that_is_no_run(
+    piper_featdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out equal to or inside the FEATDIR would overwrite its report.json and config.yaml;
+    a non-empty folder without an aligner run is someone else's. Nothing is written."""
+    feat = tmp_path / "feat"
+    shutil.copytree(piper_featdir, feat, ignore=shutil.ignore_patterns("cache"))
+    before = {path.name: path.read_bytes() for path in feat.iterdir() if path.is_file()}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    command = ["align", "--config", str(CONFIG), "--data", str(feat), *TINY_ALIGNER]
+    for out, message in (
+        (feat, "is the source FEATDIR"),
+        (feat / "align", "is inside the FEATDIR"),
+        (other, "exists and is not empty; choose a new folder (it holds no aligner run"),
+    ):
+        assert main([*command, "--out", str(out), "--max-steps", "1"]) == 2
+        assert f"fastspeak: error: --out {out} {message}" in capsys.readouterr().err
+    after = {path.name: path.read_bytes() for path in feat.iterdir() if path.is_file()}
+    assert after == before and not (feat / "align").exists()
+    assert sorted(path.name for path in other.iterdir()) == ["notes.txt"]

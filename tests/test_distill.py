@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from fastspeak.cli import main
-from fastspeak.config import Config, load_config
+from fastspeak.config import Config, FeatureConfig, ModelConfig, load_config
 from fastspeak.data.dataset import FeatureDataset, load_feature_dir
-from fastspeak.data.distill import DistillError, distill
+from fastspeak.data.distill import DistillError, check_free_mode, distill
+from fastspeak.models.fastspeech2 import FastSpeech2
+from fastspeak.synthesis import load_acoustic_model
 from fastspeak.train.loop import train
 
 TINY = Path(__file__).parent.parent / "configs" / "piper_joe" / "fastspeech2_tiny.yaml"
@@ -102,20 +106,72 @@ def test_fastspeech_trains_on_the_distilled_featdir(distilled: Path, tmp_path: P
     assert result["val"] is not None and math.isfinite(result["val"]["total"])
 
 
-def test_free_running_distillation_uses_the_teacher_durations(
-    teacher: Path, piper_featdir: Path, tmp_path: Path
+def test_free_running_distillation_uses_the_teacher_durations_pitch_and_energy(
+    teacher: Path, piper_featdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Free mode writes the teacher's own durations, and the pitch and energy its mels were
+    decoded from (raw Hz and energy per token, as preprocess stores them), not the
+    recordings'. The source is an older FEATDIR whose report names its corpus relative to the
+    project folder, distilled from another folder: the new report names it absolutely."""
+    work = tmp_path / "work"
+    feat = work / "data" / "features" / "joe"
+    shutil.copytree(piper_featdir.parent / "corpus", work / "data" / "corpora" / "joe")
+    shutil.copytree(piper_featdir, feat)
+    source = json.loads((feat / "report.json").read_text())
+    (feat / "report.json").write_text(json.dumps({**source, "data": "data/corpora/joe"}))
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "free"
-    report = distill(teacher, piper_featdir, out, mode="free", progress=False)
+    report = distill(teacher, feat, out, mode="free", progress=False)
+    assert report["data"] == str((work / "data" / "corpora" / "joe").resolve())
+
+    model, *_ = load_acoustic_model(teacher)
+    assert isinstance(model, FastSpeech2)
     vocab, speakers, _ = load_feature_dir(out)
+    recorded_pitch = []
     for split in SPLITS:
         dataset = FeatureDataset(out, split, vocab, speakers)
+        original = FeatureDataset(piper_featdir, split, vocab, speakers)
         for index in range(len(dataset)):
             item = dataset[index]  # checks durations sum to the mel frames
             assert dataset.frames[index] == item["mels"].shape[0] == int(item["durations"].sum())
-            assert len(item["pitch"]) == len(item["tokens"])
+            tokens = item["tokens"].unsqueeze(0)
+            with torch.inference_mode():
+                output = model.infer(tokens, torch.tensor([tokens.shape[1]]))
+            assert torch.equal(output.durations[0], item["durations"])
+            spoken = item["durations"] > 0
+            for name, denormalize in (
+                ("pitch", model.denormalize_pitch),
+                ("energy", model.denormalize_energy),
+            ):
+                expected = denormalize(getattr(output, name)[0])
+                assert item[name].shape == item["tokens"].shape
+                assert torch.allclose(item[name][spoken], expected[spoken], rtol=1e-4, atol=1e-3)
+                assert torch.all(item[name][~spoken] == 0)  # "no value", as preprocess writes
+            recorded_pitch.append(bool(torch.equal(item["pitch"], original[index]["pitch"])))
+    assert not any(recorded_pitch)
     assert report["distillation"]["mode"] == "free"
     assert report["distillation"]["frames_after"] != report["distillation"]["frames_before"]
+
+
+def test_free_mode_needs_a_teacher_that_predicts_phoneme_pitch_and_energy(
+    piper_featdir: Path, tmp_path: Path
+) -> None:
+    """A FastSpeech teacher predicts no pitch or energy, and a frame-level FastSpeech 2 one
+    predicts them per frame: free mode refuses both before writing anything."""
+    config = tiny_config(
+        "model.name=fastspeech",
+        "model.fastspeech.duration_filter_size=32",
+        "model.fastspeech.cbhg_projection_channels=32",
+    )
+    fastspeech = train(config, piper_featdir, tmp_path / "fastspeech", max_steps=1)["checkpoint"]
+    out = tmp_path / "out"
+    with pytest.raises(DistillError, match="a fastspeech teacher's mels would be paired"):
+        distill(fastspeech, piper_featdir, out, mode="free", progress=False)
+    assert not out.exists()
+    frame = ModelConfig(pitch_level="frame")
+    with pytest.raises(DistillError, match="this teacher predicts them per frame"):
+        check_free_mode(piper_featdir, FeatureConfig(), frame, predicts_prosody=True)
+    check_free_mode(piper_featdir, FeatureConfig(), ModelConfig(), predicts_prosody=True)
 
 
 def test_distill_command_and_its_errors(

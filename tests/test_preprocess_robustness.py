@@ -196,3 +196,15 @@ def test_durations_of_trimmed_audio_without_its_textgrids_say_so(
         )
     assert "--durations sum to" in str(raised.value)
     assert not (out / "cache" / feature_hash(load_config(CONFIG))).exists()
+
+
+def test_a_durations_file_that_is_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
+    from fastspeak.data.preprocess import read_durations_file
+
+    latin = tmp_path / "durations.jsonl"
+    latin.write_bytes('{"id": "caf\xe9", "durations": [1, 2]}\n'.encode("latin-1"))
+    with pytest.raises(PreprocessError, match="durations.jsonl is not UTF-8"):
+        read_durations_file(latin)
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "a", "durations": [1, 2]}\n\n', encoding="utf-8")
+    assert read_durations_file(good) == {"a": [1, 2]}

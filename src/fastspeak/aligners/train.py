@@ -61,7 +61,7 @@ from fastspeak.data.alignments import Segment, write_textgrid
 from fastspeak.data.batch import Batch
 from fastspeak.data.dataset import PLACEHOLDER, DatasetError, FeatureDataset, load_feature_dir
 from fastspeak.data.sampler import LengthBucketSampler, length_bucketed_loader
-from fastspeak.files import atomic_write_text, write_json
+from fastspeak.files import atomic_write_text, new_folder_problem, write_json
 from fastspeak.train.checkpoint import (
     Checkpointer,
     CheckpointError,
@@ -80,6 +80,7 @@ from fastspeak.train.schedule import LearningRateSchedule
 
 __all__ = [
     "ALIGNER_KIND",
+    "AlignerRunError",
     "align_split",
     "export_alignments",
     "prepare_aligner_config",
@@ -88,6 +89,44 @@ __all__ = [
 
 ALIGNER_KIND = "aligner"
 SPLITS = ("train", "val", "test")
+
+
+class AlignerRunError(ValueError):
+    """``--out`` cannot take the aligner run: it is the FEATDIR (or inside it), a file, or a
+    non-empty folder that holds no aligner run."""
+
+
+def check_out_dir(feat_dir: Path, out_dir: Path, resume: bool) -> None:
+    """Refuse an ``out_dir`` whose files would overwrite or mix with others' files.
+
+    The run writes report.json, config.yaml and checkpoints/, so ``out_dir`` must not be the
+    FEATDIR or lie inside it (its report.json and config.yaml would be replaced). Without
+    ``resume`` it must also be new or empty: an existing aligner run needs ``--resume``, any
+    other folder with files in it is someone else's.
+
+    Raises:
+        AlignerRunError: ``out_dir`` is the FEATDIR or inside it, a file, or a non-empty
+            folder that is not an aligner run (without ``resume``).
+        CheckpointError: ``out_dir`` holds an aligner run and ``resume`` is not given.
+    """
+    data, out = feat_dir.resolve(), out_dir.resolve()
+    if out == data or data in out.parents:
+        where = "is the source FEATDIR" if out == data else f"is inside the FEATDIR {feat_dir}"
+        raise AlignerRunError(
+            f"--out {out_dir} {where}: the run's report.json and config.yaml would overwrite "
+            "the FEATDIR's; choose a new folder outside it"
+        )
+    if resume:
+        return
+    latest = out_dir / "checkpoints" / "latest.pt"
+    if latest.exists():
+        raise CheckpointError(
+            f"{out_dir} already holds an aligner run ({latest}); pass --resume to "
+            "continue it (or to re-export) or choose another --out"
+        )
+    problem = new_folder_problem(out_dir)
+    if problem:
+        raise AlignerRunError(f"{problem} (it holds no aligner run to --resume)")
 
 
 def prepare_aligner_config(config: Config, feat_dir: Path) -> Config:
@@ -227,7 +266,8 @@ def train_aligner(
         config: the run's config (``align`` and ``train`` sections; audio/text/features are
             taken from ``feat_dir/config.yaml``).
         feat_dir: a FEATDIR from ``fastspeak preprocess``.
-        out_dir: output folder.
+        out_dir: output folder: new or empty (or an aligner run, with ``resume``), outside
+            the FEATDIR.
         max_steps: stop at this step (default ``align.steps``; the lr schedule always spans
             ``align.steps``).
         resume: continue from ``out_dir/checkpoints/latest.pt`` with the ``align`` settings
@@ -238,6 +278,8 @@ def train_aligner(
         max_minutes: also stop (validating, saving and exporting as at the last step) at the
             first step past this much wall time; ``resume`` continues.
     Raises:
+        AlignerRunError, CheckpointError: ``out_dir`` cannot take the run (see
+            :func:`check_out_dir`).
         KeyboardInterrupt: after Ctrl-C (SIGINT), once the step under way is saved to
             ``checkpoints/latest.pt`` (no validation, no export; a second Ctrl-C quits at
             once); ``resume`` continues from there.
@@ -248,6 +290,7 @@ def train_aligner(
         "report" (report.json's content, or None), "model"}.
     """
     feat_dir, out_dir = Path(feat_dir), Path(out_dir)
+    check_out_dir(feat_dir, out_dir, resume)
     opts = config.train
     checkpointer = Checkpointer(out_dir, opts.save_interval, 0)
     checkpoint = None
@@ -274,11 +317,6 @@ def train_aligner(
         )
         saved_align = config_from_dict(checkpoint["config"]).align
         config.align = dataclasses.replace(saved_align, **export_settings)
-    elif checkpointer.latest.exists():
-        raise CheckpointError(
-            f"{out_dir} already holds an aligner run ({checkpointer.latest}); pass --resume to "
-            "continue it (or to re-export) or choose another --out"
-        )
     config = prepare_aligner_config(config, feat_dir)
     align = config.align
     vocab, speakers, _ = load_feature_dir(feat_dir)

@@ -17,13 +17,21 @@ Modes:
   (and, for FastSpeech 2, its pitch and energy), so every utterance keeps its frame count and
   durations; only the mels change.
 * ``free``: the teacher runs ``infer`` (its own durations, pitch and energy, speed 1). The
-  npz durations become the teacher's predicted durations and the frame counts follow; needs
-  phoneme-level pitch/energy in the FEATDIR (frame-level values would no longer line up).
+  npz durations become the teacher's predicted durations and the frame counts follow, and
+  pitch and energy become the teacher's predictions (the values its decoder made the mels
+  from), so a FastSpeech 2 student learns prosody that matches its target mels rather than
+  the recordings'. They are stored as preprocess stores them: one value per token, in raw
+  units (Hz, energy; the teacher's z-scores denormalised with its own statistics, clamped to
+  its statistics' range), 0.0 ("no value") for a token of zero frames. So free mode needs:
+  phoneme-level pitch/energy in the FEATDIR and in the teacher; a FastSpeech 2 teacher (a
+  FastSpeech teacher predicts no pitch or energy: its mels would pair with the recordings'
+  prosody, so free mode refuses it; distil it teacher-forced, which keeps the recordings'
+  timing and thus their pitch and energy consistent).
 
 Layout added: ``distilled/<id>.npz`` (mels float16 as preprocess writes them, durations,
-pitch, energy); ``report.json`` is the source FEATDIR's report (its corpus path still finds
-the reference recordings for ``fastspeak evaluate``) plus a ``distillation`` entry naming the
-teacher checkpoint, step and mode.
+pitch, energy); ``report.json`` is the source FEATDIR's report, its corpus path made absolute
+(so ``fastspeak evaluate`` finds the reference recordings from any folder), plus a
+``distillation`` entry naming the teacher checkpoint, step and mode.
 """
 
 from __future__ import annotations
@@ -41,13 +49,23 @@ import yaml
 from tqdm import tqdm
 
 from fastspeak.aligners.joint import JointAlignment
-from fastspeak.config import config_from_dict
+from fastspeak.config import FeatureConfig, ModelConfig, config_from_dict
 from fastspeak.data.batch import collate
 from fastspeak.data.dataset import PLACEHOLDER, FeatureDataset, load_feature_dir
+from fastspeak.data.vocoder import report_corpus
 from fastspeak.files import atomic_write_text, new_folder_problem
+from fastspeak.models.fastspeech2 import FastSpeech2
+from fastspeak.models.outputs import FastSpeech2Output
 from fastspeak.models.registry import model_spec
 
-__all__ = ["DistillError", "distill", "out_folder_problem"]
+__all__ = [
+    "DistillError",
+    "check_free_mode",
+    "distill",
+    "out_folder_problem",
+    "predicted_prosody",
+    "source_report",
+]
 
 SPLITS = ("train", "val", "test")
 COPIED_FILES = ("config.yaml", "vocab.json", "speakers.json", "stats.json")
@@ -92,6 +110,66 @@ def check_aligner_for_placeholders(feat_dir: Path, has_aligner: bool) -> None:
             "train.durations=learned (its aligner gives the durations), or run fastspeak "
             "align and preprocess --durations first"
         )
+
+
+def check_free_mode(
+    feat_dir: Path, features: FeatureConfig, model: ModelConfig, predicts_prosody: bool
+) -> None:
+    """Free mode writes the teacher's predicted pitch and energy per token (see the module
+    docstring): the teacher must predict them (FastSpeech 2), and both the FEATDIR and the
+    teacher must keep them per phoneme.
+
+    Raises:
+        DistillError: naming what does not fit and the mode or data that would.
+    """
+    if "frame" in (features.pitch_level, features.energy_level):
+        raise DistillError(
+            f"{feat_dir} has frame-level pitch/energy, which no longer line up with the "
+            "teacher's own durations; use mode teacher-forced or phoneme-level features"
+        )
+    if not predicts_prosody:
+        raise DistillError(
+            f"free mode needs a teacher that predicts pitch and energy (FastSpeech 2); a "
+            f"{model.name} teacher's mels would be paired with the recordings' pitch and "
+            "energy, which a FastSpeech 2 student would then learn: use mode teacher-forced, "
+            "or a FastSpeech 2 teacher"
+        )
+    if "frame" in (model.pitch_level, model.energy_level):
+        raise DistillError(
+            "free mode writes the teacher's predicted pitch and energy per phoneme, as "
+            f"{feat_dir} keeps them, but this teacher predicts them per frame "
+            f"(model.pitch_level={model.pitch_level}, model.energy_level={model.energy_level}); "
+            "use mode teacher-forced or a phoneme-level teacher"
+        )
+
+
+def predicted_prosody(
+    model: FastSpeech2, output: FastSpeech2Output
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (B, N) pitch (Hz) and energy a phoneme-level FastSpeech 2 ``output`` of ``infer``
+    was decoded from, as preprocess stores them: raw units (denormalised and clamped to the
+    teacher's statistics' range), 0.0 for tokens of zero frames and padding."""
+    adaptor = model.variance_adaptor
+    keep = (output.durations > 0) & output.token_mask
+    values = []
+    for feature, normalized in ((adaptor.pitch, output.pitch), (adaptor.energy, output.energy)):
+        raw = feature.denormalize(normalized.float()).clamp(feature.minimum, feature.maximum)
+        values.append(torch.where(keep, raw, 0.0).cpu().numpy().astype(np.float32))
+    return values[0], values[1]
+
+
+def source_report(feat_dir: Path) -> dict[str, Any]:
+    """The FEATDIR's report.json ({} when it has none), its corpus path (``data``) made
+    absolute when the corpus is found (an older report's is relative to where preprocess
+    ran), so the distilled FEATDIR finds it from anywhere."""
+    path = feat_dir / "report.json"
+    if not path.is_file():
+        return {}
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    corpus = report_corpus(feat_dir, report["data"]) if "data" in report else None
+    if corpus is not None:
+        report["data"] = str(corpus.resolve())
+    return report
 
 
 def distill(
@@ -145,14 +223,8 @@ def distill(
             f"the teacher {checkpoint} was trained on audio settings {config.audio} but "
             f"{feat_dir} has {data_config.audio}; distil with a teacher of the same audio config"
         )
-    if mode == "free" and "frame" in (
-        data_config.features.pitch_level,
-        data_config.features.energy_level,
-    ):
-        raise DistillError(
-            f"{feat_dir} has frame-level pitch/energy, which no longer line up with the "
-            "teacher's own durations; use mode teacher-forced or phoneme-level features"
-        )
+    if mode == "free":
+        check_free_mode(feat_dir, data_config.features, config.model, spec.variance_statistics)
     multi_speaker = model.config.n_speakers > 1
     if multi_speaker:
         unknown = sorted(set(speakers) - set(teacher_speakers))
@@ -208,6 +280,9 @@ def distill(
                     output = model(**spec.inputs_from(batch))
                 else:
                     output = model.infer(batch.tokens, batch.token_lengths, batch.speaker_ids)
+            if mode == "free":
+                assert isinstance(model, FastSpeech2) and isinstance(output, FastSpeech2Output)
+                pitch, energy = predicted_prosody(model, output)
             mels = output.mels_postnet.float().cpu().numpy()
             mel_lengths = output.mel_lengths.cpu().tolist()
             durations = output.durations.cpu().numpy()
@@ -227,6 +302,7 @@ def distill(
                 else:
                     arrays.pop("voiced", None)  # frame-level: no longer lines up
                     arrays["seconds"] = np.array(length * hop / sample_rate)
+                    arrays["pitch"], arrays["energy"] = pitch[row, :tokens], energy[row, :tokens]
                 arrays["mels"] = mel.astype(np.float16)
                 arrays["durations"] = token_durations
                 relative = Path("distilled") / f"{entry['id']}.npz"
@@ -250,10 +326,7 @@ def distill(
         stats = {key: value for key, value in feature_stats.items() if key != "durations"}
         atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2) + "\n")
 
-    source_report = feat_dir / "report.json"
-    report: dict[str, Any] = (
-        json.loads(source_report.read_text()) if source_report.is_file() else {}
-    )
+    report = source_report(feat_dir)
     report["distillation"] = {
         "source_checkpoint": str(Path(checkpoint).resolve()),
         "source_kind": spec.kind,

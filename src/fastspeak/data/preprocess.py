@@ -512,8 +512,15 @@ def read_durations_file(path: Path) -> dict[str, list[int]]:
     """A JSONL of ``{"id": str, "durations": [int, ...]}`` -> {id: durations}."""
     if not Path(path).is_file():
         raise PreprocessError(f"durations file {path} does not exist")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PreprocessError(
+            f"durations file {path} is not UTF-8 (byte {error.start}: {error.reason}); give "
+            "the durations.jsonl `fastspeak align` writes"
+        ) from error
     durations: dict[str, list[int]] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -3,8 +3,9 @@
 Two sources, one item format:
 
 * a FEATDIR (``fastspeak train-vocoder --data FEATDIR``): the recordings of its utterances,
-  found through the corpus named in ``FEATDIR/report.json`` (its ``data`` field; a relative
-  path is taken from the current folder, as ``fastspeak evaluate`` does). The input mel is
+  found through the corpus named in ``FEATDIR/report.json`` (its ``data`` field; an older
+  report's relative path is taken from the current folder, else from each folder above the
+  FEATDIR, as ``fastspeak evaluate`` does: :func:`report_corpus`). The input mel is
   computed from the waveform by THE mel function (:class:`~fastspeak.audio.mel.MelSpectrogram`
   of the whole utterance, then the segment's frames), so it equals what preprocessing stores.
 * a GTADIR (``--gta GTADIR``, written by ``fastspeak gta``): the acoustic model's
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ __all__ = [
     "read_wav",
     "VocoderDataset",
     "corpus_audio_paths",
+    "corpus_candidates",
     "report_corpus",
     "featdir_entries",
     "gta_entries",
@@ -55,16 +58,25 @@ def _manifest(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def report_corpus(feat_dir: Path, data: str) -> Path | None:
-    """The corpus named by a FEATDIR report's ``data``, or None when it is not here.
+def corpus_candidates(feat_dir: str | Path, data: str) -> list[Path]:
+    """Where the corpus named by a FEATDIR report's ``data`` may be, in the order tried.
 
-    Reports store it absolute; an older report's relative path is tried from the working
-    directory, then from the FEATDIR's parent (where ``preprocess --data X --out FEATDIR``
-    usually ran).
+    An absolute path is the only candidate. A relative one (an older report's, relative to
+    where ``preprocess`` ran) is tried from the working directory, then from each folder above
+    the FEATDIR, nearest first: ``data/corpora/X`` of ``/work/data/features/X`` is found as
+    ``/work/data/corpora/X`` wherever the command runs.
     """
     corpus = Path(data).expanduser()
-    candidates = [corpus] if corpus.is_absolute() else [corpus, Path(feat_dir).parent / corpus]
-    return next((path for path in candidates if path.exists()), None)
+    if corpus.is_absolute():
+        return [corpus]
+    ancestors = Path(os.path.abspath(feat_dir)).parents  # normalised, symlinks kept
+    return [corpus, *(folder / corpus for folder in ancestors)]
+
+
+def report_corpus(feat_dir: str | Path, data: str) -> Path | None:
+    """The corpus named by a FEATDIR report's ``data`` (the first of
+    :func:`corpus_candidates` that exists), or None when it is not here."""
+    return next((path for path in corpus_candidates(feat_dir, data) if path.exists()), None)
 
 
 def corpus_audio_paths(feat_dir: str | Path, required: bool = True) -> dict[str, Path]:
@@ -88,9 +100,15 @@ def corpus_audio_paths(feat_dir: str | Path, required: bool = True) -> dict[str,
     if corpus is None:
         if not required:
             return {}
+        looked = (
+            "it does not exist"
+            if Path(report["data"]).expanduser().is_absolute()
+            else f"looked for from {Path.cwd()} and from each folder above {feat_dir}"
+        )
         raise DatasetError(
-            f"the corpus of {feat_dir} ({report['data']}, from its report.json) is not here; "
-            'run from the folder where `fastspeak preprocess` ran, or fix the "data" field'
+            f"the corpus of {feat_dir} ({report['data']}, from its report.json) is not here "
+            f'({looked}); run from the folder where `fastspeak preprocess` ran, or fix the "data" '
+            f"field of {report_path}"
         )
     utterances = read_corpus(corpus, report.get("corpus_format", "auto"))
     return {u.id: Path(u.audio_path).resolve() for u in utterances}

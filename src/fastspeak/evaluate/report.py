@@ -20,7 +20,22 @@ from typing import Any
 
 from fastspeak.files import atomic_write_text, to_jsonable, write_json
 
-__all__ = ["COLUMNS", "markdown_table", "render_markdown", "to_jsonable", "write_report"]
+__all__ = [
+    "COLUMNS",
+    "EvaluateError",
+    "check_report_path",
+    "markdown_table",
+    "render_markdown",
+    "report_paths",
+    "to_jsonable",
+    "write_report",
+]
+
+
+class EvaluateError(ValueError):
+    """An evaluation input a user gave is unusable (a sentence or mel file, ``--limit``,
+    ``--out``); the message names it and the fix."""
+
 
 # (summary key, header, format); "%" multiplies a fraction by 100.
 COLUMNS: list[tuple[str, str, str]] = [
@@ -96,17 +111,69 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def report_paths(out_path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """(REPORT.json, REPORT.md) for ``out_path``: a ``*.json`` file path (the markdown beside
+    it with the ``.md`` suffix) or a folder (REPORT.json and REPORT.md inside it)."""
+    out_path = Path(out_path)
+    if out_path.suffix.lower() == ".json":
+        return out_path, out_path.with_suffix(".md")
+    return out_path / "REPORT.json", out_path / "REPORT.md"
+
+
+def check_report_path(out_path: str | os.PathLike[str]) -> None:
+    """Refuse an ``out_path`` that :func:`write_report` could not write, before the hours of
+    synthesis and judging that precede it.
+
+    A ``*.json`` path must not be a folder; any other path is the report folder, so it must
+    not be a file; neither REPORT file may be a folder; the folder that gets them must exist
+    as a writable folder or be creatable in the nearest existing folder above it, itself
+    writable. Existing report files are fine: they are replaced.
+
+    Raises:
+        EvaluateError: naming the path and what to give instead.
+    """
+    out_path = Path(out_path)
+    json_path, markdown_path = report_paths(out_path)
+    if json_path == out_path and out_path.is_dir():
+        raise EvaluateError(
+            f"--out {out_path} is a folder; give a new REPORT.json path, or the folder's name "
+            "without .json"
+        )
+    if json_path != out_path and out_path.exists() and not out_path.is_dir():
+        raise EvaluateError(
+            f"--out {out_path} is a file but names no .json report; give a folder (it gets "
+            "REPORT.json and REPORT.md) or a path ending in .json"
+        )
+    for path in (json_path, markdown_path):
+        if path.is_dir():
+            raise EvaluateError(f"--out: {path} is a folder; move it away or choose another --out")
+    _check_writable_folder(json_path.parent, out_path)
+
+
+def _check_writable_folder(folder: Path, out_path: Path) -> None:
+    """``folder`` exists as a writable folder, or the nearest existing folder above it is
+    one (so it can be made); EvaluateError otherwise."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise EvaluateError(
+            f"--out {out_path}: {existing} is a file, so no folder can be made in it; choose "
+            "another --out"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise EvaluateError(
+            f"--out {out_path}: the folder {existing} is not writable; choose another --out"
+        )
+
+
 def write_report(result: Mapping[str, Any], out_path: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write REPORT.json and REPORT.md atomically; returns their paths.
 
     out_path: a folder (gets REPORT.json and REPORT.md) or a ``*.json`` file path (the
     markdown goes next to it with the ``.md`` suffix).
     """
-    out_path = Path(out_path)
-    if out_path.suffix.lower() == ".json":
-        json_path, markdown_path = out_path, out_path.with_suffix(".md")
-    else:
-        json_path, markdown_path = out_path / "REPORT.json", out_path / "REPORT.md"
+    json_path, markdown_path = report_paths(out_path)
     write_json(json_path, result)
     atomic_write_text(markdown_path, render_markdown(result))
     return json_path, markdown_path

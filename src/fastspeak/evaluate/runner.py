@@ -45,7 +45,7 @@ from fastspeak.config import AudioConfig, FeatureConfig
 from fastspeak.evaluate.asr import Transcriber, normalize_transcript, word_error_rate
 from fastspeak.evaluate.mos import MosPredictor
 from fastspeak.evaluate.prosody import duration_errors, f0_errors, f0_moments, pitch_contour
-from fastspeak.evaluate.report import write_report
+from fastspeak.evaluate.report import check_report_path, write_report
 from fastspeak.evaluate.spectral import compare_mels, frame_rate_comb_db, log_mel
 
 __all__ = ["METRICS", "SystemOutput", "evaluate_systems"]
@@ -165,14 +165,19 @@ def evaluate_systems(
     systems: name -> callable(item) returning (wav (T_wav,) float32, sample_rate) or a
       :class:`SystemOutput`. Names become table rows, in this order.
     out_path: folder for REPORT.json + REPORT.md, or a ``*.json`` path; None writes nothing.
+      Checked before any system runs (:func:`~fastspeak.evaluate.report.check_report_path`).
     audio_config / feature_config: mel and f0 settings for MCD and pitch (defaults: 22.05 kHz,
       80 mels, hop 256, DIO) — pass the model's, so durations share its hop.
     metrics: any of "asr", "mos", "spectral", "pitch", "duration".
     Returns the result dictionary described in :mod:`fastspeak.evaluate.report`.
+    Raises :class:`~fastspeak.evaluate.report.EvaluateError` (before any system runs) when
+    ``out_path`` cannot take the report.
     Each system is first called once on ``items[0]`` untimed, its output discarded (one-off
     setup stays out of the RTF): a system with state, e.g. random draws, is judged on its
     later calls.
     """
+    if out_path is not None:
+        check_report_path(out_path)
     unknown = set(metrics) - set(METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {list(METRICS)}")
