@@ -849,6 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
             "POST /api/mel (same body) -> image/png; POST /v1/audio/speech (OpenAI-style); "
             "GET /api/voices; GET /health."
         ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sv.add_argument("--checkpoint", type=Path, help="checkpoint or voice folder (default: bundled)")
     sv.add_argument("--host", default="127.0.0.1")
@@ -932,7 +933,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help="--format voice: Griffin-Lim options the voice speaks with when it uses "
         "Griffin-Lim, e.g. '{\"power\": 1.15}' (sharper harmonics for smooth mels); '{}' "
-        "removes a source voice's",
+        "removes a source voice's options",
     )
     ex.set_defaults(handler=_command_export)
     return parser
