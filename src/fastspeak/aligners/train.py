@@ -75,7 +75,7 @@ from fastspeak.train.distributed import (
     resolve_device,
     stop_reason,
 )
-from fastspeak.train.log import TrainLogger
+from fastspeak.train.log import TrainLogger, close_interrupted
 from fastspeak.train.schedule import LearningRateSchedule
 
 __all__ = [
@@ -447,9 +447,7 @@ def train_aligner(
                 epoch, batch_in_epoch = epoch + 1, 0
     progress.close()
     if stopped == "interrupt" or stop.interrupted:
-        logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
-        logger.close()
-        raise KeyboardInterrupt
+        close_interrupted(logger, step, saved)
     logger.close()
     training_seconds = time.perf_counter() - started
     report = None

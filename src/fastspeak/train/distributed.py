@@ -23,7 +23,6 @@ import torch.distributed as dist
 __all__ = [
     "DistributedContext",
     "StopRequest",
-    "deadline_passed",
     "init_distributed",
     "resolve_device",
     "stop_reason",
@@ -91,18 +90,6 @@ def init_distributed(device_name: str = "auto") -> DistributedContext:
     return DistributedContext(rank, world_size, local_rank, device, owns)
 
 
-def deadline_passed(deadline: float, context: DistributedContext) -> bool:
-    """True once ``time.monotonic()`` is past ``deadline``; under DDP, once it is on any
-    process (one all-reduce, so every replica stops at the same step). A single process
-    reads the clock only: no collective, no device sync."""
-    past = time.monotonic() > deadline
-    if not context.enabled:
-        return past
-    flag = torch.tensor([float(past)], device=context.device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    return bool(flag.item())
-
-
 class StopRequest:
     """Ctrl-C (SIGINT) during a training loop, as a request to stop after the current step.
 
@@ -132,7 +119,7 @@ class StopRequest:
         if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGINT)
             if previous is not signal.SIG_IGN:
-                self._previous, self._pid = previous, os.getpid()
+                self._previous = previous
                 signal.signal(signal.SIGINT, self._handle)
                 self._installed = True
         return self

@@ -86,7 +86,13 @@ from fastspeak.train.distributed import (
     init_distributed,
     stop_reason,
 )
-from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
+from fastspeak.train.log import (
+    StepTally,
+    TrainLogger,
+    close_interrupted,
+    plot_mels,
+    progress_bar,
+)
 from fastspeak.vocoders.hifigan import (
     CHECKPOINT_KIND,
     GeneratorLoss,
@@ -756,10 +762,7 @@ def _train(
                 epoch, batch_in_epoch = epoch + 1, 0
     progress.close()
     if stopped == "interrupt" or stop.interrupted:
-        if saved is not None:
-            logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
-        logger.close()
-        raise KeyboardInterrupt
+        close_interrupted(logger, step, saved)
     logger.close()
     return {
         "step": step,

@@ -10,12 +10,19 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ["MAX_CONSECUTIVE_SKIPS", "StepTally", "TrainLogger", "plot_mels", "progress_bar"]
+__all__ = [
+    "MAX_CONSECUTIVE_SKIPS",
+    "StepTally",
+    "TrainLogger",
+    "close_interrupted",
+    "plot_mels",
+    "progress_bar",
+]
 
 MAX_CONSECUTIVE_SKIPS = 50  # non-finite steps in a row before a run gives up
 
@@ -87,6 +94,16 @@ class TrainLogger:
             assert self.writer is not None and self.jsonl is not None
             self.writer.close()
             self.jsonl.close()
+
+
+def close_interrupted(logger: TrainLogger, step: int, saved: Path | None) -> NoReturn:
+    """End a training loop stopped by Ctrl-C: say where the step reached was saved (on the
+    process that saves), close ``logger`` and raise KeyboardInterrupt (``fastspeak`` exits with
+    status 130)."""
+    if saved is not None:
+        logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
+    logger.close()
+    raise KeyboardInterrupt
 
 
 def progress_bar(total: int, initial: int, enabled: bool) -> tqdm:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -57,7 +57,13 @@ from fastspeak.train.checkpoint import (
     rows_by_name,
 )
 from fastspeak.train.distributed import StopRequest, init_distributed, stop_reason
-from fastspeak.train.log import StepTally, TrainLogger, plot_mels, progress_bar
+from fastspeak.train.log import (
+    StepTally,
+    TrainLogger,
+    close_interrupted,
+    plot_mels,
+    progress_bar,
+)
 from fastspeak.train.schedule import LearningRateSchedule
 from fastspeak.vocoders import make_vocoder
 
@@ -137,15 +143,6 @@ def _check_model_settings(
             "model from scratch",
             ignore=DATA_MODEL_KEYS,
         )
-
-
-def _interrupted(logger: TrainLogger, step: int, saved: Path | None) -> NoReturn:
-    """After a Ctrl-C stop: say where the step reached was saved (on the main process, the
-    one that saves) and raise KeyboardInterrupt (``fastspeak`` exits with status 130)."""
-    if saved is not None:
-        logger.message(f"interrupted at step {step}: saved {saved}; --resume continues from it")
-    logger.close()
-    raise KeyboardInterrupt
 
 
 def _float(output: ModelOutput) -> ModelOutput:
@@ -534,7 +531,7 @@ def _train(
             dist.broadcast(buffer, src=0)
     progress.close()
     if stopped == "interrupt" or stop.interrupted:
-        _interrupted(logger, step, saved)
+        close_interrupted(logger, step, saved)
     logger.close()
     return {
         "step": step,
