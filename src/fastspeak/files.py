@@ -17,6 +17,7 @@ __all__ = [
     "atomic_write_text",
     "new_folder_problem",
     "to_jsonable",
+    "writable_folder_problem",
     "write_json",
 ]
 
@@ -58,6 +59,20 @@ def new_folder_problem(path: str | os.PathLike[str], option: str = "--out") -> s
         return f"{option} {folder} is a file; choose a new folder"
     if folder.is_dir() and any(folder.iterdir()):
         return f"{option} {folder} exists and is not empty; choose a new folder"
+    return None
+
+
+def writable_folder_problem(folder: str | os.PathLike[str]) -> str | None:
+    """Why nothing can be written in ``folder``, or None when it is a folder this process may
+    write in, or can be made in the nearest existing folder above it, itself writable (checked
+    before long work, so a bad output path costs nothing)."""
+    existing = Path(folder).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, so no folder can be made in it"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"the folder {existing} is not writable by this user"
     return None
 
 

@@ -44,6 +44,7 @@ import torch
 from fastspeak.audio.io import save_audio
 from fastspeak.config import Config, ConfigError, config_from_dict
 from fastspeak.controls import SynthesisError, check_controls, resolve_speaker
+from fastspeak.files import writable_folder_problem
 from fastspeak.models.registry import AcousticModel, model_spec, spec_for_kind
 from fastspeak.text.chunks import DEFAULT_PAUSES_MS, Chunk, PreparedText, TextChunker
 from fastspeak.text.errors import TextError
@@ -596,15 +597,12 @@ def _save_mel_png(mel: np.ndarray, duration: float, path: Path) -> Path:
 
 
 def check_output_folder(folder: Path, what: str) -> None:
-    """SynthesisError unless ``folder`` is, or can be made as, a folder this process may write
-    in: checked before any audio is made, so a bad ``--out`` costs nothing."""
-    existing = folder.absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise SynthesisError(f"{what}: {existing} is a file, so no folder can be made under it")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise SynthesisError(f"{what}: {existing} is not writable by this user")
+    """SynthesisError unless something can be written in ``folder``
+    (:func:`~fastspeak.files.writable_folder_problem`): checked before any audio is made, so a
+    bad ``--out`` costs nothing."""
+    problem = writable_folder_problem(folder)
+    if problem:
+        raise SynthesisError(f"{what}: {problem}")
 
 
 def write_outputs(

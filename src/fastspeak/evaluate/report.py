@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastspeak.files import atomic_write_text, to_jsonable, write_json
+from fastspeak.files import atomic_write_text, to_jsonable, writable_folder_problem, write_json
 
 __all__ = [
     "COLUMNS",
@@ -147,24 +147,9 @@ def check_report_path(out_path: str | os.PathLike[str]) -> None:
     for path in (json_path, markdown_path):
         if path.is_dir():
             raise EvaluateError(f"--out: {path} is a folder; move it away or choose another --out")
-    _check_writable_folder(json_path.parent, out_path)
-
-
-def _check_writable_folder(folder: Path, out_path: Path) -> None:
-    """``folder`` exists as a writable folder, or the nearest existing folder above it is
-    one (so it can be made); EvaluateError otherwise."""
-    existing = folder.absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise EvaluateError(
-            f"--out {out_path}: {existing} is a file, so no folder can be made in it; choose "
-            "another --out"
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise EvaluateError(
-            f"--out {out_path}: the folder {existing} is not writable; choose another --out"
-        )
+    problem = writable_folder_problem(json_path.parent)
+    if problem:
+        raise EvaluateError(f"--out {out_path}: {problem}; choose another --out")
 
 
 def write_report(result: Mapping[str, Any], out_path: str | os.PathLike[str]) -> tuple[Path, Path]:
